@@ -1,0 +1,57 @@
+"""Alta: digital *alta de usuarios* for SIEMPRE (Servicios de Salud de Morelos)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from provisioning.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application: settings, database, security, blueprints and CLI."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from provisioning import cli, db, health, timeutil, web
+    from provisioning.account_requests.views import bp as public_bp
+    from provisioning.audit import hooks as audit_hooks
+    from provisioning.crypto import Hasher, Sealer
+    from provisioning.staff import auth
+    from provisioning.staff.views import bp as staff_bp
+
+    settings = settings or load_settings()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        SECRET_KEY=settings.app.secret_key,
+        SESSION_COOKIE_NAME="alta_sesion",
+        SESSION_COOKIE_SECURE=settings.security.session_cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        # A long form may stay open a while; the token is still bound to the session.
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
+        WTF_CSRF_SSL_STRICT=settings.app.base_url.startswith("https://"),
+    )
+    logging.basicConfig(level=settings.app.log_level)
+    app.extensions["alta.settings"] = settings
+    timeutil.set_local_timezone(settings.tz)
+    db.init_app(app, settings)
+    audit_hooks.install()
+    app.extensions["alta.hasher"] = Hasher(settings)
+    app.extensions["alta.sealer"] = Sealer(settings)
+    CSRFProtect(app)
+    web.init_app(app, settings)
+    auth.init_app(app)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(health.bp)
+    cli.register(app)
+    return app

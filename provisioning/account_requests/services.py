@@ -1,0 +1,155 @@
+"""Submitting and tracking account requests."""
+
+from __future__ import annotations
+
+import re
+from hashlib import sha256
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from provisioning import audit, counters, curp, timeutil
+from provisioning.account_requests.forms import NA, RequestInput
+from provisioning.account_requests.models import AccountRequest, RequestStatus
+from provisioning.catalogs import services as catalogs
+from provisioning.config import current as settings
+from provisioning.crypto import hasher, new_code, normalize_code
+from provisioning.db import session
+from provisioning.errors import Conflict, NotFound, ValidationError
+
+FOLIO_FORMAT = "{clues}-{year}-{seq:05d}"
+FOLIO_RE = re.compile(r"^[A-Z]{5}\d{6}-\d{4}-\d{5}$")
+
+
+def privacy_notice_hash() -> str:
+    """SHA-256 of the aviso de privacidad currently shown (what the applicant accepted)."""
+    return sha256(settings().privacy.aviso_simplificado.encode()).hexdigest()
+
+
+def open_request_for(curp_value: str) -> AccountRequest | None:
+    """The open request of this CURP, if any (observación 7)."""
+    return session().scalar(
+        select(AccountRequest).where(AccountRequest.curp == curp_value,
+                                     AccountRequest.closed_at.is_(None))
+    )
+
+
+def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, object]:
+    """Rules of the form that need the catalogs; raises ValidationError per field."""
+    rules = settings().form
+    errors: dict[str, str] = {}
+    info = None
+    try:
+        info = curp.validate(data.curp, allow_sex_x=rules.allow_sex_x,
+                             today=timeutil.local_today())
+    except curp.CurpError as exc:
+        errors["curp"] = exc.message
+    unit = catalogs.unit_by_clues(data.unit_clues)
+    if unit is None:
+        errors["unit_clues"] = "Elija una unidad del catálogo vigente."
+    direcciones = {o.code for o in catalogs.org_units("direccion")}
+    subdirecciones = {o.code: o.parent_code for o in catalogs.org_units("subdireccion")}
+    if data.direccion_code not in direcciones:
+        errors["direccion_code"] = "Elija una dirección de adscripción del catálogo."
+    if data.subdireccion_code not in subdirecciones:
+        errors["subdireccion_code"] = "Elija una subdirección del catálogo."
+    elif subdirecciones[data.subdireccion_code] != data.direccion_code:
+        errors["subdireccion_code"] = "La subdirección no pertenece a la dirección elegida."
+    if data.staff_type_code not in {t.code for t in catalogs.staff_types()}:
+        errors["staff_type_code"] = "Elija un tipo de personal del catálogo."
+    # Observación 3: an expediente electrónico account belongs to medical care.
+    if data.wants_ece:
+        if data.direccion_code != rules.ece_direccion:
+            errors["direccion_code"] = ("Para expediente electrónico la dirección debe ser la "
+                                        "Dirección de Atención Médica.")
+        elif data.subdireccion_code not in rules.ece_subdirecciones:
+            errors["subdireccion_code"] = (
+                "Para expediente electrónico la subdirección debe ser Atención Primaria a la "
+                "Salud o Hospitales.")
+    # Observación 4: only central offices name a department; everyone else writes N/A.
+    if unit is not None:
+        central = unit.unit_type == rules.central_unit_type
+        dept = data.departamento.strip()
+        if central and (not dept or dept.upper() == NA):
+            errors["departamento"] = ("El personal de Oficinas Centrales debe indicar su "
+                                      "departamento.")
+        if not central and dept and dept.upper() != NA:
+            errors["departamento"] = ("Solo el personal de Oficinas Centrales indica "
+                                      "departamento; deje N/A.")
+    if errors:
+        raise ValidationError("Revise los datos marcados en el formulario.", errors)
+    assert info is not None and unit is not None
+    return info, unit
+
+
+def submit(data: RequestInput, *, ip: str | None) -> tuple[AccountRequest, str, str | None]:
+    """Register a request; returns it, its tracking code (shown once) and a CURP warning.
+
+    Refuses a second open request for the same CURP with the existing folio. Audits
+    ``request.submitted``.
+    """
+    info, unit = _check_rules(data)
+    existing = open_request_for(info.curp)
+    if existing is not None:
+        raise _duplicate(existing.folio)
+    now = timeutil.now()
+    today = timeutil.to_local(now).date()
+    seq = counters.next_value(f"folio:{unit.clues}:{today.year}")
+    folio = FOLIO_FORMAT.format(clues=unit.clues, year=today.year, seq=seq)
+    code = new_code(groups=3, size=4)
+    central = unit.unit_type == settings().form.central_unit_type
+    request = AccountRequest(
+        folio=folio, tracking_code_hash=hasher().hash(normalize_code(code)),
+        status=RequestStatus.ENVIADA.value, submitted_at=now, updated_at=now, form_date=today,
+        wants_user_account=data.wants_user_account,
+        wants_email_account=data.wants_email_account, wants_ece=data.wants_ece,
+        curp=info.curp, nombres=data.nombres, primer_apellido=data.primer_apellido,
+        segundo_apellido=data.segundo_apellido, unit_id=unit.id, unit_clues=unit.clues,
+        unit_type=unit.unit_type, jurisdiction_code=unit.jurisdiction_code,
+        direccion_code=data.direccion_code, subdireccion_code=data.subdireccion_code,
+        departamento=data.departamento if central else NA, telefono=data.telefono,
+        extension=data.extension, contact_email=data.contact_email,
+        staff_type_code=data.staff_type_code, privacy_notice_sha256=privacy_notice_hash(),
+    )
+    db = session()
+    try:
+        with db.begin_nested():
+            db.add(request)
+            db.flush()
+    except IntegrityError:
+        # Another submission for the same CURP committed first (partial unique index).
+        existing = open_request_for(info.curp)
+        raise _duplicate(existing.folio if existing else None) from None
+    audit.record("request.submitted", actor=audit.Actor("solicitante", "solicitante", ip),
+                 object_type="request", object_id=folio,
+                 summary=f"Solicitud {folio} registrada para la unidad {unit.clues}",
+                 details={"unit_clues": unit.clues, "wants_ece": data.wants_ece,
+                          "wants_user_account": data.wants_user_account,
+                          "wants_email_account": data.wants_email_account,
+                          "privacy_notice_sha256": request.privacy_notice_sha256})
+    return request, code, info.warning
+
+
+def _duplicate(folio: str | None) -> Conflict:
+    where = f" con el folio {folio}" if folio else ""
+    return Conflict(f"Ya existe una solicitud abierta para esta CURP{where}. Solo se admite una "
+                    "solicitud por persona: consulte su avance en Seguimiento.")
+
+
+def track(folio: str, code: str, *, ip: str | None) -> AccountRequest:
+    """The request for folio + tracking code, or NotFound (same message for either mistake).
+
+    Audits ``request.viewed`` by the applicant.
+    """
+    folio = folio.strip().upper()
+    request = None
+    if FOLIO_RE.match(folio):
+        request = session().scalar(select(AccountRequest).where(AccountRequest.folio == folio))
+    if not hasher().verify(request.tracking_code_hash if request else None,
+                           normalize_code(code)[:40]):
+        raise NotFound("El folio o el código de seguimiento no son correctos.")
+    assert request is not None
+    audit.record("request.viewed", actor=audit.Actor("solicitante", "solicitante", ip),
+                 object_type="request", object_id=request.folio,
+                 summary=f"El solicitante consultó la solicitud {request.folio}")
+    return request

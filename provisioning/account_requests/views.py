@@ -1,0 +1,82 @@
+"""Public pages: landing, the request form and tracking by folio + code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from provisioning import db, timeutil
+from provisioning.account_requests import forms, services
+from provisioning.catalogs import services as catalogs
+from provisioning.config import current as settings
+from provisioning.errors import AltaError, ValidationError
+from provisioning.web import client_ip, rate_limited
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index() -> Any:
+    """What Alta is and where to start."""
+    return render_template("public/index.html")
+
+
+def _form_context() -> dict[str, Any]:
+    units = catalogs.units()
+    return {
+        "jurisdictions": catalogs.jurisdictions(),
+        "units_by_jurisdiction": {
+            j.code: [u for u in units if u.jurisdiction_code == j.code]
+            for j in catalogs.jurisdictions()
+        },
+        "direcciones": catalogs.org_units("direccion"),
+        "subdirecciones": catalogs.org_units("subdireccion"),
+        "staff_types": catalogs.staff_types(),
+        "today": timeutil.local_today(),
+        "aviso": settings().privacy.aviso_simplificado,
+        "responsable": settings().privacy.responsable,
+    }
+
+
+@bp.route("/solicitud", methods=["GET", "POST"])
+@rate_limited("solicitud")
+def request_form() -> Any:
+    """Form FO-DPE-STI-DI-04; on success shows the folio and the tracking code once."""
+    errors: dict[str, str] = {}
+    message = None
+    status = 200
+    if request.method == "POST":
+        try:
+            data = forms.parse(request.form, allow_sex_x=settings().form.allow_sex_x)
+            account_request, code, warning = services.submit(data, ip=client_ip())
+        except ValidationError as exc:
+            db.rollback()
+            errors, message, status = exc.fields, exc.message, 400
+        except AltaError as exc:
+            db.rollback()
+            message, status = exc.message, exc.status
+        else:
+            db.commit()
+            return render_template("public/submitted.html", request=account_request,
+                                   code=code, warning=warning)
+    return render_template("public/request_form.html", values=request.form, errors=errors,
+                           message=message, **_form_context()), status
+
+
+@bp.route("/seguimiento", methods=["GET", "POST"])
+@rate_limited("seguimiento")
+def tracking() -> Any:
+    """Status of a request for whoever has its folio and tracking code."""
+    if request.method == "POST":
+        try:
+            account_request = services.track(request.form.get("folio", "")[:40],
+                                             request.form.get("code", "")[:40], ip=client_ip())
+        except AltaError as exc:
+            db.rollback()
+            return render_template("public/tracking_form.html", error=exc.message,
+                                   folio=request.form.get("folio", "")[:40]), exc.status
+        db.commit()
+        return render_template("public/tracking.html", request=account_request,
+                               unit=account_request.unit)
+    return render_template("public/tracking_form.html", error=None, folio="")

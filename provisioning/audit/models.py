@@ -1,0 +1,55 @@
+"""Audit tables: the append-only event chain and its head."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from provisioning.db import Base
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(Base):
+    """One event; ``hash`` is the SHA-256 of its canonical form, which includes ``prev_hash``."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False,
+        comment="Position in the chain: 1, 2, 3... without gaps",
+    )
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120), comment="User name, 'solicitante' or 'sistema'")
+    actor_role: Mapped[str] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(Text, comment="Canonical JSON; never a secret")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_actor", "actor"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+        Index("ix_audit_events_action", "action"),
+    )
+
+
+class AuditHead(Base):
+    """A single row (id 1): the last event of the chain. Locking it serializes appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    purged_through: Mapped[int] = mapped_column(
+        BigInteger, default=0,
+        comment="Events up to this seq may be deleted (retention); triggers refuse the rest",
+    )

@@ -1,0 +1,1 @@
+"""Catalogs as data: jurisdicciones, units (CLUES), direcciones/subdirecciones, tipo de personal."""

@@ -1,0 +1,246 @@
+"""The ``alta`` command: thin click commands over the services.
+
+The same commands answer to ``flask --app provisioning``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from provisioning.config import ConfigError
+
+
+def _actor() -> object:
+    from provisioning import audit
+
+    user = os.environ.get("SUDO_USER") or os.environ.get("USER") or "desconocido"
+    return audit.Actor(name=f"cli:{user}", role="cli")
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``alta`` console script."""
+    from provisioning import create_app
+
+    try:
+        FlaskGroup(create_app=create_app, help="Alta: alta de usuarios de SIEMPRE.")()
+    except ConfigError as exc:
+        _fail(f"Configuración inválida: {exc}")
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to ``app.cli``."""
+    for command in (db_group, catalog_group, staff_group, audit_group, demo_command):
+        app.cli.add_command(command)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from provisioning import db
+
+    db.upgrade(current_app.extensions["alta.settings"].database.url, revision)
+    click.echo(f"Esquema actualizado a {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from provisioning import db
+
+    db.downgrade(current_app.extensions["alta.settings"].database.url, revision)
+    click.echo(f"Esquema revertido a {revision}.")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """Catalogs: jurisdictions, units (CLUES), direcciones, tipos de personal."""
+
+
+@catalog_group.command("load")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", help="jurisdictions | units | org_units | staff_types (for CSV files)")
+@click.option("--version", "version", help="Version date AAAA-MM-DD (required for CSV files)")
+@click.option("--shipped", is_flag=True, help="Load the demo catalogs shipped with Alta.")
+def catalog_load(files: tuple[Path, ...], kind: str | None, version: str | None,
+                 shipped: bool) -> None:
+    """Load catalog FILES (JSON or CSV, including the DGIS CLUES file)."""
+    from provisioning import db
+    from provisioning.catalogs import services as catalogs
+    from provisioning.errors import ValidationError
+
+    try:
+        when = date.fromisoformat(version) if version else None
+    except ValueError:
+        _fail("--version debe tener la forma AAAA-MM-DD")
+    if not files and not shipped:
+        _fail("Indique archivos de catálogo o --shipped.")
+    try:
+        results = catalogs.load_directory(actor=_actor()) if shipped else []
+        for path in files:
+            results.append(catalogs.load(catalogs.read_file(path, kind=kind, version=when),
+                                         actor=_actor()))
+            db.session().flush()
+        db.commit()
+    except ValidationError as exc:
+        db.rollback()
+        _fail(exc.message)
+    for r in results:
+        click.echo(f"{r.kind} {r.version.isoformat()}: {r.added} altas, {r.closed} cerradas, "
+                   f"{r.unchanged} sin cambio")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("staff")
+def staff_group() -> None:
+    """Staff accounts."""
+
+
+def _parse_grant(text: str) -> object:
+    from provisioning.staff.models import Role
+    from provisioning.staff.services import Grant
+
+    role_name, _, scope = text.partition(":")
+    try:
+        role = Role(role_name)
+    except ValueError:
+        _fail(f"Rol desconocido {role_name!r}; use uno de: {', '.join(r.value for r in Role)}")
+    if role.scope == "unit":
+        return Grant(role, unit_clues=scope or None)
+    if role.scope == "jurisdiction":
+        return Grant(role, jurisdiction_code=scope or None)
+    return Grant(role)
+
+
+@staff_group.command("create")
+@click.option("--username", required=True)
+@click.option("--name", "full_name", required=True, help="Nombre completo")
+@click.option("--email", required=True)
+@click.option("--position", default="", help="Cargo (aparece en oficios)")
+@click.option("--role", "roles", multiple=True,
+              help="ROL[:ALCANCE], p. ej. jefe_unidad:MSSSA001270, enlace:I, admin")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of generating one.")
+def staff_create(username: str, full_name: str, email: str, position: str,
+                 roles: tuple[str, ...], password_stdin: bool) -> None:
+    """Create a staff account; prints a temporary password unless --password-stdin."""
+    from provisioning import db
+    from provisioning.errors import AltaError
+    from provisioning.staff import services
+    from provisioning.textcheck import TextError, person_name
+    from provisioning.textcheck import email as check_email
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user, initial = services.create_staff(
+            username=username, full_name=person_name(full_name, max_length=120),
+            email=check_email(email), position=position,
+            grants=[_parse_grant(r) for r in roles], actor=_actor(), password=password)
+        db.commit()
+    except TextError as exc:
+        db.rollback()
+        _fail(exc.message)
+    except AltaError as exc:
+        db.rollback()
+        _fail(exc.message)
+    click.echo(f"Cuenta {user.username} creada.")
+    if password is None:
+        click.echo(f"Contraseña temporal (se pedirá cambiarla): {initial}")
+
+
+@staff_group.command("list")
+def staff_list() -> None:
+    """List staff accounts with their roles."""
+    from provisioning.staff import services
+
+    for user in services.list_staff():
+        roles = ", ".join(
+            r.role.value + (f":{r.unit_clues or r.jurisdiction_code}"
+                            if r.unit_clues or r.jurisdiction_code else "")
+            for r in user.roles)
+        state = "activa" if user.active else "inactiva"
+        click.echo(f"{user.username:<24} {state:<9} {roles}")
+
+
+@staff_group.command("unlock")
+@click.argument("username")
+def staff_unlock(username: str) -> None:
+    """Clear the lockout of USERNAME."""
+    from provisioning import db
+    from provisioning.staff import services
+
+    user = services.by_username(username)
+    if user is None:
+        _fail(f"No existe la cuenta {username}.")
+    services.unlock(user, actor=_actor())
+    db.commit()
+    click.echo(f"Cuenta {username} desbloqueada.")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log (bitácora)."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first broken event."""
+    import time
+
+    from provisioning import db
+    from provisioning.audit.services import verify
+
+    started = time.perf_counter()
+    result = verify(db.session().connection())
+    db.rollback()
+    elapsed = time.perf_counter() - started
+    rate = result.checked / elapsed if elapsed > 0 else 0.0
+    if result.ok:
+        click.echo(f"Bitácora íntegra: {result.checked} eventos verificados "
+                   f"({rate:,.0f} eventos/s).")
+        return
+    _fail(f"Bitácora ALTERADA en el evento {result.first_bad_seq}: {result.reason} "
+          f"({result.checked} eventos verificados antes).")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+@click.option("--no-serve", is_flag=True, help="Prepare the demo data and exit.")
+def demo_command(port: int, no_serve: bool) -> None:
+    """Prepare demo data (schema, catalogs, one account per role) and serve on 127.0.0.1."""
+    from provisioning import demo
+
+    demo.run(port=port, serve=not no_serve)
+

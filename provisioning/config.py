@@ -1,0 +1,315 @@
+"""Settings: the only reader of the TOML file named by ALTA_CONFIG and of the environment.
+
+Every section is a frozen dataclass; unknown sections or keys are refused so a typo in the
+file is an error at start-up, not a silently ignored option. Any text setting ``x`` may be
+given as ``x_file`` instead: the value is then read from that file (for secrets kept out of
+the configuration file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """The configuration file or environment is invalid."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """General service settings."""
+
+    secret_key: str = ""  # empty: generated once and kept in <instance_dir>/secret_key
+    base_url: str = "http://127.0.0.1:5000"
+    instance_dir: str = "instance"
+    timezone: str = "America/Mexico_City"
+    log_level: str = "INFO"
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    trusted_proxies: int = 0
+
+    def validate(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"[app].timezone: unknown time zone {self.timezone!r}") from exc
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError("[app].base_url must start with http:// or https://")
+        if self.trusted_proxies < 0:
+            raise ConfigError("[app].trusted_proxies must be >= 0")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Database connection."""
+
+    url: str = ""  # empty: SQLite file <instance_dir>/alta.db
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Sign-in, password hashing and session policy (documented values, see README)."""
+
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+    argon2_parallelism: int = 2
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    idle_timeout_minutes: int = 15
+    session_cookie_secure: bool = True
+    totp_issuer: str = "SSM Alta"
+    # Accepted clock drift in 30-second steps either side of now.
+    totp_valid_window: int = 1
+    recovery_code_count: int = 10
+    min_password_length: int = 12
+    # Key protecting TOTP seeds at rest; empty: derived from [app].secret_key.
+    data_key: str = ""
+
+    def validate(self) -> None:
+        for name in ("argon2_time_cost", "argon2_memory_cost_kib", "argon2_parallelism",
+                     "max_failed_logins", "lockout_minutes", "idle_timeout_minutes",
+                     "recovery_code_count", "min_password_length"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[security].{name} must be >= 1")
+        if self.argon2_memory_cost_kib < 8 * self.argon2_parallelism:
+            raise ConfigError("[security].argon2_memory_cost_kib must be >= 8 * parallelism")
+        if not 0 <= self.totp_valid_window <= 2:
+            raise ConfigError("[security].totp_valid_window must be between 0 and 2")
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """Per-IP limits on the public and sign-in endpoints (requests per window)."""
+
+    enabled: bool = True
+    window_seconds: int = 60
+    solicitud: int = 5
+    seguimiento: int = 10
+    acceso: int = 20
+
+    def validate(self) -> None:
+        if self.window_seconds < 1 or min(self.solicitud, self.seguimiento, self.acceso) < 1:
+            raise ConfigError("[rate_limit] values must be >= 1")
+
+
+@dataclass(frozen=True)
+class FormSettings:
+    """Rules of form FO-DPE-STI-DI-04 that depend on catalog codes."""
+
+    # Observación 3: an expediente electrónico account requires this dirección ...
+    ece_direccion: str = "DAM"
+    # ... and one of these subdirecciones.
+    ece_subdirecciones: tuple[str, ...] = ("SAPS", "SH")
+    # Observación 4: units of this type fill Departamento; everyone else writes N/A.
+    central_unit_type: str = "oficinas_centrales"
+    # CURP sex "X" (non-binary) is not confirmed by RENAPO documents; off by default.
+    allow_sex_x: bool = False
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """Aviso de privacidad shown where personal data is collected (LGPDPPSO)."""
+
+    responsable: str = "Servicios de Salud de Morelos"
+    aviso_simplificado: str = (
+        "Servicios de Salud de Morelos es responsable del tratamiento de los datos personales "
+        "que proporcione en esta solicitud. Sus datos se utilizarán únicamente para crear, "
+        "administrar y auditar su cuenta institucional de acceso al expediente clínico "
+        "electrónico SIEMPRE. No se transfieren a terceros salvo las excepciones previstas en "
+        "la ley. Puede ejercer sus derechos de acceso, rectificación, cancelación y oposición "
+        "(ARCO) ante la Unidad de Transparencia de los Servicios de Salud de Morelos."
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one Alta instance."""
+
+    app: AppSettings = field(default_factory=AppSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    form: FormSettings = field(default_factory=FormSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The local time zone for everything a user reads."""
+        return ZoneInfo(self.app.timezone)
+
+    @property
+    def instance_path(self) -> Path:
+        """Absolute path of the instance folder (SQLite file, generated secrets)."""
+        return Path(self.app.instance_dir).resolve()
+
+
+def current() -> Settings:
+    """The settings of the current Flask application."""
+    from flask import current_app
+
+    return current_app.extensions["alta.settings"]
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the TOML file (``path`` or ALTA_CONFIG), apply overrides and return Settings.
+
+    Environment: ALTA_CONFIG names the file; ALTA_DATABASE_URL replaces [database].url.
+    """
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    path = path if path is not None else env.get("ALTA_CONFIG") or None
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"configuration file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if overrides:
+        data = _deep_merge(data, overrides)
+    if env.get("ALTA_DATABASE_URL"):
+        data = _deep_merge(data, {"database": {"url": env["ALTA_DATABASE_URL"]}})
+    settings = _build(Settings, data, "")
+    return _finish(settings)
+
+
+def _finish(settings: Settings) -> Settings:
+    """Fill derived defaults: the SQLite path and a persistent generated secret key."""
+    app, database = settings.app, settings.database
+    if not database.url:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        database = dataclasses.replace(
+            database, url=f"sqlite:///{settings.instance_path / 'alta.db'}"
+        )
+    if not app.secret_key:
+        app = dataclasses.replace(app, secret_key=_instance_secret(settings.instance_path))
+    elif len(app.secret_key) < 32:
+        raise ConfigError("[app].secret_key must be at least 32 characters")
+    return dataclasses.replace(settings, app=app, database=database)
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the secret kept in the instance folder, creating it (mode 0600) once."""
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``extra`` into a copy of ``base``, table by table."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    """Build dataclass ``cls`` from a TOML table, refusing unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        name, value = key, raw
+        if key not in known and key.endswith("_file") and key[:-5] in known:
+            name = key[:-5]
+            if hints[name] is not str:
+                raise ConfigError(f"{_label(where, key)}: only text settings can come from a file")
+            value = _read_secret_file(raw, _label(where, key))
+            if name in data:
+                raise ConfigError(f"{_label(where, key)}: give {name} or {key}, not both")
+        elif key not in known:
+            raise ConfigError(f"{_label(where, key)}: unknown setting")
+        values[name] = _coerce(hints[name], value, _label(where, name))
+    obj = cls(**values)
+    validate = getattr(obj, "validate", None)
+    if validate is not None:
+        validate()
+    return obj
+
+
+def _label(where: str, key: str) -> str:
+    return f"[{where}].{key}" if where else f"[{key}]"
+
+
+def _read_secret_file(path: Any, label: str) -> str:
+    if not isinstance(path, str):
+        raise ConfigError(f"{label}: expected a file path")
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read {path}: {exc.strerror}") from exc
+
+
+def _coerce(hint: Any, value: Any, label: str) -> Any:
+    """Check ``value`` against the annotation ``hint``; lists become tuples."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, label.strip("[]").replace("].", "."))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label}: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{label}: expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{label}: expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{label}: expected text")
+        return value
+    if origin is tuple:
+        (item, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{label}: expected a list")
+        return tuple(_coerce(item, v, f"{label}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        key_type, item = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{label}: expected a table")
+        return {
+            _coerce(key_type, k, label): _coerce(item, v, f"{label}.{k}")
+            for k, v in value.items()
+        }
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(arg, value, label)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{label}: unexpected value")
+    raise ConfigError(f"{label}: unsupported setting type {hint!r}")  # pragma: no cover

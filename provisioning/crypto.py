@@ -1,0 +1,112 @@
+"""Secrets handling shared by every domain: argon2id hashing, one-time codes, sealed seeds.
+
+Nothing here logs or returns a secret except the freshly generated value to its caller.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+from provisioning.config import Settings
+
+# Codes read aloud or typed from paper: no 0/O, 1/I/L look-alikes.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class Hasher:
+    """argon2id with the configured cost; tells when a stored hash needs an upgrade."""
+
+    def __init__(self, settings: Settings) -> None:
+        sec = settings.security
+        self._ph = PasswordHasher(
+            time_cost=sec.argon2_time_cost,
+            memory_cost=sec.argon2_memory_cost_kib,
+            parallelism=sec.argon2_parallelism,
+            type=Type.ID,
+        )
+        # Verifying against this when a user does not exist keeps timing uniform.
+        self._dummy = self._ph.hash(secrets.token_hex(16))
+
+    def hash(self, secret: str) -> str:
+        """Hash ``secret`` for storage."""
+        return self._ph.hash(secret)
+
+    def verify(self, stored: str | None, secret: str) -> bool:
+        """True when ``secret`` matches ``stored``; a missing hash costs the same time."""
+        try:
+            return self._ph.verify(stored or self._dummy, secret) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored: str) -> bool:
+        """True when ``stored`` was made with other parameters than the configured ones."""
+        try:
+            return self._ph.check_needs_rehash(stored)
+        except InvalidHashError:
+            return True
+
+
+class Sealer:
+    """Authenticated symmetric encryption for the few secrets that must be read back.
+
+    Only TOTP seeds use it: the server must recompute codes, so a hash will not do.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        material = (settings.security.data_key or settings.app.secret_key).encode()
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"alta-sealer", info=b"totp-seed"
+        ).derive(material)
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def seal(self, plaintext: str) -> str:
+        """Encrypt ``plaintext``."""
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def unseal(self, token: str) -> str:
+        """Decrypt a value made by seal; raises ValueError when it was tampered with."""
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("sealed value is invalid or the key changed") from exc
+
+
+def hasher() -> Hasher:
+    """The current application's Hasher."""
+    return current_app.extensions["alta.hasher"]
+
+
+def sealer() -> Sealer:
+    """The current application's Sealer."""
+    return current_app.extensions["alta.sealer"]
+
+
+def new_code(groups: int = 4, size: int = 4) -> str:
+    """A random code like ``7KQ2-M9XD-...`` from CODE_ALPHABET (about 5 bits a character)."""
+    chars = [secrets.choice(CODE_ALPHABET) for _ in range(groups * size)]
+    return "-".join("".join(chars[i : i + size]) for i in range(0, len(chars), size))
+
+
+def normalize_code(text: str) -> str:
+    """Canonical form of a typed code: upper case, without spaces or hyphens."""
+    return "".join(ch for ch in text.upper() if ch not in " -\t")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def hmac_sha256_hex(key: bytes, data: bytes) -> str:
+    """Hex HMAC-SHA256 of ``data``."""
+    return hmac.new(key, data, hashlib.sha256).hexdigest()

@@ -1,0 +1,53 @@
+"""Per-IP fixed-window rate limits on public endpoints, shared by every process via the DB."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from provisioning import timeutil
+from provisioning.db import Base, session
+from provisioning.errors import TooManyRequests
+
+
+class RateLimitHit(Base):
+    """How many requests one key (endpoint + IP) made in one window."""
+
+    __tablename__ = "rate_limit_hits"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int]
+
+
+def hit(bucket: str, ip: str, *, limit: int, window_seconds: int) -> None:
+    """Count one request of ``ip`` on ``bucket``; raise TooManyRequests over ``limit``.
+
+    The caller commits right away, so the count survives a request that later fails.
+    """
+    now = timeutil.now()
+    epoch = int(now.timestamp())
+    start = datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
+    key = f"{bucket}:{ip}"[:120]
+    db = session()
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.execute(insert(RateLimitHit).values(key=key, window_start=start, count=0)
+               .on_conflict_do_nothing())
+    count = db.execute(
+        update(RateLimitHit)
+        .where(RateLimitHit.key == key, RateLimitHit.window_start == start)
+        .values(count=RateLimitHit.count + 1)
+        .returning(RateLimitHit.count)
+    ).scalar_one()
+    # Old windows are useless; sweep a few when a window starts.
+    if count == 1:
+        db.execute(delete(RateLimitHit).where(
+            RateLimitHit.window_start < start - timedelta(seconds=window_seconds * 2)))
+    if count > limit:
+        raise TooManyRequests(
+            "Demasiadas solicitudes desde su conexión. Espere un momento e intente de nuevo."
+        )

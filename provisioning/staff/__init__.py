@@ -1,0 +1,1 @@
+"""Staff accounts: argon2id passwords, mandatory TOTP, roles scoped to units or jurisdictions."""

@@ -1,0 +1,133 @@
+"""Staff sessions: who is signed in, idle timeout, and the decorators views use.
+
+The session cookie holds only the account id, a stage and timestamps. ``stage`` is
+'password' after the first factor, 'enrol' while setting up TOTP, 'change_password' when an
+administrator chose the password, and 'full' when every step is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, g, redirect, request, session, url_for
+
+from provisioning import db, timeutil
+from provisioning.config import current as settings
+from provisioning.errors import Forbidden
+from provisioning.staff import services
+from provisioning.staff.models import Role, StaffUser
+
+ABSOLUTE_SESSION_HOURS = 12
+
+
+def init_app(app: Flask) -> None:
+    """Load the signed-in staff member before every request."""
+    app.before_request(_load)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"principal": g.get("principal"), "Role": Role}
+
+
+def _load() -> None:
+    g.principal = None
+    g.staff_user = None
+    staff_id = session.get("staff_id")
+    if staff_id is None or request.path.startswith("/static/"):
+        return
+    now = int(timeutil.now().timestamp())
+    idle = settings().security.idle_timeout_minutes * 60
+    if now - session.get("seen", 0) > idle or now - session.get("started", 0) > (
+            ABSOLUTE_SESSION_HOURS * 3600):
+        user = db.session().get(StaffUser, staff_id)
+        if user is not None and session.get("stage") == "full":
+            services.record_logout(services.principal_for(user), ip=request.remote_addr,
+                                   reason="inactividad")
+            db.commit()
+        session.clear()
+        g.session_expired = True
+        return
+    user = db.session().get(StaffUser, staff_id)
+    if user is None or not user.active or user.session_version != session.get("ver"):
+        session.clear()
+        return
+    session["seen"] = now
+    g.staff_user = user
+    if session.get("stage") == "full":
+        g.principal = services.principal_for(user)
+
+
+def start(user: StaffUser, stage: str) -> None:
+    """Begin (or advance) the session of ``user`` at ``stage``; a new cookie every time."""
+    started = session.get("started") if session.get("staff_id") == user.id else None
+    session.clear()
+    now = int(timeutil.now().timestamp())
+    session.update(staff_id=user.id, ver=user.session_version, stage=stage, seen=now,
+                   started=started or now)
+
+
+def stage() -> str | None:
+    """The current sign-in stage, or None when nobody is signing in."""
+    return session.get("stage") if g.get("staff_user") is not None else None
+
+
+def end() -> None:
+    """Forget the session."""
+    session.clear()
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Send anonymous visitors to the sign-in page (with a note if their session expired)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("principal") is None:
+            if g.get("session_expired"):
+                flash("Su sesión se cerró por inactividad. Inicie sesión de nuevo.", "aviso")
+            if stage() in ("password", "enrol", "change_password"):
+                return redirect(url_for("staff.continue_login"))
+            return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow only staff holding one of ``roles`` (403 otherwise)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @login_required
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not g.principal.has(*roles):
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def current() -> services.Principal:
+    """The signed-in principal (views behind login_required only)."""
+    return g.principal
+
+
+def current_user() -> StaffUser:
+    """The signed-in account row (views behind login_required only)."""
+    return g.staff_user

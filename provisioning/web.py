@@ -1,0 +1,118 @@
+"""HTTP plumbing shared by every blueprint: errors, security headers, client IP, rate limits,
+template filters. No business logic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from provisioning import db, ratelimit, timeutil
+from provisioning.config import Settings
+from provisioning.config import current as settings
+from provisioning.errors import AltaError
+
+_HTTP_MESSAGES = {
+    400: "La solicitud no es válida.",
+    401: "Necesita iniciar sesión.",
+    403: "No tiene permiso para ver esta página.",
+    404: "No encontramos la página que busca.",
+    405: "Esa acción no está permitida en esta página.",
+    409: "La operación no se puede realizar en el estado actual.",
+    413: "Lo que envió es demasiado grande.",
+    429: "Demasiadas solicitudes. Espere un momento e intente de nuevo.",
+    500: "Ocurrió un error interno. Nada de lo que envió quedó a medias; intente de nuevo más "
+         "tarde.",
+}
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def client_ip() -> str | None:
+    """The caller's IP (ProxyFix has already applied trusted X-Forwarded-For)."""
+    return request.remote_addr
+
+
+def wants_json() -> bool:
+    """True for API calls, which get JSON errors."""
+    return request.path.startswith("/api/")
+
+
+def error_response(message: str, status: int) -> tuple[Any, int]:
+    """A Spanish error page (or JSON for the API) with ``status``."""
+    if wants_json():
+        return jsonify({"error": message, "status": status}), status
+    return render_template("error.html", message=message, status=status), status
+
+
+def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Count POSTs to the decorated view per IP; over the configured limit answer 429.
+
+    The count is committed at once, so it holds even if the request then fails.
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            limits = settings().rate_limit
+            if limits.enabled and request.method == "POST":
+                try:
+                    ratelimit.hit(bucket, client_ip() or "-", limit=getattr(limits, bucket),
+                                  window_seconds=limits.window_seconds)
+                finally:
+                    db.commit()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def init_app(app: Flask, config: Settings) -> None:
+    """Install error handlers, headers, proxy handling and template filters."""
+    if config.app.trusted_proxies:
+        n = config.app.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    @app.errorhandler(AltaError)
+    def _alta_error(exc: AltaError) -> Any:
+        db.rollback()
+        return error_response(exc.message, exc.status)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc: CSRFError) -> Any:
+        db.rollback()
+        return error_response(
+            "El formulario caducó o no proviene de esta página (protección CSRF). Vuelva a "
+            "cargar la página e intente de nuevo.", 400)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        # Also receives unhandled exceptions as a 500, after Flask has logged the traceback.
+        db.rollback()
+        status = exc.code or 500
+        return error_response(_HTTP_MESSAGES.get(status, _HTTP_MESSAGES[400]), status)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), "
+                                                          "geolocation=()")
+        if config.app.base_url.startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if not request.path.startswith("/static/"):
+            # Pages may carry personal data or one-time codes: never cache them.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_template_filter(timeutil.format_date, "fecha")
+    app.add_template_filter(timeutil.format_datetime, "fecha_hora")

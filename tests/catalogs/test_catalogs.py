@@ -1,0 +1,109 @@
+"""Catalogs are data: versioned loads, DGIS CLUES import, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from provisioning import db
+from provisioning.catalogs import services as catalogs
+from provisioning.catalogs.models import Unit
+from provisioning.errors import ValidationError
+from tests.conftest import TEST_ACTOR
+
+
+def write_units(tmp_path: Path, version: str, rows: list[dict]) -> Path:
+    path = tmp_path / f"units-{version}.json"
+    path.write_text(json.dumps({"catalog": "units", "version": version, "rows": rows}),
+                    encoding="utf-8")
+    return path
+
+
+def current_units() -> dict[str, Unit]:
+    return {u.clues: u for u in catalogs.units()}
+
+
+def shipped_units() -> list[dict]:
+    doc = json.loads((catalogs.DATA_DIR / "units.json").read_text(encoding="utf-8"))
+    return doc["rows"]
+
+
+def test_shipped_demo_catalogs_are_loaded(app) -> None:
+    assert [j.code for j in catalogs.jurisdictions()] == ["I", "II", "III"]
+    units = current_units()
+    assert units["MSSSA001270"].unit_type == "hospital"
+    assert units["MSSSA000611"].jurisdiction_code == "II"
+    assert {o.code for o in catalogs.org_units("subdireccion")} >= {"SAPS", "SH"}
+    assert [t.code for t in catalogs.staff_types()][:3] == ["medico", "enfermeria",
+                                                            "administrativo"]
+
+
+def test_new_version_closes_changed_and_missing_rows(app, tmp_path, clock) -> None:
+    rows = shipped_units()
+    renamed = [dict(r, name="Centro de Salud Jiutepec (renovado)")
+               if r["clues"] == "MSSSA000342" else r for r in rows
+               if r["clues"] != "MSSSA000925"]
+    result = catalogs.load(catalogs.read_file(write_units(tmp_path, "2026-02-01", renamed)),
+                           actor=TEST_ACTOR)
+    db.commit()
+    assert (result.added, result.closed, result.unchanged) == (1, 2, len(rows) - 2)
+    units = current_units()
+    assert units["MSSSA000342"].name.endswith("(renovado)")
+    assert "MSSSA000925" not in units
+    history = db.session().scalars(select(Unit).where(Unit.clues == "MSSSA000342")
+                                   .order_by(Unit.valid_from)).all()
+    assert [(u.valid_from, u.valid_to) for u in history] == [
+        (date(2026, 1, 1), date(2026, 2, 1)), (date(2026, 2, 1), None)]
+
+
+def test_same_version_twice_changes_nothing(app, tmp_path) -> None:
+    path = write_units(tmp_path, "2026-01-01", shipped_units())
+    result = catalogs.load(catalogs.read_file(path), actor=TEST_ACTOR)
+    assert (result.added, result.closed) == (0, 0)
+
+
+def test_older_version_and_bad_rows_are_refused(app, tmp_path) -> None:
+    with pytest.raises(ValidationError, match="anterior"):
+        catalogs.load(catalogs.read_file(write_units(tmp_path, "2025-01-01", shipped_units())),
+                      actor=TEST_ACTOR)
+    bad = [dict(shipped_units()[0], clues="MS123")]
+    with pytest.raises(ValidationError, match="CLUES inválida"):
+        catalogs.load(catalogs.read_file(write_units(tmp_path, "2026-05-01", bad)),
+                      actor=TEST_ACTOR)
+    unknown_jur = [dict(shipped_units()[0], jurisdiction_code="IX")]
+    with pytest.raises(ValidationError, match="jurisdicción"):
+        catalogs.load(catalogs.read_file(write_units(tmp_path, "2026-05-01", unknown_jur)),
+                      actor=TEST_ACTOR)
+
+
+def test_dgis_clues_csv(app, tmp_path, clock) -> None:
+    csv_text = (
+        "CLUES,NOMBRE DE LA UNIDAD,CLAVE DE LA ENTIDAD,CLAVE DE LA JURISDICCIÓN,"
+        "CLAVE DEL MUNICIPIO,NOMBRE DEL MUNICIPIO,NOMBRE TIPO ESTABLECIMIENTO,"
+        "ESTATUS DE OPERACIÓN\n"
+        "MSSSA002345,CENTRO DE SALUD TLALTIZAPÁN,17,02,024,TLALTIZAPÁN,DE CONSULTA EXTERNA,"
+        "EN OPERACIÓN\n"
+        "MSSSA002346,CS CERRADO,17,02,024,TLALTIZAPÁN,DE CONSULTA EXTERNA,FUERA DE OPERACIÓN\n"
+        "MSSSA001270,HOSPITAL GENERAL DE CUERNAVACA,17,01,007,CUERNAVACA,DE HOSPITALIZACIÓN,"
+        "EN OPERACIÓN\n")
+    path = tmp_path / "ESTABLECIMIENTO_SALUD.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["catalog", "load", str(path), "--version",
+                                                "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    units = current_units()
+    assert set(units) == {"MSSSA002345", "MSSSA001270"}
+    assert units["MSSSA002345"].jurisdiction_code == "II"
+    assert units["MSSSA002345"].municipio_code == "17024"
+    assert units["MSSSA002345"].unit_type == "centro_de_salud"
+
+
+def test_cli_needs_version_for_csv(app, tmp_path) -> None:
+    path = tmp_path / "units.csv"
+    path.write_text("clues,name\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["catalog", "load", str(path)])
+    assert result.exit_code == 1 and "versión" in result.output

@@ -1,0 +1,81 @@
+"""Configuration: one TOML file, unknown keys refused, secrets from files, typed values."""
+
+from pathlib import Path
+
+import pytest
+
+from provisioning.config import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "alta.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_work_without_a_file(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"app": {"instance_dir": str(tmp_path)}}, environ={})
+    assert settings.database.url == f"sqlite:///{tmp_path / 'alta.db'}"
+    assert settings.security.max_failed_logins == 5
+    assert settings.security.idle_timeout_minutes == 15
+    # A secret key is generated once and kept.
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    again = load_settings(overrides={"app": {"instance_dir": str(tmp_path)}}, environ={})
+    assert again.app.secret_key == settings.app.secret_key
+
+
+def test_file_named_by_alta_config(tmp_path: Path) -> None:
+    path = write(tmp_path,
+                 f'[app]\ninstance_dir = "{tmp_path}"\n[security]\nlockout_minutes = 30\n')
+    settings = load_settings(environ={"ALTA_CONFIG": str(path)})
+    assert settings.security.lockout_minutes == 30
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[app]\nsecret_kee = 'x'\n", r"\[app\]\.secret_kee: unknown setting"),
+    ("[nosuch]\nx = 1\n", r"\[nosuch\]: unknown setting"),
+    ("[security]\nmax_failed_logins = 'five'\n", "expected an integer"),
+    ("[security]\nsession_cookie_secure = 1\n", "expected true or false"),
+    ("[app]\ntimezone = 'Mars/Olympus'\n", "unknown time zone"),
+    ("[app]\nsecret_key = 'short'\n", "at least 32"),
+    ("[security]\nmax_failed_logins = 0\n", ">= 1"),
+    ("[form]\nece_subdirecciones = 'SAPS'\n", "expected a list"),
+])
+def test_invalid_settings_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, f'{text}\n')
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path, overrides={"app": {"instance_dir": str(tmp_path)}}, environ={})
+
+
+def test_secret_from_file(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("k" * 40 + "\n", encoding="utf-8")
+    path = write(tmp_path, f'[app]\nsecret_key_file = "{secret}"\ninstance_dir = "{tmp_path}"\n')
+    assert load_settings(path, environ={}).app.secret_key == "k" * 40
+
+
+def test_secret_file_and_value_together_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("k" * 40, encoding="utf-8")
+    path = write(tmp_path, f'[app]\nsecret_key = "{"v" * 40}"\nsecret_key_file = "{secret}"\n')
+    with pytest.raises(ConfigError, match="not both"):
+        load_settings(path, environ={})
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_database_url_from_environment(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"app": {"instance_dir": str(tmp_path)}},
+                             environ={"ALTA_DATABASE_URL": "postgresql://u:p@h/db"})
+    assert settings.database.url == "postgresql://u:p@h/db"
+
+
+def test_example_configuration_is_valid(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    settings = load_settings(example, overrides={"app": {"instance_dir": str(tmp_path)}},
+                             environ={})
+    assert settings.app.timezone == "America/Mexico_City"
