@@ -41,7 +41,8 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (db_group, catalog_group, staff_group, audit_group, demo_command):
+    for command in (db_group, catalog_group, staff_group, audit_group, worker_command,
+                    demo_command):
         app.cli.add_command(command)
 
 
@@ -230,6 +231,23 @@ def audit_verify() -> None:
         return
     _fail(f"Bitácora ALTERADA en el evento {result.first_bad_seq}: {result.reason} "
           f"({result.checked} eventos verificados antes).")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the ready jobs, then exit.")
+@click.option("--poll", type=float, default=1.0, show_default=True,
+              help="Seconds between looks at an empty queue.")
+def worker_command(once: bool, poll: float) -> None:
+    """Run background jobs (provisioning, e-mail, periodic tasks) until stopped."""
+    import provisioning.tasks  # noqa: F401  (registers the handlers)
+    from provisioning.jobs.worker import Worker
+
+    done = Worker(poll_seconds=poll).run(once=once)
+    if once:
+        click.echo(f"{done} tareas ejecutadas.")
 
 
 # ---------------------------------------------------------------------------------------------

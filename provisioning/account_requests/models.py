@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, String, text
@@ -10,22 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from provisioning.catalogs.models import Unit
 from provisioning.db import Base
-
-
-class RequestStatus(enum.StrEnum):
-    """Where a request is in the procedure."""
-
-    ENVIADA = "enviada"
-
-    @property
-    def label(self) -> str:
-        """Spanish name shown to applicants and staff."""
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    RequestStatus.ENVIADA: "Enviada: en espera de la firma del jefe de unidad",
-}
 
 
 class AccountRequest(Base):
@@ -91,7 +74,21 @@ class AccountRequest(Base):
         return " ".join(p for p in (self.nombres, self.primer_apellido,
                                     self.segundo_apellido) if p)
 
-    @property
-    def status_label(self) -> str:
-        """Spanish state name."""
-        return STATUS_LABELS.get(RequestStatus(self.status), self.status)
+
+class RequestEvent(Base):
+    """One move of a request through the procedure (its history; public moves are shown to
+    the applicant on the tracking page)."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("account_requests.id",
+                                                       ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime]
+    event: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_role: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(500), comment="Shown to the applicant")
+    public: Mapped[bool] = mapped_column(comment="Shown on the tracking page")

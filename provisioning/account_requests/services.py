@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, counters, curp, timeutil
 from provisioning.account_requests.forms import NA, RequestInput
-from provisioning.account_requests.models import AccountRequest, RequestStatus
+from provisioning.account_requests.models import AccountRequest, RequestEvent
+from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.crypto import hasher, new_code, normalize_code
@@ -120,6 +121,10 @@ def submit(data: RequestInput, *, ip: str | None) -> tuple[AccountRequest, str, 
         # Another submission for the same CURP committed first (partial unique index).
         existing = open_request_for(info.curp)
         raise _duplicate(existing.folio if existing else None) from None
+    db.add(RequestEvent(request_id=request.id, occurred_at=now, event="submit", from_status=None,
+                        to_status=RequestStatus.ENVIADA.value, actor="solicitante",
+                        actor_role="solicitante", reason=None, public=True))
+    db.flush()
     audit.record("request.submitted", actor=audit.Actor("solicitante", "solicitante", ip),
                  object_type="request", object_id=folio,
                  summary=f"Solicitud {folio} registrada para la unidad {unit.clues}",

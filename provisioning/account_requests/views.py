@@ -7,13 +7,22 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from provisioning import db, timeutil
-from provisioning.account_requests import forms, services
+from provisioning.account_requests import forms, services, workflow
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.errors import AltaError, ValidationError
 from provisioning.web import client_ip, rate_limited
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_template_filter("estado")
+def status_label(status: str) -> str:
+    """Spanish label of a request state (template filter ``estado``)."""
+    try:
+        return workflow.RequestStatus(status).label
+    except ValueError:
+        return status
 
 
 @bp.route("/")
@@ -78,5 +87,6 @@ def tracking() -> Any:
                                    folio=request.form.get("folio", "")[:40]), exc.status
         db.commit()
         return render_template("public/tracking.html", request=account_request,
-                               unit=account_request.unit)
+                               unit=account_request.unit,
+                               history=workflow.history(account_request, public_only=True))
     return render_template("public/tracking_form.html", error=None, folio="")

@@ -1,0 +1,51 @@
+"""`alta worker`: claim and run jobs until stopped (SIGTERM/SIGINT finish the current job)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from types import FrameType
+
+from provisioning import db
+from provisioning.jobs import services
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One worker process; several may run at once (each claims different jobs)."""
+
+    def __init__(self, *, poll_seconds: float = 1.0, worker_id: str | None = None) -> None:
+        self.poll_seconds = poll_seconds
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = False
+
+    def stop(self, _signum: int | None = None, _frame: FrameType | None = None) -> None:
+        """Finish the current job, then leave."""
+        self.stopping = True
+
+    def run(self, *, once: bool = False) -> int:
+        """Process jobs; with ``once``, stop when the queue has nothing ready. Returns count."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        done = 0
+        log.info("worker %s started; kinds: %s", self.worker_id,
+                 ", ".join(services.registered_kinds()))
+        while not self.stopping:
+            services.enqueue_due_periodic()
+            db.commit()
+            job = services.claim(self.worker_id)
+            if job is None:
+                if once:
+                    break
+                time.sleep(self.poll_seconds)
+                continue
+            outcome = services.execute(job, self.worker_id)
+            log.info("job %s %s: %s", job.id, job.kind, outcome)
+            done += 1
+        return done
