@@ -8,6 +8,7 @@ import secrets
 import click
 import pyotp
 from flask import current_app
+from werkzeug.serving import run_simple
 
 from provisioning import audit, db
 from provisioning.catalogs import services as catalogs
@@ -64,6 +65,8 @@ def prepare() -> list[tuple[str, str, str, str]]:
         user.active = True
         user.session_version += 1
         user.totp_enrolled_at = now()
+        audit.record("staff.demo_reset", actor=actor, object_type="staff", object_id=username,
+                     summary=f"Demostración: contraseña y autenticador nuevos para {username}")
         db.commit()
         rows.append((username, password, seed, ", ".join(g.role.label for g in grants)))
     return rows
@@ -91,4 +94,5 @@ def run(*, port: int, serve: bool) -> None:
     )
     app = create_app(local)
     click.echo(f"\nAlta en http://127.0.0.1:{port}  (Ctrl+C para detener)\n")
-    app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+    # Flask ignores app.run() inside a CLI command, so serve with Werkzeug directly.
+    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
