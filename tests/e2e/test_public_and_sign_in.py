@@ -1,0 +1,83 @@
+"""Through the pages in a real browser: the applicant's request and tracking, a staff
+member's first sign-in with TOTP enrolment, and the layout at laptop and phone widths."""
+
+from __future__ import annotations
+
+import pyotp
+
+from provisioning import db
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from tests.conftest import STAFF_PASSWORD, create_staff_account
+
+
+def fill_request(page, *, curp: str = "BEML920313HMCLNS09") -> None:
+    page.goto("/solicitud")
+    page.fill("#curp", curp)
+    page.fill("#nombres", "Luis Ángel")
+    page.fill("#primer_apellido", "Bernal")
+    page.fill("#segundo_apellido", "Muñoz")
+    page.select_option("#unit_clues", "MSSSA000120")
+    page.select_option("#direccion_code", "DAM")
+    page.select_option("#subdireccion_code", "SAPS")
+    page.fill("#telefono", "777 123 4567")
+    page.fill("#contact_email", "luis@example.org")
+    page.select_option("#staff_type_code", "medico")
+    for name in ("accepts_personal_account", "accepts_institutional_use",
+                 "accepts_privacy_notice"):
+        page.check(f"input[name={name}]")
+
+
+def test_applicant_submits_and_tracks(new_page, shots) -> None:
+    page = new_page()
+    page.goto("/")
+    shots(page, "inicio")
+    fill_request(page, curp="PEGL890909MJCRMS09")  # wrong check digit first
+    page.click("button[type=submit]")
+    assert "dígito verificador" in page.inner_text("main")
+    shots(page, "curp con error")
+    page.fill("#curp", "PEGL890909MJCRMS08")
+    page.click("button[type=submit]")
+    folio, code = [s.strip() for s in page.locator(".secret").all_inner_texts()]
+    assert folio.startswith("MSSSA000120-")
+    shots(page, "solicitud registrada")
+    page.goto("/seguimiento")
+    page.fill("#folio", folio)
+    page.fill("#code", code)
+    page.click("button[type=submit]")
+    assert "en espera de la firma del jefe de unidad" in page.inner_text("main")
+    shots(page, "seguimiento")
+
+
+def test_staff_first_sign_in_enrols_totp(new_page, live_app, shots) -> None:
+    with live_app.app_context():
+        create_staff_account("ana.jefa", staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA000120"),
+                             enrolled=False)
+        db.commit()
+    page = new_page()
+    page.goto("/acceso")
+    page.fill("#username", "ana.jefa")
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/acceso/configurar-autenticador")
+    assert page.locator(".qr svg").count() == 1
+    shots(page, "configurar autenticador")
+    seed = page.inner_text("code").strip()
+    page.fill("#code", pyotp.TOTP(seed).now())
+    page.click("button[type=submit]")
+    assert page.locator("ol.codes li").count() == 10
+    shots(page, "codigos de recuperacion")
+    page.click("text=Ya los guardé, continuar")
+    page.wait_for_url("**/panel")
+    assert "Jefe(a) de unidad" in page.inner_text("main")
+    shots(page, "panel")
+
+
+def test_pages_fit_a_phone_screen(new_page, shots) -> None:
+    page = new_page(390, 844)
+    for path in ("/", "/solicitud", "/seguimiento", "/acceso"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+    page.goto("/solicitud")
+    shots(page, "solicitud en telefono")
