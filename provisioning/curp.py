@@ -7,6 +7,7 @@ right check digit. Only RENAPO can confirm that the person exists.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -117,3 +118,68 @@ def validate(text: str, *, allow_sex_x: bool = False, today: date | None = None)
         warning = ("Las primeras letras de su CURP forman una palabra que RENAPO suele "
                    "modificar; verifique que coincida con su constancia de CURP.")
     return CurpInfo(curp=curp, birth_date=born, sex=sex, state_code=state, warning=warning)
+
+
+# ---------------------------------------------------------------------------------------------
+# Names against the CURP (RENAPO's rules for letters 1-4 and 14-16)
+
+_PARTICLES = frozenset(["DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS", "LE", "LES", "MAC", "MC", "VAN", "VON", "Y"])
+_SKIPPED_FIRST_NAMES = frozenset(["MARIA", "MA", "MA.", "M", "M.", "JOSE", "J", "J."])
+_VOWELS = set("AEIOU")
+
+
+def _fold(text: str) -> str:
+    """Upper case without accents; Ñ becomes X as RENAPO writes it; other symbols go."""
+    out = []
+    # An apostrophe joins (O'Neill → ONEILL); other symbols separate words.
+    text = text.replace("'", "").replace("’", "")
+    text = unicodedata.normalize("NFC", text).upper().replace("Ñ", "X")
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch):
+            continue
+        out.append(ch if "A" <= ch <= "Z" or ch in " ." else " ")
+    return " ".join("".join(out).split())
+
+
+def _main_word(name: str, *, given: bool = False) -> str:
+    """The word RENAPO takes letters from: particles skipped; María/José skipped if compound."""
+    words = [w for w in _fold(name).split() if w.rstrip(".") not in _PARTICLES]
+    if given and len(words) > 1 and words[0] in _SKIPPED_FIRST_NAMES:
+        words = words[1:]
+    return words[0].replace(".", "") if words else ""
+
+
+def _first_internal(word: str, wanted: set[str] | None) -> str:
+    for ch in word[1:]:
+        if (wanted is None and ch not in _VOWELS) or (wanted is not None and ch in wanted):
+            return ch
+    return "X"
+
+
+def expected_letters(nombres: str, primer_apellido: str, segundo_apellido: str | None) -> str:
+    """The 7 letters a CURP derives from the names: positions 1-4 and 14-16."""
+    first = _main_word(primer_apellido)
+    second = _main_word(segundo_apellido or "")
+    given = _main_word(nombres, given=True)
+    head = ((first[:1] or "X") + _first_internal(first, _VOWELS) + (second[:1] or "X")
+            + (given[:1] or "X"))
+    if head in INCONVENIENT_WORDS:
+        head = head[0] + "X" + head[2:]
+    consonants = (_first_internal(first, None) if first else "X") + (
+        _first_internal(second, None) if second else "X") + (
+        _first_internal(given, None) if given else "X")
+    return head + consonants
+
+
+def name_mismatches(curp: str, nombres: str, primer_apellido: str,
+                    segundo_apellido: str | None) -> dict[str, str]:
+    """Which name fields disagree with the CURP, with a Spanish message for each."""
+    expected = expected_letters(nombres, primer_apellido, segundo_apellido)
+    actual = normalize(curp)[:4] + normalize(curp)[13:16]
+    fields = {0: "primer_apellido", 1: "primer_apellido", 2: "segundo_apellido", 3: "nombres",
+              4: "primer_apellido", 5: "segundo_apellido", 6: "nombres"}
+    labels = {"primer_apellido": "El primer apellido", "segundo_apellido": "El segundo apellido",
+              "nombres": "El nombre"}
+    wrong = {fields[i] for i, (a, b) in enumerate(zip(actual, expected, strict=True)) if a != b}
+    return {field: f"{labels[field]} no coincide con su CURP; escríbalo como aparece en su "
+                   "constancia de CURP." for field in sorted(wrong)}

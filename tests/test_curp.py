@@ -96,3 +96,42 @@ def test_inconvenient_word_is_a_warning_not_a_rejection() -> None:
 
 def test_lower_case_and_spaces_are_normalized() -> None:
     assert curp.validate(" beml920313hmclns09 ").curp == "BEML920313HMCLNS09"
+
+
+# --- names against the CURP --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("nombres", "primer", "segundo", "letters"), [
+    ("Gloria", "Hernández", "García", "HEGGRRL"),  # the instructivo's own example
+    ("Juan", "López", "López", "LOLJPPN"),
+    ("María José", "Peña", "Ñúñez", "PEXJXXS"),  # Ñ → X; María skipped in compound names
+    ("María", "Peña", None, "PEXMXXR"),  # single María is kept; no second surname → X
+    ("José Luis", "de la Cruz", "del Río", "CURLRXS"),  # particles skipped; RIO has no
+    # internal consonant → X
+    ("Ana", "Mc Donald", "Ávila", "DOAAN" + "VN"),
+    ("Úrsula", "Ibáñez", "Olvera", "IAOUBLR"),
+    ("Bruno", "Ueda", "Yáñez", "UEYBDXR"),
+    ("Ulises", "O'Neill", "Pérez", "OEPUNRL"),  # apostrophe joins: ONEILL
+    ("Ximena", "Buendía", "Yáñez", "BUYXNXM"),  # the Ñ of YAÑEZ is its consonant (X)
+])
+def test_expected_letters(nombres, primer, segundo, letters) -> None:
+    assert curp.expected_letters(nombres, primer, segundo) == letters
+
+
+def test_inconvenient_word_gets_x_in_second_place() -> None:
+    # Buenrostro Escobar Yolanda would start BUEY: RENAPO writes BXEY.
+    assert curp.expected_letters("Yolanda", "Buenrostro", "Escobar")[:4] == "BXEY"
+
+
+def test_matching_names_have_no_mismatch() -> None:
+    value = build("HEGG560427MVZRRL0")
+    assert curp.name_mismatches(value, "Gloria", "Hernández", "García") == {}
+
+
+def test_each_mismatching_field_is_named() -> None:
+    value = build("HEGG560427MVZRRL0")
+    wrong = curp.name_mismatches(value, "Gabriela", "Hernández", "Torres")
+    assert set(wrong) == {"nombres", "segundo_apellido"}
+    assert wrong["nombres"].startswith("El nombre no coincide")
+    assert set(curp.name_mismatches(value, "Gloria", "Fernández", "García")) == {
+        "primer_apellido"}
