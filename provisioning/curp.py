@@ -123,8 +123,11 @@ def validate(text: str, *, allow_sex_x: bool = False, today: date | None = None)
 # ---------------------------------------------------------------------------------------------
 # Names against the CURP (RENAPO's rules for letters 1-4 and 14-16)
 
-_PARTICLES = frozenset(["DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS", "LE", "LES", "MAC", "MC", "VAN", "VON", "Y"])
-_SKIPPED_FIRST_NAMES = frozenset(["MARIA", "MA", "MA.", "M", "M.", "JOSE", "J", "J."])
+_PARTICLES = frozenset({
+    "DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS", "LE", "LES",
+    "MAC", "MC", "VAN", "VON", "Y",
+})
+_SKIPPED_FIRST_NAMES = frozenset({"MARIA", "MA", "MA.", "M", "M.", "JOSE", "J", "J."})
 _VOWELS = set("AEIOU")
 
 
