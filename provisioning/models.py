@@ -7,5 +7,6 @@ from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
+from provisioning.oficios import models as oficios  # noqa: F401
 from provisioning.ratelimit import RateLimitHit  # noqa: F401
 from provisioning.staff import models as staff  # noqa: F401

@@ -58,3 +58,33 @@ def sign(browser: Browser, account: StaffAccount, request_id: int, clock: Any,
 def decide(browser: Browser, request_id: int, action: str, reason: str) -> Any:
     """POST devolver / rechazar with a reason."""
     return browser.post(f"/solicitudes/{request_id}/{action}", {"reason": reason}, page="/panel")
+
+
+def hypothetical_curp(n: int) -> str:
+    """A valid-looking hypothetical CURP (check digit computed), distinct per ``n`` < 90."""
+    from provisioning import curp
+
+    first17 = f"PEGL8909{n + 10:02d}MMSRMS0"
+    return first17 + str(curp.check_digit(first17))
+
+
+def make_ready(client: Browser, n: int, **unit: str) -> AccountRequest:
+    """A request with every signature done (moved directly: the chain is tested elsewhere)."""
+    from provisioning import audit
+    from provisioning.account_requests import workflow
+
+    request, _, _ = new_request(client, curp=hypothetical_curp(n), **unit)
+    workflow.transition(request, "sign_unit_head", actor=audit.Actor("prueba", "jefe_unidad"),
+                        to=workflow.RequestStatus.LISTA_PARA_OFICIO)
+    db.commit()
+    return request
+
+
+def issue(browser: Browser, account: StaffAccount, clock: Any, ids: list[int],
+          code: str | None = None, **extra: Any) -> Any:
+    """POST a new oficio with these requests and a fresh TOTP code."""
+    if clock is not None:
+        clock.advance(seconds=30)
+    form = {"request_id": [str(i) for i in ids], "code": code or account.code(),
+            "subject": "Solicitudes de alta de usuarios de SIEMPRE", **extra}
+    return browser.post("/oficios", form, page="/panel")

@@ -258,3 +258,14 @@ def jurisdiction_name(code: str) -> str:
     """The jurisdiction's catalog name, or its code."""
     found = catalogs.jurisdiction_by_code(code)
     return found.name if found else f"Jurisdicción {code}"
+
+
+def record_list_view(requests: Sequence[AccountRequest], *, actor: audit.Actor,
+                     where: str) -> None:
+    """Audit that a list showing these requests' personal data was opened."""
+    if not requests:
+        return
+    audit.record("request.list_viewed", actor=actor, object_type="request_list",
+                 object_id=where,
+                 summary=f"Consulta de {len(requests)} solicitudes ({where})",
+                 details={"folios": [r.folio for r in requests][:200]})

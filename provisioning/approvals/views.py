@@ -43,6 +43,9 @@ def inbox() -> Any:
     principal = g.principal
     pending = services.inbox(principal)
     recent = services.recent_for_units(principal)
+    services.record_list_view([*pending, *recent], actor=principal.actor(client_ip()),
+                              where="firmas")
+    db.commit()
     return render_template("approvals/inbox.html", pending=pending, recent=recent)
 
 

@@ -122,7 +122,7 @@ def oficio_issued(*, oficio_id: int, number: str, jurisdiction: str, count: int)
     recipients = staff_emails(Role.INFORMATICA) + staff_emails(Role.JEFE_INFORMATICA)
     queue(recipients, "oficio_recibido", f"Oficio {number}: {count} solicitudes de alta",
           object_type="oficio", object_id=number, number=number, jurisdiction=jurisdiction,
-          count=count, path=f"/informatica/oficios/{oficio_id}")
+          count=count, path=f"/oficios/{oficio_id}")
 
 
 def oficio_acknowledged(*, recipient: str, oficio_id: int, number: str, receiver: str,
