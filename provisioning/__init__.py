@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.crypto import Hasher, Sealer
+    from provisioning.documents.views import bp as documents_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(oficios_bp)
+    app.register_blueprint(documents_bp)
     cli.register(app)
     return app
