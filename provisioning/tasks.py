@@ -1,3 +1,4 @@
 """Every module that registers job handlers, imported by the worker (like models.py for tables)."""
 
+from provisioning.notifications import reminders  # noqa: F401  (periodic mail.reminders)
 from provisioning.notifications import services as notifications  # noqa: F401  (mail.send)
