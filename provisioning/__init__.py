@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.crypto import Hasher, Sealer
+    from provisioning.dashboard.views import bp as dashboard_bp
     from provisioning.documents.views import bp as documents_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.staff import auth
@@ -59,5 +60,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(approvals_bp)
     app.register_blueprint(oficios_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(dashboard_bp)
     cli.register(app)
     return app
