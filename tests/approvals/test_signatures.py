@@ -407,3 +407,26 @@ def test_correction_page_needs_a_returned_request(app, client, clock, target) ->
     track(applicant, folio, code)
     response = applicant.get(target)
     assert response.status_code == 302  # not returned: back to tracking
+
+
+@pytest.mark.parametrize("value", ["\x00", "A" * 5000, "<script>alert(1)</script>", "\u202e",
+                                   "😀😀😀😀😀😀", ""])
+def test_hostile_input_on_approval_and_oficio_forms(app, client, clock, value) -> None:
+    request, folio, _ = new_request(client, **HOSPITAL)
+    jefe, _ = person(client, app, "jefe.hostil", JEFE, clock, unit_clues="MSSSA001270")
+    for action in ("devolver", "rechazar"):
+        response = decide(jefe, request.id, action, value)
+        if value.startswith(("<script>", "😀")):
+            # Acceptable text: stored as typed and shown escaped.
+            assert response.status_code in (302, 409)
+            continue
+        assert response.status_code == 400, (action, response.status_code)
+    page = f"/solicitudes/{request.id}/firmar"
+    assert jefe.post(page, {"code": value}, page="/panel").status_code in (401, 409)
+    enlace, _ = person(client, app, "enlace.hostil", Role.ENLACE, clock, jurisdiction_code="I")
+    for form in ({"request_id": value, "code": "123456"},
+                 {"request_id": str(request.id), "code": value, "subject": value}):
+        assert enlace.post("/oficios", form, page="/panel").status_code in (400, 401, 409)
+    assert client.get(f"/verificar/{value[:50]}").status_code in (404, 308)
+    assert "<script>alert(1)</script>" not in jefe.get(
+        f"/solicitudes/{request.id}").get_data(as_text=True)
