@@ -29,8 +29,8 @@ from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 from provisioning.textcheck import TextError, clean
 
-# Roles that see every request of the service (IT, custody, audit, administration).
-SERVICE_WIDE = (Role.INFORMATICA, Role.JEFE_INFORMATICA, Role.AUDITOR, Role.ADMIN)
+# Roles without a unit/jurisdiction scope see every request (IT, custody, audit, admin).
+SERVICE_WIDE = tuple(r for r in Role if r.scope is None)
 SIGNER_ROLES = (Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL)
 FORMAT_CODE = "FO-DPE-STI-DI-04"
 
@@ -201,7 +201,8 @@ def sign(request: AccountRequest, *, principal: staff.Principal, user: StaffUser
     return signature
 
 
-def _reason(text: str) -> str:
+def reason_text(text: str) -> str:
+    """A reason typed by staff (shown to the applicant): clean, 5 to 500 characters."""
     try:
         reason = clean(text, max_length=500)
     except TextError as exc:
@@ -220,7 +221,7 @@ def return_for_correction(request: AccountRequest, *, principal: staff.Principal
     Audits ``request.return``; notifies the applicant.
     """
     step = _turn(principal, request, "devolver")
-    reason = _reason(reason)
+    reason = reason_text(reason)
     _void_signatures(request)
     workflow.transition(request, "return", actor=principal.actor(ip, step.role), reason=reason)
     notifications.request_moved(request, "return", reason=reason)
@@ -230,7 +231,7 @@ def reject(request: AccountRequest, *, principal: staff.Principal, reason: str,
            ip: str | None) -> None:
     """Reject the request for good with a reason. Audits ``request.reject``; notifies."""
     step = _turn(principal, request, "rechazar")
-    reason = _reason(reason)
+    reason = reason_text(reason)
     workflow.transition(request, "reject", actor=principal.actor(ip, step.role), reason=reason)
     notifications.request_moved(request, "reject", reason=reason)
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from provisioning import workdays
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import FINAL_STATES, RequestStatus
+from provisioning.approvals import services as approvals
 from provisioning.catalogs import services as catalogs
 from provisioning.db import session
 from provisioning.errors import Forbidden
@@ -26,7 +27,7 @@ from provisioning.oficios.models import Oficio
 from provisioning.staff.models import Role
 from provisioning.staff.services import Principal
 
-SERVICE_WIDE = (Role.INFORMATICA, Role.JEFE_INFORMATICA, Role.AUDITOR, Role.ADMIN)
+SERVICE_WIDE = approvals.SERVICE_WIDE
 OPEN_ORDER = [s for s in RequestStatus if s not in FINAL_STATES]
 CLOSED_ORDER = [s for s in RequestStatus if s in FINAL_STATES]
 MAX_ROWS = 300

@@ -46,7 +46,7 @@ from provisioning.staff.models import Role, StaffUser
 from provisioning.textcheck import TextError, clean
 
 IT_ROLES = (Role.INFORMATICA, Role.JEFE_INFORMATICA)
-SERVICE_WIDE = (*IT_ROLES, Role.AUDITOR, Role.ADMIN)
+SERVICE_WIDE = approvals.SERVICE_WIDE
 MAX_ITEMS = 200
 
 
@@ -329,13 +329,7 @@ def cancel(oficio: Oficio, *, principal: staff.Principal, reason: str, ip: str |
         raise Conflict(f"El oficio {oficio.number} ya fue "
                        f"{'recibido' if oficio.status == RECEIVED else 'cancelado'}: "
                        "no se puede cancelar.")
-    try:
-        reason = clean(reason, max_length=500)
-    except TextError as exc:
-        raise ValidationError(exc.message, {"reason": exc.message}) from None
-    if len(reason) < 5:
-        raise ValidationError("Explique el motivo (al menos 5 caracteres).",
-                              {"reason": "Explique el motivo."})
+    reason = approvals.reason_text(reason)
     actor = principal.actor(ip, Role.ENLACE)
     oficio.status, oficio.cancelled_at, oficio.cancel_reason = CANCELLED, timeutil.now(), reason
     _bump(oficio)
