@@ -18,8 +18,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from provisioning import cli, db, health, timeutil, web
     from provisioning.account_requests.views import bp as public_bp
+    from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.crypto import Hasher, Sealer
+    from provisioning.dashboard.views import bp as dashboard_bp
+    from provisioning.documents.views import bp as documents_bp
+    from provisioning.oficios.views import bp as oficios_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
 
@@ -53,5 +57,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(approvals_bp)
+    app.register_blueprint(oficios_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(dashboard_bp)
     cli.register(app)
     return app

@@ -41,8 +41,8 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (db_group, catalog_group, staff_group, audit_group, worker_command,
-                    demo_command):
+    for command in (db_group, catalog_group, staff_group, audit_group, mail_group,
+                    worker_command, demo_command):
         app.cli.add_command(command)
 
 
@@ -231,6 +231,45 @@ def audit_verify() -> None:
         return
     _fail(f"Bitácora ALTERADA en el evento {result.first_bad_seq}: {result.reason} "
           f"({result.checked} eventos verificados antes).")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """E-mail outbox."""
+
+
+@mail_group.command("flush")
+def mail_flush() -> None:
+    """Send every pending message of the outbox now; exit 1 if some could not be sent."""
+    from provisioning.notifications import services
+
+    sent, failed = services.flush()
+    click.echo(f"{sent} correos enviados, {failed} pendientes.")
+    if failed:
+        _fail("El servidor de correo no aceptó algunos mensajes; siguen en la bandeja de "
+              "salida y se reintentarán.")
+
+
+@mail_group.command("status")
+def mail_status() -> None:
+    """Count the messages waiting in the outbox."""
+    from provisioning.notifications import services
+
+    click.echo(f"{len(services.pending_ids())} correos pendientes en la bandeja de salida.")
+
+
+@mail_group.command("reminders")
+def mail_reminders() -> None:
+    """Queue today's reminders now (the worker does it once a day)."""
+    from provisioning import db
+    from provisioning.notifications import reminders
+
+    queued = reminders.send()
+    db.commit()
+    click.echo(f"{queued} recordatorios en la bandeja de salida.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -130,6 +131,91 @@ class PrivacySettings:
     )
 
 
+# The 2026 Mexican statutory rest days (Ley Federal del Trabajo, art. 74): 1 January, first
+# Monday of February, third Monday of March, 1 May, 16 September, third Monday of November,
+# 25 December. Offices that also close on other days (Holy Thursday and Friday, 2 November,
+# 12 December…) add them in [calendar].holidays.
+MEXICAN_HOLIDAYS_2026 = (
+    "2026-01-01", "2026-02-02", "2026-03-16", "2026-05-01", "2026-09-16", "2026-11-16",
+    "2026-12-25",
+)
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """Business days for ageing and reminders: Monday to Friday minus these holidays."""
+
+    holidays: tuple[str, ...] = MEXICAN_HOLIDAYS_2026
+
+    def validate(self) -> None:
+        for value in self.holidays:
+            try:
+                date.fromisoformat(value)
+            except ValueError as exc:
+                raise ConfigError(f"[calendar].holidays: {value!r} is not a date "
+                                  "AAAA-MM-DD") from exc
+
+    @property
+    def holiday_dates(self) -> frozenset[date]:
+        """The holidays as dates."""
+        return frozenset(date.fromisoformat(v) for v in self.holidays)
+
+
+@dataclass(frozen=True)
+class OficioSettings:
+    """Oficios: numbering per issuing area and year, letterhead, addressee (DOMAIN.md §6)."""
+
+    # Placeholders: {jurisdiction} (I, II, III), {seq} (consecutive per area and year), {year}.
+    envio_number_format: str = "SSM/JS-{jurisdiction}/{seq:04d}/{year}"
+    # The Departamento de Informática's reply oficios (numbered per year, one area).
+    respuesta_number_format: str = "SSM/DI/{seq:04d}/{year}"
+    institution: str = "Servicios de Salud de Morelos"
+    subject: str = "Solicitudes de alta de usuarios del expediente clínico electrónico SIEMPRE"
+    addressee_name: str = "TITULAR DEL DEPARTAMENTO DE INFORMÁTICA"
+    addressee_position: str = "Jefe(a) del Departamento de Informática"
+    addressee_area: str = "Subdirección de Tecnologías de Información en Salud"
+    # Where the Departamento de Informática dates its reply oficios.
+    it_place: str = "Cuernavaca, Mor."
+    it_area_name: str = "Departamento de Informática"
+    ccp: tuple[str, ...] = ("Subdirección de Tecnologías de Información en Salud.",
+                            "Archivo.")
+
+    def validate(self) -> None:
+        for name in ("envio_number_format", "respuesta_number_format"):
+            template = getattr(self, name)
+            if "{seq" not in template:
+                raise ConfigError(f"[oficios].{name} must contain {{seq}}")
+            try:
+                template.format(jurisdiction="I", seq=1, year=2026)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise ConfigError(f"[oficios].{name}: invalid format ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Outgoing e-mail (SMTP). Messages wait in the outbox until the server takes them."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"  # none | starttls | tls
+    username: str = ""
+    password: str = ""  # give password_file in production
+    sender: str = "Alta SSM <alta@localhost>"
+    timeout_seconds: int = 20
+    # Daily reminder for items waiting longer than this many business days.
+    reminder_after_business_days: int = 3
+
+    def validate(self) -> None:
+        if self.security not in ("none", "starttls", "tls"):
+            raise ConfigError("[mail].security must be none, starttls or tls")
+        if not 0 < self.port < 65536:
+            raise ConfigError("[mail].port must be between 1 and 65535")
+        if self.timeout_seconds < 1 or self.reminder_after_business_days < 1:
+            raise ConfigError("[mail].timeout_seconds and reminder_after_business_days "
+                              "must be >= 1")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of one Alta instance."""
@@ -140,6 +226,9 @@ class Settings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     form: FormSettings = field(default_factory=FormSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    oficios: OficioSettings = field(default_factory=OficioSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def tz(self) -> ZoneInfo:

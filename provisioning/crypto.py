@@ -110,3 +110,10 @@ def sha256_hex(data: bytes) -> str:
 def hmac_sha256_hex(key: bytes, data: bytes) -> str:
     """Hex HMAC-SHA256 of ``data``."""
     return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def canonical_json(value: object) -> bytes:
+    """The bytes a content hash is taken over: sorted keys, compact, UTF-8 (not ASCII-escaped)."""
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -116,3 +116,4 @@ def init_app(app: Flask, config: Settings) -> None:
 
     app.add_template_filter(timeutil.format_date, "fecha")
     app.add_template_filter(timeutil.format_datetime, "fecha_hora")
+    app.add_template_filter(timeutil.format_long_date, "fecha_larga")

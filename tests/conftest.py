@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from provisioning import audit, create_app, db, timeutil
+from provisioning.audit import services as audit_services
 from provisioning.catalogs import services as catalogs
 from provisioning.config import Settings, load_settings
 from provisioning.crypto import sealer
@@ -121,8 +122,12 @@ def base_app(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def app(base_app: Flask) -> Iterator[Flask]:
-    """The app with every session bound to one connection whose transaction is rolled back."""
+def app(base_app: Flask, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app with every session bound to one connection whose transaction is rolled back.
+
+    After each test the audit chain must still verify (``alta audit verify``), unless the
+    test tampers with it on purpose (marker ``tampers_audit``).
+    """
     database = base_app.extensions["alta.db"]
     connection = database.engine.connect()
     outer = connection.begin()
@@ -132,6 +137,10 @@ def app(base_app: Flask) -> Iterator[Flask]:
     try:
         with base_app.app_context():
             yield base_app
+            db.rollback()
+            if request.node.get_closest_marker("tampers_audit") is None:
+                result = audit_services.verify(connection)
+                assert result.ok, f"audit chain broken after the test: {result}"
     finally:
         database.sessionmaker = original
         outer.rollback()

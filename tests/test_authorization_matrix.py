@@ -19,7 +19,11 @@ from tests.conftest import Browser, create_staff_account, login
 PUBLIC = "public"  # anyone, signed in or not
 SIGNING_IN = "signing-in"  # only mid sign-in (redirects everyone else)
 STAFF = "staff"  # any signed-in staff member
+APPLICANT = "applicant"  # only with a session verified by folio + tracking code
 ALL_ROLES = list(Role)
+SIGNERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}
+IT = {Role.INFORMATICA, Role.JEFE_INFORMATICA}
+SERVICE_WIDE = {r for r in Role if r.scope is None}
 
 # endpoint → who may use it (PUBLIC, SIGNING_IN, STAFF or a set of roles)
 POLICY: dict[str, Any] = {
@@ -43,6 +47,26 @@ POLICY: dict[str, Any] = {
     "staff.staff_grant": {Role.ADMIN},
     "staff.staff_revoke": {Role.ADMIN},
     "staff.staff_action": {Role.ADMIN},
+    # The applicant's pages after folio + code (their own session, no staff role).
+    "approvals.correct": APPLICANT,
+    "approvals.cancel": APPLICANT,
+    "documents.tracked_pdf": APPLICANT,
+    "documents.verify": PUBLIC,
+    "documents.verify_form": PUBLIC,
+    "approvals.inbox": SIGNERS,
+    "approvals.sign": SIGNERS,
+    "approvals.return_request": SIGNERS,
+    "approvals.reject": SIGNERS,
+    "approvals.detail": STAFF,  # every role, each within its own scope
+    "documents.request_pdf": STAFF,
+    "dashboard.index": STAFF,
+    "oficios.index": {Role.ENLACE, *SERVICE_WIDE},
+    "oficios.detail": {Role.ENLACE, *SERVICE_WIDE},
+    "documents.oficio_pdf": {Role.ENLACE, *SERVICE_WIDE},
+    "oficios.issue": {Role.ENLACE},
+    "oficios.cancel": {Role.ENLACE},
+    "oficios.it_inbox": IT,
+    "oficios.acknowledge": IT,
 }
 
 SCOPES = {
@@ -54,7 +78,21 @@ SCOPES = {
 
 def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
     """Values for the route's variables: real objects created for the test."""
+    # Ids of objects that do not exist: an allowed role gets 404, a refused one 403, because
+    # the role is checked before anything is looked up. Scope on real objects is tested by
+    # each domain (tests/approvals, tests/oficios).
+    missing = 987654
     return {
+        "approvals.detail": {"request_id": missing},
+        "approvals.sign": {"request_id": missing},
+        "approvals.return_request": {"request_id": missing},
+        "approvals.reject": {"request_id": missing},
+        "documents.request_pdf": {"request_id": missing},
+        "documents.oficio_pdf": {"oficio_id": missing},
+        "documents.verify": {"code": "ABCDEFGHJK"},
+        "oficios.detail": {"oficio_id": missing},
+        "oficios.cancel": {"oficio_id": missing},
+        "oficios.acknowledge": {"oficio_id": missing},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -94,7 +132,7 @@ def _allowed(policy: Any, role: Role | None) -> bool:
         return True
     if policy in (STAFF,):
         return role is not None
-    if policy == SIGNING_IN:
+    if policy in (SIGNING_IN, APPLICANT):
         return False
     return role in policy
 
@@ -122,6 +160,9 @@ def test_matrix(app, clock, role: Role | None) -> None:
             # 401 here is a failed sign-in (empty form), not a refusal of the page.
             assert status != 403, where
             assert "/acceso" not in location or endpoint.startswith("staff."), where
+        elif policy == APPLICANT:
+            # Staff roles give no access to an applicant's request: folio + code only.
+            assert status == 403, where
         elif policy == SIGNING_IN:
             # Outside a sign-in these pages only send people on: never show or act.
             assert status in (302, 400), where

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, counters, curp, timeutil
+from provisioning.account_requests import workflow
 from provisioning.account_requests.forms import NA, RequestInput
 from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.account_requests.workflow import RequestStatus
@@ -17,6 +18,7 @@ from provisioning.config import current as settings
 from provisioning.crypto import hasher, new_code, normalize_code
 from provisioning.db import session
 from provisioning.errors import Conflict, NotFound, ValidationError
+from provisioning.notifications import services as notifications
 
 FOLIO_FORMAT = "{clues}-{year}-{seq:05d}"
 FOLIO_RE = re.compile(r"^[A-Z]{5}\d{6}-\d{4}-\d{5}$")
@@ -25,6 +27,11 @@ FOLIO_RE = re.compile(r"^[A-Z]{5}\d{6}-\d{4}-\d{5}$")
 def privacy_notice_hash() -> str:
     """SHA-256 of the aviso de privacidad currently shown (what the applicant accepted)."""
     return sha256(settings().privacy.aviso_simplificado.encode()).hexdigest()
+
+
+def by_folio(folio: str) -> AccountRequest | None:
+    """The request with this folio, or None."""
+    return session().scalar(select(AccountRequest).where(AccountRequest.folio == folio))
 
 
 def open_request_for(curp_value: str) -> AccountRequest | None:
@@ -132,7 +139,78 @@ def submit(data: RequestInput, *, ip: str | None) -> tuple[AccountRequest, str, 
                           "wants_user_account": data.wants_user_account,
                           "wants_email_account": data.wants_email_account,
                           "privacy_notice_sha256": request.privacy_notice_sha256})
+    notifications.request_moved(request, "submit")
     return request, code, info.warning
+
+
+def _apply(request: AccountRequest, data: RequestInput, info: curp.CurpInfo, unit: object
+           ) -> list[str]:
+    """Copy the form's answers onto ``request``; returns the names of the changed fields."""
+    central = unit.unit_type == settings().form.central_unit_type  # type: ignore[attr-defined]
+    values = {
+        "wants_user_account": data.wants_user_account,
+        "wants_email_account": data.wants_email_account, "wants_ece": data.wants_ece,
+        "curp": info.curp, "nombres": data.nombres, "primer_apellido": data.primer_apellido,
+        "segundo_apellido": data.segundo_apellido,
+        "unit_id": unit.id, "unit_clues": unit.clues,  # type: ignore[attr-defined]
+        "unit_type": unit.unit_type,  # type: ignore[attr-defined]
+        "jurisdiction_code": unit.jurisdiction_code,  # type: ignore[attr-defined]
+        "direccion_code": data.direccion_code, "subdireccion_code": data.subdireccion_code,
+        "departamento": data.departamento if central else NA, "telefono": data.telefono,
+        "extension": data.extension, "contact_email": data.contact_email,
+        "staff_type_code": data.staff_type_code, "privacy_notice_sha256": privacy_notice_hash(),
+    }
+    changed = [k for k, v in values.items() if getattr(request, k) != v]
+    for key in changed:
+        setattr(request, key, values[key])
+    if "unit_id" in changed:
+        request.unit = unit  # type: ignore[assignment]
+    return changed
+
+
+def correct_and_resubmit(request: AccountRequest, data: RequestInput, *,
+                         ip: str | None) -> list[str]:
+    """The applicant corrects a returned request and sends it again, keeping the folio.
+
+    Checks the same rules as a new request. Audits ``request.resubmit`` (with the names of
+    the changed fields, not their values); notifies the unit head.
+    """
+    if not workflow.can(request, "resubmit"):
+        raise Conflict(f"La solicitud {request.folio} no está devuelta: no se puede corregir.")
+    info, unit = _check_rules(data)
+    other = open_request_for(info.curp)
+    if other is not None and other.id != request.id:
+        raise _duplicate(other.folio)
+    changed = _apply(request, data, info, unit)
+    db = session()
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        raise _duplicate(None) from None
+    workflow.transition(request, "resubmit", actor=audit.Actor("solicitante", "solicitante", ip),
+                        details={"changed_fields": changed})
+    notifications.request_moved(request, "resubmit")
+    return changed
+
+
+def form_values(request: AccountRequest) -> dict[str, str]:
+    """The request as the public form's field values (to pre-fill a correction)."""
+    values = {
+        "curp": request.curp, "nombres": request.nombres,
+        "primer_apellido": request.primer_apellido,
+        "segundo_apellido": request.segundo_apellido or "", "unit_clues": request.unit_clues,
+        "direccion_code": request.direccion_code,
+        "subdireccion_code": request.subdireccion_code, "departamento": request.departamento,
+        "telefono": request.telefono, "extension": request.extension or "",
+        "contact_email": request.contact_email, "staff_type_code": request.staff_type_code,
+        "expediente_electronico": "si" if request.wants_ece else "no",
+    }
+    if request.wants_user_account:
+        values["wants_user_account"] = "on"
+    if request.wants_email_account:
+        values["wants_email_account"] = "on"
+    return values
 
 
 def _duplicate(folio: str | None) -> Conflict:

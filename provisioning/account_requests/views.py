@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, session
 
 from provisioning import db, timeutil
 from provisioning.account_requests import forms, services, workflow
+from provisioning.account_requests.models import AccountRequest
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.errors import AltaError, ValidationError
@@ -23,6 +24,41 @@ def status_label(status: str) -> str:
         return workflow.RequestStatus(status).label
     except ValueError:
         return status
+
+
+# After folio + code, the applicant may act on the request for a short while: the session keeps
+# the verified folio (never the code) and when that lapses.
+TRACKED_MINUTES = 15
+_TRACKED = "seguimiento"
+
+
+def remember_tracked(account_request: AccountRequest) -> None:
+    """Let this browser act on the request for TRACKED_MINUTES (folio only, never the code)."""
+    until = int(timeutil.now().timestamp()) + TRACKED_MINUTES * 60
+    session[_TRACKED] = {"folio": account_request.folio, "until": until}
+
+
+def forget_tracked() -> None:
+    """End the applicant's verified window."""
+    session.pop(_TRACKED, None)
+
+
+def tracked_request() -> AccountRequest:
+    """The request verified in this session, or 403 asking for folio + code again."""
+    tracked = session.get(_TRACKED) or {}
+    if tracked.get("until", 0) < int(timeutil.now().timestamp()):
+        forget_tracked()
+        raise AltaError("Por seguridad, vuelva a escribir su folio y su código de seguimiento "
+                        "en la página de Seguimiento.", status=403)
+    found = services.by_folio(str(tracked.get("folio", "")))
+    if found is None:
+        raise AltaError("No encontramos esa solicitud.", status=404)
+    return found
+
+
+def correction_context() -> dict[str, Any]:
+    """Catalogs and texts the request form needs (also for corrections)."""
+    return _form_context()
 
 
 @bp.route("/")
@@ -85,8 +121,11 @@ def tracking() -> Any:
             db.rollback()
             return render_template("public/tracking_form.html", error=exc.message,
                                    folio=request.form.get("folio", "")[:40]), exc.status
+        remember_tracked(account_request)
         db.commit()
         return render_template("public/tracking.html", request=account_request,
+                               can_correct=workflow.can(account_request, "resubmit"),
+                               can_cancel=workflow.can(account_request, "cancel"),
                                unit=account_request.unit,
                                history=workflow.history(account_request, public_only=True))
     return render_template("public/tracking_form.html", error=None, folio="")

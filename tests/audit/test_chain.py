@@ -74,6 +74,7 @@ def test_update_and_delete_are_refused_by_the_database(app) -> None:
         db.session().execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": seq})
 
 
+@pytest.mark.tampers_audit
 @pytest.mark.parametrize("tamper", ["edit_summary", "edit_details", "edit_actor", "delete_middle",
                                     "reorder", "delete_tail", "forge_hash"])
 def test_tampering_is_detected_and_named(app, tamper) -> None:

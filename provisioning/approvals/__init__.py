@@ -1,0 +1,1 @@
+"""Signatures of the solicitud: unit head, responsable jurisdiccional (TOTP step-up)."""

@@ -1,0 +1,167 @@
+"""Signature inbox and request pages for staff; correction, resubmission and cancellation for
+the applicant (after folio + tracking code on /seguimiento)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from provisioning import db
+from provisioning.account_requests import forms, workflow
+from provisioning.account_requests import services as requests_service
+from provisioning.account_requests.views import (
+    correction_context,
+    forget_tracked,
+    tracked_request,
+)
+from provisioning.approvals import rules, services
+from provisioning.config import current as settings
+from provisioning.errors import ValidationError
+from provisioning.staff import auth
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from provisioning.web import client_ip, rate_limited
+
+bp = Blueprint("approvals", __name__)
+
+ANY_STAFF = tuple(Role)
+
+
+def _field(name: str, limit: int = 600) -> str:
+    return request.form.get(name, "")[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff
+
+
+@bp.route("/firmas")
+@auth.roles_required(*services.SIGNER_ROLES)
+def inbox() -> Any:
+    """Requests waiting for the signed-in person's signature, oldest first."""
+    principal = g.principal
+    pending = services.inbox(principal)
+    recent = services.recent_for_units(principal)
+    services.record_list_view([*pending, *recent], actor=principal.actor(client_ip()),
+                              where="firmas")
+    db.commit()
+    return render_template("approvals/inbox.html", pending=pending, recent=recent)
+
+
+def _detail(account_request: Any, *, error: str | None = None, status: int = 200,
+            errors: dict[str, str] | None = None) -> Any:
+    principal = g.principal
+    services.record_view(account_request, actor=principal.actor(client_ip()))
+    db.commit()
+    return render_template(
+        "approvals/detail.html", r=account_request, unit_name=services.unit_name(account_request),
+        chain=rules.chain(account_request), request_type=rules.REQUEST_TYPES[
+            rules.request_type(account_request)],
+        signatures=services.signatures(account_request, live_only=False),
+        history=workflow.history(account_request), turn=services.my_turn(principal,
+                                                                          account_request),
+        content_sha256=services.content_hash(account_request), error=error,
+        errors=errors or {}), status
+
+
+@bp.route("/solicitudes/<int:request_id>")
+@auth.roles_required(*ANY_STAFF)
+def detail(request_id: int) -> Any:
+    """One request with its signatures and history (404 outside the viewer's scope)."""
+    return _detail(services.get_for(g.principal, request_id))
+
+
+@bp.route("/solicitudes/<int:request_id>/firmar", methods=["POST"])
+@auth.roles_required(*services.SIGNER_ROLES)
+@rate_limited("acceso")
+def sign(request_id: int) -> Any:
+    """Sign with a fresh TOTP code (step-up)."""
+    account_request = services.get_for(g.principal, request_id)
+    try:
+        services.sign(account_request, principal=g.principal, user=auth.current_user(),
+                      code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        db.commit()  # the failure count and its audit event persist
+        if exc.status == 403:  # locked out: the session ends too
+            auth.end()
+            return render_template("error.html", message=exc.message, status=403), 403
+        return _detail(account_request, error=exc.message, status=exc.status,
+                       errors={"code": exc.message})
+    db.commit()
+    flash(f"Solicitud {account_request.folio} firmada.", "ok")
+    return redirect(url_for("approvals.inbox"))
+
+
+def _decide(request_id: int, operation: Any, done: str) -> Any:
+    account_request = services.get_for(g.principal, request_id)
+    try:
+        operation(account_request, principal=g.principal, reason=_field("reason", 600),
+                  ip=client_ip())
+    except ValidationError as exc:
+        db.rollback()
+        return _detail(account_request, error=exc.message, status=400, errors=exc.fields)
+    db.commit()
+    flash(f"Solicitud {account_request.folio} {done}.", "ok")
+    return redirect(url_for("approvals.inbox"))
+
+
+@bp.route("/solicitudes/<int:request_id>/devolver", methods=["POST"])
+@auth.roles_required(*services.SIGNER_ROLES)
+def return_request(request_id: int) -> Any:
+    """Return for correction with a reason."""
+    return _decide(request_id, services.return_for_correction, "devuelta para corrección")
+
+
+@bp.route("/solicitudes/<int:request_id>/rechazar", methods=["POST"])
+@auth.roles_required(*services.SIGNER_ROLES)
+def reject(request_id: int) -> Any:
+    """Reject with a reason."""
+    return _decide(request_id, services.reject, "rechazada")
+
+
+# ---------------------------------------------------------------------------------------------
+# Applicant (after /seguimiento verified folio + code)
+
+
+@bp.route("/seguimiento/corregir", methods=["GET", "POST"])
+@rate_limited("solicitud")
+def correct() -> Any:
+    """The returned request's form, pre-filled; sending it resubmits with the same folio."""
+    account_request = tracked_request()
+    if account_request.status != workflow.RequestStatus.DEVUELTA.value:
+        flash("Solo se puede corregir una solicitud devuelta.", "aviso")
+        return redirect(url_for("public.tracking"))
+    errors: dict[str, str] = {}
+    message = None
+    status = 200
+    values: Any = requests_service.form_values(account_request)
+    if request.method == "POST":
+        values = request.form
+        try:
+            data = forms.parse(request.form, allow_sex_x=settings().form.allow_sex_x)
+            requests_service.correct_and_resubmit(account_request, data, ip=client_ip())
+        except ValidationError as exc:
+            db.rollback()
+            errors, message, status = exc.fields, exc.message, 400
+        else:
+            db.commit()
+            flash(f"Solicitud {account_request.folio} corregida y enviada de nuevo a firma.",
+                  "ok")
+            forget_tracked()
+            return redirect(url_for("public.tracking"))
+    return render_template("public/request_form.html", values=values, errors=errors,
+                           message=message, correcting=account_request,
+                           **correction_context()), status
+
+
+@bp.route("/seguimiento/cancelar", methods=["POST"])
+@rate_limited("solicitud")
+def cancel() -> Any:
+    """The applicant withdraws their request."""
+    account_request = tracked_request()
+    services.cancel_by_applicant(account_request, ip=client_ip())
+    db.commit()
+    forget_tracked()
+    flash(f"Solicitud {account_request.folio} cancelada.", "ok")
+    return redirect(url_for("public.tracking"))

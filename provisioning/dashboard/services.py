@@ -1,0 +1,174 @@
+"""Counts by stage × unit or jurisdiction, ageing in business days, oldest first.
+
+Scope: a unit head sees their units, a responsable or liaison their jurisdictions, IT,
+audit and administration the whole service. Rows show folios, units and ages only (no
+personal data).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from provisioning import workdays
+from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.workflow import FINAL_STATES, RequestStatus
+from provisioning.approvals import services as approvals
+from provisioning.catalogs import services as catalogs
+from provisioning.db import session
+from provisioning.errors import Forbidden
+from provisioning.jobs.models import FAILED, Job
+from provisioning.notifications.models import PENDING, OutboxMessage
+from provisioning.oficios.models import STATUS_LABELS as OFICIO_STATUS
+from provisioning.oficios.models import Oficio
+from provisioning.staff.models import Role
+from provisioning.staff.services import Principal
+
+SERVICE_WIDE = approvals.SERVICE_WIDE
+OPEN_ORDER = [s for s in RequestStatus if s not in FINAL_STATES]
+CLOSED_ORDER = [s for s in RequestStatus if s in FINAL_STATES]
+MAX_ROWS = 300
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the viewer asked for (unknown values are ignored)."""
+
+    status: str | None = None
+    unit: str | None = None
+    jurisdiction: str | None = None
+    include_closed: bool = False
+    group: str = "jurisdiccion"  # or "unidad"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One request in the ageing list."""
+
+    id: int
+    folio: str
+    unit_clues: str
+    unit_name: str
+    jurisdiction: str
+    status: RequestStatus
+    stage_age: int
+    total_age: int
+
+
+@dataclass
+class Board:
+    """The dashboard's content."""
+
+    columns: list[RequestStatus]
+    matrix: dict[str, Counter[str]]
+    group_labels: dict[str, str]
+    rows: list[Row]
+    truncated: bool
+    service_wide: bool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def scope(principal: Principal) -> ColumnElement[bool] | None:
+    """SQL condition limiting requests to the viewer's scope (None: everything)."""
+    if principal.has(*SERVICE_WIDE):
+        return None
+    conditions = []
+    if units := principal.units(Role.JEFE_UNIDAD):
+        conditions.append(AccountRequest.unit_clues.in_(units))
+    jurisdictions = (principal.jurisdictions(Role.RESPONSABLE_JURISDICCIONAL)
+                     | principal.jurisdictions(Role.ENLACE))
+    if jurisdictions:
+        conditions.append(AccountRequest.jurisdiction_code.in_(jurisdictions))
+    if not conditions:
+        raise Forbidden()
+    return or_(*conditions)
+
+
+def parse_filters(args: Any, principal: Principal) -> Filters:
+    """Read ?estado=&unidad=&jurisdiccion=&cerradas=&agrupar= keeping only known values."""
+    status = args.get("estado") or None
+    if status not in {s.value for s in RequestStatus}:
+        status = None
+    unit = (args.get("unidad") or "")[:11].upper() or None
+    if unit and not catalogs.CLUES_RE.match(unit):
+        unit = None
+    jurisdiction = (args.get("jurisdiccion") or "")[:8].upper() or None
+    if jurisdiction and not (jurisdiction.isascii() and jurisdiction.isalnum()):
+        jurisdiction = None
+    only_units = not principal.has(*SERVICE_WIDE) and not (
+        principal.jurisdictions(Role.RESPONSABLE_JURISDICCIONAL)
+        | principal.jurisdictions(Role.ENLACE))
+    group = args.get("agrupar") or ("unidad" if only_units else "jurisdiccion")
+    if group not in ("unidad", "jurisdiccion"):
+        group = "jurisdiccion"
+    return Filters(status, unit, jurisdiction, args.get("cerradas") == "1", group)
+
+
+def _query(principal: Principal, filters: Filters) -> Any:
+    query = select(AccountRequest)
+    condition = scope(principal)
+    if condition is not None:
+        query = query.where(condition)
+    if filters.status:
+        query = query.where(AccountRequest.status == filters.status)
+    elif not filters.include_closed:
+        query = query.where(AccountRequest.closed_at.is_(None))
+    if filters.unit:
+        query = query.where(AccountRequest.unit_clues == filters.unit)
+    if filters.jurisdiction:
+        query = query.where(AccountRequest.jurisdiction_code == filters.jurisdiction)
+    return query
+
+
+def board(principal: Principal, filters: Filters) -> Board:
+    """Counts, ageing rows (oldest in their stage first) and, for IT/admin, queue health."""
+    db = session()
+    key = (AccountRequest.unit_clues if filters.group == "unidad"
+           else AccountRequest.jurisdiction_code)
+    counted = db.execute(
+        _query(principal, filters).with_only_columns(key, AccountRequest.status,
+                                                     func.count())
+        .group_by(key, AccountRequest.status)).all()
+    matrix: dict[str, Counter[str]] = {}
+    for group_key, status, count in counted:
+        matrix.setdefault(group_key, Counter())[status] = count
+    if filters.group == "unidad":
+        labels = {u.clues: f"{u.name} ({u.clues})" for u in catalogs.units()}
+    else:
+        labels = {j.code: j.name for j in catalogs.jurisdictions()}
+    requests = db.scalars(_query(principal, filters)
+                          .order_by(AccountRequest.updated_at, AccountRequest.id)
+                          .limit(MAX_ROWS + 1)).all()
+    rows = [Row(r.id, r.folio, r.unit_clues, r.unit.name if r.unit else r.unit_clues,
+                r.jurisdiction_code, RequestStatus(r.status), workdays.age(r.updated_at),
+                workdays.age(r.submitted_at)) for r in requests[:MAX_ROWS]]
+    columns = OPEN_ORDER + (CLOSED_ORDER if filters.include_closed or filters.status else [])
+    result = Board(columns, matrix, labels, rows, len(requests) > MAX_ROWS,
+                   principal.has(*SERVICE_WIDE))
+    if result.service_wide:
+        result.extras = {
+            "oficios": {OFICIO_STATUS[s]: n for s, n in db.execute(
+                select(Oficio.status, func.count()).group_by(Oficio.status)).all()},
+            "mail_pending": db.scalar(select(func.count()).select_from(OutboxMessage)
+                                      .where(OutboxMessage.status == PENDING)) or 0,
+            "jobs_failed": db.scalar(select(func.count()).select_from(Job)
+                                     .where(Job.status == FAILED)) or 0,
+        }
+    return result
+
+
+def allowed_units(principal: Principal) -> list[Any]:
+    """Units the viewer may filter by."""
+    condition = scope(principal)
+    units = catalogs.units()
+    if condition is None:
+        return list(units)
+    heads = principal.units(Role.JEFE_UNIDAD)
+    jurisdictions = (principal.jurisdictions(Role.RESPONSABLE_JURISDICCIONAL)
+                     | principal.jurisdictions(Role.ENLACE))
+    return [u for u in units if u.clues in heads or u.jurisdiction_code in jurisdictions]
+
+

@@ -1,0 +1,1 @@
+"""Printable documents (PDF): the solicitud and the oficio, QR codes, public verification."""

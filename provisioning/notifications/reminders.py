@@ -1,0 +1,88 @@
+"""The daily reminder: one e-mail per person listing what waits for them longer than
+``[mail].reminder_after_business_days`` business days (weekends and holidays don't count)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from provisioning import timeutil, workdays
+from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.workflow import RequestStatus
+from provisioning.config import current as settings
+from provisioning.db import session
+from provisioning.jobs import services as jobs
+from provisioning.notifications import services as notifications
+from provisioning.oficios.models import ENVIO, SENT, Oficio
+from provisioning.staff.models import Role
+
+WAITING_STATES = (RequestStatus.ENVIADA, RequestStatus.FIRMADA_JEFE,
+                  RequestStatus.LISTA_PARA_OFICIO)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Something waiting for someone: what, at which stage, how old, where."""
+
+    reference: str
+    stage: str
+    age: int
+    path: str
+    recipients: tuple[str, ...]
+
+
+def overdue(threshold: int | None = None) -> list[Waiting]:
+    """Requests and oficios waiting more than ``threshold`` business days, oldest first."""
+    threshold = settings().mail.reminder_after_business_days if threshold is None else threshold
+    items: list[Waiting] = []
+    requests = session().scalars(
+        select(AccountRequest).where(AccountRequest.status.in_([s.value for s in
+                                                                WAITING_STATES]))
+        .order_by(AccountRequest.updated_at))
+    for request in requests:
+        age = workdays.age(request.updated_at)
+        if age > threshold:
+            items.append(Waiting(request.folio, RequestStatus(request.status).label, age,
+                                 f"/solicitudes/{request.id}",
+                                 tuple(notifications.next_actors(request))))
+    it_people = tuple(notifications.staff_emails(Role.INFORMATICA)
+                      + notifications.staff_emails(Role.JEFE_INFORMATICA))
+    for oficio in session().scalars(select(Oficio).where(Oficio.kind == ENVIO,
+                                                         Oficio.status == SENT)
+                                    .order_by(Oficio.signed_at)):
+        age = workdays.age(oficio.signed_at)
+        if age > threshold:
+            items.append(Waiting(f"Oficio {oficio.number}", "En espera del acuse de recibo",
+                                 age, f"/oficios/{oficio.id}", it_people))
+    return sorted(items, key=lambda w: -w.age)
+
+
+def send() -> int:
+    """Queue one reminder per person with overdue items (not on weekends or holidays).
+
+    Returns how many messages were queued.
+    """
+    if not workdays.is_business_day(timeutil.local_today()):
+        return 0
+    threshold = settings().mail.reminder_after_business_days
+    per_person: dict[str, list[Waiting]] = defaultdict(list)
+    for item in overdue(threshold):
+        for recipient in item.recipients:
+            per_person[recipient].append(item)
+    queued = 0
+    for recipient, items in sorted(per_person.items()):
+        queued += len(notifications.queue(
+            [recipient], "recordatorio",
+            f"Recordatorio: {len(items)} asunto(s) en espera en Alta",
+            object_type="reminder", object_id=timeutil.local_today().isoformat(),
+            items=items, threshold=threshold))
+    return queued
+
+
+@jobs.periodic("mail.reminders", every=timedelta(days=1))
+def _daily(job: Any, payload: dict[str, Any]) -> None:
+    send()

@@ -1,0 +1,236 @@
+"""Queue e-mails in the outbox (inside the caller's transaction) and deliver them by SMTP.
+
+A message is written to ``mail_outbox`` together with the change that causes it and a
+``mail.send`` job (commit the intent). The worker sends it outside any transaction and marks
+it sent (commit the outcome); while the SMTP server is down the job is retried with backoff,
+and ``alta mail flush`` sends every pending message at once. Delivery is at-least-once: a
+worker killed between the server's acceptance and the commit sends that message again.
+
+Messages never carry a password, tracking or activation code: only the folio, the state and
+a link to Alta.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterable
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import select
+
+from provisioning import audit, db, timeutil
+from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.workflow import RequestStatus
+from provisioning.config import current as settings
+from provisioning.jobs import services as jobs
+from provisioning.notifications.models import PENDING, SENT, OutboxMessage
+from provisioning.staff.models import Role, StaffRole, StaffUser
+
+SEND_KIND = "mail.send"
+
+
+# ---------------------------------------------------------------------------------------------
+# Queueing
+
+
+def link(path: str) -> str:
+    """An absolute link to Alta (``[app].base_url`` + path)."""
+    return settings().app.base_url.rstrip("/") + path
+
+
+def queue(recipients: Iterable[str], template: str, subject: str, *,
+          object_type: str | None = None, object_id: str | None = None,
+          **context: Any) -> list[OutboxMessage]:
+    """Render ``templates/mail/<template>.txt`` and queue one message per recipient."""
+    body = render_template(f"mail/{template}.txt", link=link, **context)
+    now = timeutil.now()
+    messages = []
+    session = db.session()
+    for recipient in sorted(set(r for r in recipients if r)):
+        message = OutboxMessage(kind=template, recipient=recipient, subject=subject[:200],
+                                body=body, object_type=object_type, object_id=object_id,
+                                status=PENDING, attempts=0, created_at=now)
+        session.add(message)
+        session.flush()
+        jobs.enqueue(SEND_KIND, {"message_id": message.id}, key=f"mail:{message.id}",
+                     object_type="mail", object_id=str(message.id))
+        messages.append(message)
+    return messages
+
+
+def staff_emails(role: Role, *, unit_clues: str | None = None,
+                 jurisdiction_code: str | None = None) -> list[str]:
+    """E-mail addresses of the active staff holding ``role`` (in that unit / jurisdiction)."""
+    query = (select(StaffUser.email).join(StaffRole, StaffRole.staff_id == StaffUser.id)
+             .where(StaffRole.role == role, StaffUser.active.is_(True)))
+    if unit_clues is not None:
+        query = query.where(StaffRole.unit_clues == unit_clues)
+    if jurisdiction_code is not None:
+        query = query.where(StaffRole.jurisdiction_code == jurisdiction_code)
+    return sorted(set(db.session().scalars(query)))
+
+
+def next_actors(request: AccountRequest) -> list[str]:
+    """Who must act on ``request`` in its current state (their e-mail addresses)."""
+    status = RequestStatus(request.status)
+    if status == RequestStatus.ENVIADA:
+        return staff_emails(Role.JEFE_UNIDAD, unit_clues=request.unit_clues)
+    if status == RequestStatus.FIRMADA_JEFE:
+        return staff_emails(Role.RESPONSABLE_JURISDICCIONAL,
+                            jurisdiction_code=request.jurisdiction_code)
+    if status == RequestStatus.LISTA_PARA_OFICIO:
+        return staff_emails(Role.ENLACE, jurisdiction_code=request.jurisdiction_code)
+    return []
+
+
+# What the applicant is told, by the state the request reached.
+_APPLICANT_OUTCOMES = {
+    RequestStatus.DEVUELTA: ("devuelta", "Su solicitud {folio} fue devuelta para corrección"),
+    RequestStatus.RECHAZADA: ("rechazada", "Su solicitud {folio} fue rechazada"),
+    RequestStatus.CANCELADA: ("cancelada", "Su solicitud {folio} fue cancelada"),
+    RequestStatus.LISTA_PARA_OFICIO: ("firmada", "Su solicitud {folio} ya tiene todas sus "
+                                                 "firmas"),
+    RequestStatus.RECIBIDA_INFORMATICA: ("recibida", "Su solicitud {folio} llegó al "
+                                                     "Departamento de Informática"),
+}
+
+
+def request_moved(request: AccountRequest, event: str, *, reason: str | None = None) -> None:
+    """After a move: tell the next actor it is their turn, and the applicant the outcome."""
+    status = RequestStatus(request.status)
+    actors = next_actors(request)
+    if actors:
+        queue(actors, "turno", f"Solicitud {request.folio}: {status.label}",
+              object_type="request", object_id=request.folio, request=request, status=status,
+              path=f"/solicitudes/{request.id}")
+    outcome = _APPLICANT_OUTCOMES.get(status)
+    if outcome is not None:
+        template, subject = outcome
+        queue([request.contact_email], template, subject.format(folio=request.folio),
+              object_type="request", object_id=request.folio, request=request, status=status,
+              reason=reason)
+
+
+def oficio_issued(*, oficio_id: int, number: str, jurisdiction: str, count: int) -> None:
+    """Tell the Departamento de Informática that an oficio arrived in its inbox."""
+    recipients = staff_emails(Role.INFORMATICA) + staff_emails(Role.JEFE_INFORMATICA)
+    queue(recipients, "oficio_recibido", f"Oficio {number}: {count} solicitudes de alta",
+          object_type="oficio", object_id=number, number=number, jurisdiction=jurisdiction,
+          count=count, path=f"/oficios/{oficio_id}")
+
+
+def oficio_acknowledged(*, recipient: str, oficio_id: int, number: str, receiver: str,
+                        received_at: Any) -> None:
+    """Tell the liaison who signed the oficio that IT acknowledged receipt."""
+    queue([recipient], "acuse", f"Acuse de recibo del oficio {number}",
+          object_type="oficio", object_id=number, number=number, receiver=receiver,
+          received_at=timeutil.format_datetime(received_at), path=f"/oficios/{oficio_id}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+
+
+class DeliveryError(Exception):
+    """The SMTP server could not take the message now; ``message`` is Spanish."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _smtp_send(message: OutboxMessage) -> None:
+    """Hand one message to the configured SMTP server (no database access here)."""
+    config = settings().mail
+    email = EmailMessage()
+    email["From"] = config.sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(timeutil.now())
+    email["Message-ID"] = make_msgid(domain="alta.local")
+    email.set_content(message.body)
+    try:
+        if config.security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=config.timeout_seconds,
+                context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
+        with client:
+            if config.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if config.username:
+                client.login(config.username, config.password)
+            client.send_message(email)
+    except (OSError, smtplib.SMTPException) as exc:
+        # socket errors (refused, timeout) are OSError; the text names no secret.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        if isinstance(exc, socket.timeout):
+            reason = "tiempo de espera agotado"
+        raise DeliveryError(f"El servidor de correo no aceptó el mensaje ({reason}).") from exc
+
+
+def deliver(message_id: int) -> bool:
+    """Send one pending message and mark it sent; False (error recorded) if SMTP failed.
+
+    Ends the current transaction before talking to the server and commits the outcome.
+    """
+    session = db.session()
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None or message.status == SENT:
+        db.commit()
+        return True
+    db.commit()  # no transaction (nor SQLite write lock) held while the server answers
+    try:
+        _smtp_send(message)
+    except DeliveryError as exc:
+        row = session.get(OutboxMessage, message_id, populate_existing=True)
+        row.attempts += 1
+        row.last_error = exc.message[:500]
+        db.commit()
+        return False
+    row = session.get(OutboxMessage, message_id, populate_existing=True)
+    row.status, row.sent_at = SENT, timeutil.now()
+    row.attempts += 1
+    row.last_error = None
+    audit.record("mail.sent", actor=audit.Actor.system(), object_type="mail",
+                 object_id=message_id,
+                 summary=f"Aviso «{row.kind}» enviado ({row.object_type or '-'} "
+                         f"{row.object_id or '-'})",
+                 details={"kind": row.kind, "object_type": row.object_type,
+                          "object_id": row.object_id})
+    db.commit()
+    return True
+
+
+@jobs.handler(SEND_KIND, max_attempts=25, base_delay=timedelta(seconds=30),
+              max_delay=timedelta(hours=2))
+def _send_job(job: Any, payload: dict[str, Any]) -> None:
+    if not settings().mail.enabled:
+        return  # kept pending in the outbox; `alta mail flush` sends it once mail is enabled
+    if not deliver(int(payload["message_id"])):
+        message = db.session().get(OutboxMessage, int(payload["message_id"]))
+        raise jobs.RetryLater(message.last_error if message else "Correo no enviado.")
+
+
+def pending_ids() -> list[int]:
+    """Ids of the messages not sent yet, oldest first."""
+    return list(db.session().scalars(
+        select(OutboxMessage.id).where(OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
+
+
+def flush() -> tuple[int, int]:
+    """Try every pending message now (``alta mail flush``); returns (sent, still pending)."""
+    sent = failed = 0
+    for message_id in pending_ids():
+        if deliver(message_id):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed

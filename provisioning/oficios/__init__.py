@@ -1,0 +1,1 @@
+"""Oficios: the liaison's batch to the Departamento de Informática, numbering, acuse de recibo."""

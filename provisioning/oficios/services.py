@@ -1,0 +1,382 @@
+"""Issuing, cancelling and acknowledging oficios; numbering; who may see which oficio.
+
+The liaison (enlace) of a jurisdiction selects fully signed requests of that jurisdiction and
+signs an oficio to the Departamento de Informática with a fresh TOTP code. The number comes
+from a gap-free counter per issuing area and year, in the same transaction as the oficio: a
+refused or failed oficio rolls its number back, so the register has no gaps and no
+duplicates. Each request moves to ``en_oficio`` by the state machine; the database refuses a
+second live oficio for the same request. IT acknowledges receipt (acuse), which moves the
+requests to ``recibida_informatica``.
+
+The directory work after the acuse uses ``requests_of`` and builds IT's reply oficio with
+``create`` (kind RESPUESTA, numbered with ``[oficios].respuesta_number_format``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from provisioning import audit, counters, timeutil
+from provisioning.account_requests import workflow
+from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.workflow import RequestStatus
+from provisioning.approvals import services as approvals
+from provisioning.catalogs import services as catalogs
+from provisioning.config import current as settings
+from provisioning.crypto import canonical_json, sha256_hex
+from provisioning.db import get as db_get
+from provisioning.db import session
+from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
+from provisioning.notifications import services as notifications
+from provisioning.oficios.models import (
+    CANCELLED,
+    ENVIO,
+    RECEIVED,
+    SENT,
+    Oficio,
+    OficioItem,
+)
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role, StaffUser
+from provisioning.textcheck import TextError, clean
+
+IT_ROLES = (Role.INFORMATICA, Role.JEFE_INFORMATICA)
+SERVICE_WIDE = approvals.SERVICE_WIDE
+MAX_ITEMS = 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbering
+
+
+def issuing_area(kind: str, jurisdiction_code: str | None) -> str:
+    """The area whose counter numbers the oficio: JS-<jurisdiction> or DI."""
+    return f"JS-{jurisdiction_code}" if kind == ENVIO else "DI"
+
+
+def next_number(kind: str, *, jurisdiction_code: str | None, year: int) -> tuple[str, str, int]:
+    """Take the next number of the issuing area for ``year``: (number, area, seq).
+
+    Runs in the caller's transaction: a rollback gives the number back (no gaps).
+    """
+    area = issuing_area(kind, jurisdiction_code)
+    template = (settings().oficios.envio_number_format if kind == ENVIO
+                else settings().oficios.respuesta_number_format)
+    seq = counters.next_value(f"oficio:{area}:{year}")
+    return template.format(jurisdiction=jurisdiction_code or "", seq=seq, year=year), area, seq
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope
+
+
+def can_view(principal: staff.Principal, oficio: Oficio) -> bool:
+    """IT, audit and admin see every oficio; a liaison those of their jurisdictions."""
+    if principal.has(*SERVICE_WIDE):
+        return True
+    return oficio.jurisdiction_code in principal.jurisdictions(Role.ENLACE)
+
+
+def get_for(principal: staff.Principal, oficio_id: int) -> Oficio:
+    """The oficio if ``principal`` may see it; NotFound otherwise."""
+    oficio = db_get(Oficio, oficio_id)
+    if oficio is None or not can_view(principal, oficio):
+        raise NotFound("No encontramos ese oficio.")
+    return oficio
+
+
+def record_view(oficio: Oficio, *, actor: audit.Actor) -> None:
+    """Audit that someone opened the oficio and its annex of names (``oficio.viewed``)."""
+    audit.record("oficio.viewed", actor=actor, object_type="oficio", object_id=oficio.number,
+                 summary=f"Consulta del oficio {oficio.number}")
+
+
+def ready_requests(principal: staff.Principal) -> list[AccountRequest]:
+    """Fully signed requests of the liaison's jurisdictions, waiting for an oficio."""
+    jurisdictions = principal.jurisdictions(Role.ENLACE)
+    if not jurisdictions:
+        return []
+    return list(session().scalars(
+        select(AccountRequest).where(
+            AccountRequest.status == RequestStatus.LISTA_PARA_OFICIO.value,
+            AccountRequest.jurisdiction_code.in_(jurisdictions))
+        .order_by(AccountRequest.jurisdiction_code, AccountRequest.updated_at,
+                  AccountRequest.id)))
+
+
+def oficios_for(principal: staff.Principal, *, kind: str | None = None,
+                limit: int = 100) -> Sequence[Oficio]:
+    """The oficios ``principal`` may see, newest first."""
+    query = select(Oficio)
+    if not principal.has(*SERVICE_WIDE):
+        query = query.where(Oficio.jurisdiction_code.in_(principal.jurisdictions(Role.ENLACE)))
+    if kind:
+        query = query.where(Oficio.kind == kind)
+    return session().scalars(query.order_by(Oficio.id.desc()).limit(limit)).all()
+
+
+def it_inbox() -> Sequence[Oficio]:
+    """Oficios sent to IT and not acknowledged yet, oldest first."""
+    return session().scalars(select(Oficio).where(Oficio.kind == ENVIO, Oficio.status == SENT)
+                             .order_by(Oficio.signed_at, Oficio.id)).all()
+
+
+def requests_of(oficio: Oficio, *, live_only: bool = True) -> list[AccountRequest]:
+    """The requests in the oficio's annex, in annex order (for IT's provisioning)."""
+    query = (select(AccountRequest).join(OficioItem, OficioItem.request_id == AccountRequest.id)
+             .where(OficioItem.oficio_id == oficio.id))
+    if live_only:
+        query = query.where(OficioItem.live.is_(True))
+    return list(session().scalars(query.order_by(OficioItem.position)))
+
+
+def live_oficio_of(request: AccountRequest, kind: str = ENVIO) -> Oficio | None:
+    """The live oficio of ``kind`` that carries ``request``, if any."""
+    return session().scalar(
+        select(Oficio).join(OficioItem, OficioItem.oficio_id == Oficio.id)
+        .where(OficioItem.request_id == request.id, OficioItem.kind == kind,
+               OficioItem.live.is_(True)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Content
+
+
+def jurisdiction_label(code: str | None) -> str:
+    """'Jurisdicción Sanitaria I Cuernavaca' (catalog) or a fallback."""
+    found = catalogs.jurisdiction_by_code(code) if code else None
+    return found.name if found else f"Jurisdicción Sanitaria {code or ''}".strip()
+
+
+def place_of(code: str | None) -> str:
+    """The city in the date line: the jurisdiction's seat, else IT's place."""
+    found = catalogs.jurisdiction_by_code(code) if code else None
+    return (found.seat if found and found.seat else settings().oficios.it_place)
+
+
+def envio_body(count: int, jurisdiction: str, with_responsable: bool) -> str:
+    """The body of the liaison's oficio."""
+    plural = "solicitudes" if count != 1 else "solicitud"
+    signed_by = ("el jefe inmediato y, en los casos que lo requieren, por el responsable "
+                 "jurisdiccional" if with_responsable else "el jefe inmediato")
+    return (f"Por medio del presente me permito enviar a usted {count} {plural} de alta de "
+            f"usuarios (formato FO-DPE-STI-DI-04) del personal de la {jurisdiction}, "
+            f"firmadas electrónicamente por {signed_by}, para la creación de sus cuentas de "
+            "acceso al Sistema de Expediente Médico Personalizado de Registro Electrónico "
+            "(SIEMPRE). Se anexa la relación de folios.\n\n"
+            "Sin otro particular, le envío un cordial saludo.")
+
+
+def canonical_content(oficio: Oficio, requests: Sequence[AccountRequest]) -> dict[str, object]:
+    """The oficio as signed: every printed field and, per annexed request, its content hash."""
+    reply_to = db_get(Oficio, oficio.in_reply_to_id) if oficio.in_reply_to_id else None
+    return {
+        "tipo": oficio.kind,
+        "numero": oficio.number,
+        "area_emisora": oficio.issuing_area_name,
+        "jurisdiccion": oficio.jurisdiction_code,
+        "lugar": oficio.place,
+        "fecha": oficio.issued_on.isoformat(),
+        "asunto": oficio.subject,
+        "destinatario": {"nombre": oficio.addressee_name, "cargo": oficio.addressee_position,
+                         "area": oficio.addressee_area},
+        "cuerpo": oficio.body,
+        "firmante": {"usuario": oficio.signer_username, "nombre": oficio.signer_name,
+                     "cargo": oficio.signer_position},
+        "ccp": oficio.ccp_lines,
+        "en_respuesta_a": reply_to.number if reply_to else None,
+        "anexo": [{"folio": r.folio, "nombre": r.full_name, "clues": r.unit_clues,
+                   "contenido_sha256": approvals.content_hash(r)} for r in requests],
+    }
+
+
+def initials(name: str) -> str:
+    """Initials of a name for the oficio's reference line ('CIM')."""
+    return "".join(part[0] for part in name.split() if part[:1].isalpha()).upper()[:8]
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Whom an oficio is addressed to."""
+
+    name: str
+    position: str
+    area: str
+
+
+def create(kind: str, *, requests: Sequence[AccountRequest], signer: StaffUser,
+           signer_role: Role, ip: str | None, jurisdiction_code: str | None, subject: str,
+           body: str, addressee: Addressee, issuing_area_name: str, place: str,
+           in_reply_to: Oficio | None = None) -> Oficio:
+    """Number, fill and sign an oficio carrying ``requests`` (the caller moved them already
+    or moves them next). Audits ``oficio.issued``."""
+    now = timeutil.now()
+    today = timeutil.to_local(now).date()
+    number, area, seq = next_number(kind, jurisdiction_code=jurisdiction_code, year=today.year)
+    oficio = Oficio(
+        kind=kind, number=number, area=area, year=today.year, seq=seq,
+        jurisdiction_code=jurisdiction_code, status=SENT, issued_on=today, place=place,
+        subject=subject, body=body, issuing_area_name=issuing_area_name,
+        addressee_name=addressee.name, addressee_position=addressee.position,
+        addressee_area=addressee.area, ccp="\n".join(settings().oficios.ccp),
+        in_reply_to_id=in_reply_to.id if in_reply_to else None, signer_id=signer.id,
+        signer_username=signer.username, signer_name=signer.full_name,
+        signer_position=signer.position or signer_role.label, signed_at=now, signer_ip=ip,
+        content_sha256="", content="",
+    )
+    for position, request in enumerate(requests, start=1):
+        oficio.items.append(OficioItem(kind=kind, request_id=request.id, folio=request.folio,
+                                       position=position, live=True))
+    raw = canonical_json(canonical_content(oficio, requests))
+    oficio.content, oficio.content_sha256 = raw.decode(), sha256_hex(raw)
+    db = session()
+    try:
+        with db.begin_nested():
+            db.add(oficio)
+    except IntegrityError:
+        raise Conflict("Alguna de las solicitudes ya está en otro oficio vigente. Vuelva a "
+                       "cargar la página.") from None
+    audit.record("oficio.issued", actor=audit.Actor(signer.username, signer_role.value, ip),
+                 object_type="oficio", object_id=number,
+                 summary=f"Oficio {number} firmado con {len(requests)} solicitudes",
+                 details={"kind": kind, "folios": [r.folio for r in requests],
+                          "content_sha256": oficio.content_sha256,
+                          "in_reply_to": in_reply_to.number if in_reply_to else None})
+    return oficio
+
+
+def _subject(text: str) -> str:
+    try:
+        return clean(text or settings().oficios.subject, max_length=300)
+    except TextError as exc:
+        raise ValidationError(exc.message, {"subject": exc.message}) from None
+
+
+def issue(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[int],
+          subject: str, code: str, ip: str | None) -> Oficio:
+    """The liaison signs an oficio to IT with the selected fully signed requests.
+
+    All requests must be of one jurisdiction in the liaison's scope (others: 404) and ready
+    (else 409). Needs a fresh TOTP code (``staff.AuthError``). Moves each request by
+    ``include_in_oficio``; audits; tells IT.
+    """
+    ids = sorted(set(request_ids))
+    if not ids:
+        raise ValidationError("Seleccione al menos una solicitud para el oficio.",
+                              {"requests": "Seleccione al menos una."})
+    if len(ids) > MAX_ITEMS:
+        raise ValidationError(f"Un oficio lleva como máximo {MAX_ITEMS} solicitudes.")
+    scope = principal.jurisdictions(Role.ENLACE)
+    requests = []
+    for request_id in ids:
+        request = db_get(AccountRequest, request_id)
+        if request is None or request.jurisdiction_code not in scope:
+            raise NotFound("No encontramos alguna de las solicitudes seleccionadas.")
+        if not workflow.can(request, "include_in_oficio"):
+            raise Conflict(f"La solicitud {request.folio} está en "
+                           f"«{workflow.status_of(request).label}»: no se puede incluir en un "
+                           "oficio.")
+        requests.append(request)
+    jurisdictions = {r.jurisdiction_code for r in requests}
+    if len(jurisdictions) != 1:
+        raise ValidationError("Un oficio lleva solicitudes de una sola jurisdicción.")
+    (jurisdiction_code,) = jurisdictions
+    subject = _subject(subject)
+    staff.verify_step_up(user, code, ip=ip)
+    actor = principal.actor(ip, Role.ENLACE)
+    requests.sort(key=lambda r: (r.unit_clues, r.folio))
+    config = settings().oficios
+    jurisdiction = jurisdiction_label(jurisdiction_code)
+    with_responsable = any(len(approvals.rules.chain(r)) > 1 for r in requests)
+    oficio = create(
+        ENVIO, requests=requests, signer=user, signer_role=Role.ENLACE, ip=ip,
+        jurisdiction_code=jurisdiction_code, subject=subject,
+        body=envio_body(len(requests), jurisdiction, with_responsable),
+        addressee=Addressee(config.addressee_name, config.addressee_position,
+                            config.addressee_area),
+        issuing_area_name=jurisdiction, place=place_of(jurisdiction_code))
+    for request in requests:
+        workflow.transition(request, "include_in_oficio", actor=actor,
+                            details={"oficio": oficio.number})
+    notifications.oficio_issued(oficio_id=oficio.id, number=oficio.number,
+                                jurisdiction=jurisdiction, count=len(requests))
+    return oficio
+
+
+def _bump(oficio: Oficio) -> None:
+    try:
+        session().flush()
+    except StaleDataError:
+        raise Conflict(f"Otra persona modificó el oficio {oficio.number} al mismo tiempo. "
+                       "Vuelva a cargar la página.") from None
+
+
+def cancel(oficio: Oficio, *, principal: staff.Principal, reason: str, ip: str | None) -> None:
+    """The liaison withdraws an oficio IT has not acknowledged; its requests become ready
+    again and its number stays in the register. Audits ``oficio.cancelled``."""
+    if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
+        raise Forbidden("Solo el enlace de la jurisdicción puede cancelar el oficio.")
+    if oficio.status != SENT:
+        raise Conflict(f"El oficio {oficio.number} ya fue "
+                       f"{'recibido' if oficio.status == RECEIVED else 'cancelado'}: "
+                       "no se puede cancelar.")
+    reason = approvals.reason_text(reason)
+    actor = principal.actor(ip, Role.ENLACE)
+    oficio.status, oficio.cancelled_at, oficio.cancel_reason = CANCELLED, timeutil.now(), reason
+    _bump(oficio)
+    requests = requests_of(oficio)
+    for item in oficio.items:
+        item.live = False
+    for request in requests:
+        workflow.transition(request, "remove_from_oficio", actor=actor,
+                            details={"oficio": oficio.number})
+    audit.record("oficio.cancelled", actor=actor, object_type="oficio", object_id=oficio.number,
+                 summary=f"Oficio {oficio.number} cancelado (motivo: {reason})",
+                 details={"folios": [r.folio for r in requests]})
+
+
+def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
+                ip: str | None) -> None:
+    """IT's acuse de recibo: who, when, from where and the SHA-256 of the oficio received.
+
+    Moves each request to ``recibida_informatica``; audits ``oficio.acknowledged``; tells the
+    liaison and the applicants. A second acuse (or one racing it) is refused with 409.
+    """
+    if not principal.has(*IT_ROLES):
+        raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
+    if oficio.kind != ENVIO or oficio.status != SENT:
+        raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
+                       f"({oficio.status}).")
+    role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+    actor = principal.actor(ip, role)
+    now = timeutil.now()
+    oficio.status = RECEIVED
+    oficio.received_by_id, oficio.received_by_name = user.id, user.full_name
+    oficio.received_at, oficio.received_ip = now, ip
+    oficio.receipt_sha256 = oficio.content_sha256
+    _bump(oficio)
+    requests = requests_of(oficio)
+    for request in requests:
+        workflow.transition(request, "acknowledge", actor=actor,
+                            details={"oficio": oficio.number})
+        notifications.request_moved(request, "acknowledge")
+    audit.record("oficio.acknowledged", actor=actor, object_type="oficio",
+                 object_id=oficio.number,
+                 summary=f"Acuse de recibo del oficio {oficio.number} por {user.full_name}",
+                 details={"receipt_sha256": oficio.receipt_sha256,
+                          "folios": [r.folio for r in requests]})
+    signer = session().get(StaffUser, oficio.signer_id)
+    if signer is not None and signer.active:
+        notifications.oficio_acknowledged(recipient=signer.email, oficio_id=oficio.id,
+                                          number=oficio.number, receiver=user.full_name,
+                                          received_at=now)
+

@@ -1,0 +1,133 @@
+"""The liaison's oficio pages and the Departamento de Informática's inbox and acuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from provisioning import db
+from provisioning.approvals import services as approvals
+from provisioning.config import current as settings
+from provisioning.errors import ValidationError
+from provisioning.oficios import services
+from provisioning.oficios.models import KIND_LABELS, SENT, STATUS_LABELS
+from provisioning.staff import auth
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from provisioning.web import client_ip, rate_limited
+
+bp = Blueprint("oficios", __name__)
+
+
+@bp.app_template_filter("estado_oficio")
+def status_label(status: str) -> str:
+    """Spanish label of an oficio state (template filter ``estado_oficio``)."""
+    return STATUS_LABELS.get(status, status)
+
+
+def _selected_ids() -> list[int]:
+    ids = []
+    for raw in request.form.getlist("request_id")[: services.MAX_ITEMS + 1]:
+        if raw.isascii() and raw.isdigit() and len(raw) < 19:
+            ids.append(int(raw))
+    return ids
+
+
+def _index(*, error: str | None = None, errors: dict[str, str] | None = None,
+           status: int = 200, selected: list[int] | None = None) -> Any:
+    principal = g.principal
+    ready = services.ready_requests(principal)
+    approvals.record_list_view(ready, actor=principal.actor(client_ip()), where="oficios")
+    db.commit()
+    return render_template("oficios/index.html", ready=ready,
+                           oficios=services.oficios_for(principal, kind=services.ENVIO),
+                           is_liaison=principal.has(Role.ENLACE), error=error,
+                           errors=errors or {}, selected=set(selected or []),
+                           subject=request.form.get("subject") or settings().oficios.subject,
+                           kinds=KIND_LABELS), status
+
+
+@bp.route("/oficios", methods=["GET"])
+@auth.roles_required(Role.ENLACE, *services.SERVICE_WIDE)
+def index() -> Any:
+    """Ready requests (liaison) and the oficios in scope."""
+    return _index()
+
+
+@bp.route("/oficios", methods=["POST"])
+@auth.roles_required(Role.ENLACE)
+@rate_limited("acceso")
+def issue() -> Any:
+    """Sign an oficio with the selected (or all) ready requests, after a TOTP code."""
+    principal = g.principal
+    ids = _selected_ids()
+    if request.form.get("all") == "on":
+        ids = [r.id for r in services.ready_requests(principal)]
+    try:
+        oficio = services.issue(principal=principal, user=auth.current_user(), request_ids=ids,
+                                subject=request.form.get("subject", "")[:400],
+                                code=request.form.get("code", "")[:20], ip=client_ip())
+    except staff.AuthError as exc:
+        db.commit()  # the failure count persists
+        if exc.status == 403:
+            auth.end()
+            return render_template("error.html", message=exc.message, status=403), 403
+        return _index(error=exc.message, errors={"code": exc.message}, status=exc.status,
+                      selected=ids)
+    except ValidationError as exc:
+        db.rollback()
+        return _index(error=exc.message, errors=exc.fields, status=400, selected=ids)
+    db.commit()
+    flash(f"Oficio {oficio.number} firmado y enviado al Departamento de Informática.", "ok")
+    return redirect(url_for("oficios.detail", oficio_id=oficio.id))
+
+
+@bp.route("/oficios/<int:oficio_id>")
+@auth.roles_required(Role.ENLACE, *services.SERVICE_WIDE)
+def detail(oficio_id: int) -> Any:
+    """One oficio: header, annex, signature, acuse (404 outside the viewer's scope)."""
+    principal = g.principal
+    oficio = services.get_for(principal, oficio_id)
+    services.record_view(oficio, actor=principal.actor(client_ip()))
+    db.commit()
+    return render_template("oficios/detail.html", oficio=oficio,
+                           requests=services.requests_of(oficio, live_only=False),
+                           can_acknowledge=principal.has(*services.IT_ROLES)
+                           and oficio.status == SENT and oficio.kind == services.ENVIO,
+                           can_cancel=oficio.status == SENT and oficio.jurisdiction_code
+                           in principal.jurisdictions(Role.ENLACE), kinds=KIND_LABELS)
+
+
+@bp.route("/oficios/<int:oficio_id>/cancelar", methods=["POST"])
+@auth.roles_required(Role.ENLACE)
+def cancel(oficio_id: int) -> Any:
+    """Withdraw an oficio not yet acknowledged."""
+    principal = g.principal
+    oficio = services.get_for(principal, oficio_id)
+    services.cancel(oficio, principal=principal, reason=request.form.get("reason", "")[:600],
+                    ip=client_ip())
+    db.commit()
+    flash(f"Oficio {oficio.number} cancelado; sus solicitudes quedaron listas otra vez.", "ok")
+    return redirect(url_for("oficios.index"))
+
+
+@bp.route("/informatica/oficios")
+@auth.roles_required(*services.IT_ROLES)
+def it_inbox() -> Any:
+    """Oficios received by the Departamento de Informática and waiting for the acuse."""
+    return render_template("oficios/it_inbox.html", pending=services.it_inbox(),
+                           recent=services.oficios_for(g.principal, kind=services.ENVIO,
+                                                       limit=50))
+
+
+@bp.route("/oficios/<int:oficio_id>/acuse", methods=["POST"])
+@auth.roles_required(*services.IT_ROLES)
+def acknowledge(oficio_id: int) -> Any:
+    """Record the acuse de recibo."""
+    principal = g.principal
+    oficio = services.get_for(principal, oficio_id)
+    services.acknowledge(oficio, principal=principal, user=auth.current_user(), ip=client_ip())
+    db.commit()
+    flash(f"Acuse de recibo del oficio {oficio.number} registrado.", "ok")
+    return redirect(url_for("oficios.detail", oficio_id=oficio.id))

@@ -1,0 +1,84 @@
+"""The dashboard: counts by stage × unit / jurisdiction within the viewer's scope, ageing in
+business days (oldest first), filters, and the service-wide view."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from provisioning import audit, db
+from provisioning.account_requests import workflow
+from provisioning.staff.models import Role
+from tests.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, HOSPITAL, Browser, new_request, person
+from tests.conftest import create_staff_account, login
+
+ACTOR = audit.Actor("prueba", "jefe_unidad")
+
+
+def folios(page: str) -> list[str]:
+    return re.findall(r">(MSSSA\d{6}-\d{4}-\d{5})<", page)
+
+
+def ages(page: str) -> list[int]:
+    return [int(a) for a in re.findall(r'class="age">(\d+)<', page)]
+
+
+def seed(client, clock):
+    clock.now = datetime(2026, 3, 11, 16, 0, tzinfo=UTC)  # Wednesday
+    a, fa, _ = new_request(client, **CENTRO_I)
+    clock.now = datetime(2026, 3, 13, 16, 0, tzinfo=UTC)  # Friday
+    b, fb, _ = new_request(client, curp="HEGG560427MVZRRL04", **CENTRO_I_OTHER)
+    c, fc, _ = new_request(client, curp="SABC560626MDFLRN01", **CENTRO_II)
+    d, fd, _ = new_request(client, curp="PEGL890909MJCRMS08", **HOSPITAL)
+    workflow.transition(d, "return", actor=ACTOR, reason="Falta un dato")
+    db.commit()
+    clock.now = datetime(2026, 3, 17, 16, 0, tzinfo=UTC)  # Tuesday after the 16 holiday
+    return fa, fb, fc, fd
+
+
+def test_unit_head_sees_only_their_unit(app, client, clock) -> None:
+    fa, fb, fc, fd = seed(client, clock)
+    jefe, _ = person(client, app, "jefe.tablero", Role.JEFE_UNIDAD, clock,
+                     unit_clues="MSSSA000120")
+    page = jefe.get("/tablero").get_data(as_text=True)
+    assert folios(page) == [fa]
+    assert "Centro de Salud Urbano Cuernavaca (MSSSA000120)" in page  # grouped by unit
+    # Asking for another unit or jurisdiction does not widen the scope.
+    for query in ("?unidad=MSSSA000342", "?jurisdiccion=II", "?cerradas=1&estado=devuelta"):
+        assert folios(jefe.get(f"/tablero{query}").get_data(as_text=True)) == [], query
+    assert folios(jefe.get("/tablero?unidad=MSSSA000120").get_data(as_text=True)) == [fa]
+    assert "Estado del servicio" not in page
+
+
+def test_liaison_sees_their_jurisdiction_with_ageing_oldest_first(app, client, clock) -> None:
+    fa, fb, fc, fd = seed(client, clock)
+    enlace, _ = person(client, app, "enlace.tablero", Role.ENLACE, clock, jurisdiction_code="I")
+    page = enlace.get("/tablero").get_data(as_text=True)
+    assert folios(page) == [fa, fb, fd]
+    assert fc not in page
+    # Wednesday 11 → Tuesday 17: 12, 13, 17 (weekend and the 16 March holiday skipped) = 3.
+    # Friday 13 → Tuesday 17: 1.
+    assert ages(page) == [3, 1, 1]
+    only_returned = enlace.get("/tablero?estado=devuelta").get_data(as_text=True)
+    assert folios(only_returned) == [fd]
+    by_unit = enlace.get("/tablero?unidad=MSSSA000342").get_data(as_text=True)
+    assert folios(by_unit) == [fb]
+    assert "Jurisdicción Sanitaria I Cuernavaca" in page
+    garbage = enlace.get("/tablero?estado=<script>&agrupar=x&unidad=%00").status_code
+    assert garbage == 200
+
+
+def test_it_sees_the_whole_service(app, client, clock) -> None:
+    fa, fb, fc, fd = seed(client, clock)
+    it, _ = person(client, app, "it.tablero", Role.INFORMATICA, clock)
+    page = it.get("/tablero").get_data(as_text=True)
+    assert set(folios(page)) == {fa, fb, fc, fd}
+    assert "Estado del servicio" in page and "Correos pendientes de envío" in page
+    assert "Jurisdicción Sanitaria II Jojutla" in page
+
+
+def test_staff_without_roles_get_403(app, client, clock) -> None:
+    account = create_staff_account("sin.rol")
+    browser = Browser(app.test_client())
+    login(browser, account, clock)
+    assert browser.get("/tablero").status_code == 403

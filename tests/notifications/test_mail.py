@@ -1,0 +1,166 @@
+"""E-mail: the outbox survives an SMTP server that is down and delivers once it is up (a real
+server on loopback), business-day ageing, the daily reminder."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, date, datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from provisioning import db, workdays
+from provisioning.audit.models import AuditEvent
+from provisioning.jobs import services as jobs
+from provisioning.jobs.models import Job
+from provisioning.notifications import reminders
+from provisioning.notifications.models import OutboxMessage
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from tests.chain import CENTRO_I, HOSPITAL, Browser, new_request
+from tests.conftest import VALID_FORM, create_staff_account, folio_and_code
+
+
+class Inbox:
+    """aiosmtpd handler keeping what it received."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              envelope.content.decode("utf-8", "replace")))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def outbox() -> list[OutboxMessage]:
+    db.session().expire_all()
+    return list(db.session().scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_outbox_survives_smtp_down_then_delivers(make_app, clock) -> None:
+    port = free_port()
+    app = make_app(mail={"port": port, "sender": "Alta SSM <alta@ssm.test>"})
+    with app.app_context():
+        create_staff_account("jefe.mail", staff.Grant(Role.JEFE_UNIDAD,
+                                                      unit_clues="MSSSA000120"))
+        browser = Browser(app.test_client())
+        folio, code = folio_and_code(browser.post("/solicitud", {**VALID_FORM, **CENTRO_I},
+                                                  page="/solicitud"))
+        (message,) = outbox()
+        assert (message.recipient, message.kind, message.status) == (
+            "jefe.mail@ssm.test", "turno", "pending")
+        # The server is down: the job fails softly, the message stays in the outbox.
+        assert jobs.run_pending() == 1
+        (message,) = outbox()
+        assert message.status == "pending" and message.attempts == 1
+        assert "no aceptó" in message.last_error
+        job = db.session().scalar(select(Job).where(Job.kind == "mail.send"))
+        assert job.status == "queued" and job.run_after > clock.now
+        runner = app.test_cli_runner()
+        down = runner.invoke(args=["mail", "flush"])
+        assert down.exit_code == 1 and "0 correos enviados, 1 pendientes" in down.output
+        inbox = Inbox()
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        try:
+            # The worker's retry delivers it once the backoff has passed.
+            clock.advance(minutes=5)
+            assert jobs.run_pending() == 1
+        finally:
+            server.stop()
+        (message,) = outbox()
+        assert message.status == "sent" and message.sent_at == clock.now
+        (received,) = inbox.messages
+        sender, recipients, raw = received
+        assert sender == "alta@ssm.test" and recipients == ["jefe.mail@ssm.test"]
+        assert folio in raw and "Subject:" in raw
+        assert code not in raw and code.replace("-", "") not in raw
+        assert db.session().scalar(select(AuditEvent).where(AuditEvent.action == "mail.sent"))
+        # Sending again finds nothing pending.
+        assert "0 correos enviados, 0 pendientes" in runner.invoke(args=["mail", "flush"]).output
+
+
+def test_cli_flush_delivers_when_the_server_comes_back(make_app, clock) -> None:
+    port = free_port()
+    app = make_app(mail={"port": port})
+    with app.app_context():
+        create_staff_account("resp.mail", staff.Grant(Role.JEFE_UNIDAD,
+                                                      unit_clues="MSSSA001270"))
+        browser = Browser(app.test_client())
+        for curp in ("BEML920313HMCLNS09", "HEGG560427MVZRRL04"):
+            browser.post("/solicitud", {**VALID_FORM, **HOSPITAL, "curp": curp},
+                         page="/solicitud")
+        jobs.run_pending()
+        assert [m.status for m in outbox()] == ["pending", "pending"]
+        inbox = Inbox()
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        try:
+            result = app.test_cli_runner().invoke(args=["mail", "flush"])
+        finally:
+            server.stop()
+        assert result.exit_code == 0 and "2 correos enviados" in result.output
+        assert len(inbox.messages) == 2 and {m.status for m in outbox()} == {"sent"}
+        # The queued retries then find the messages sent and do nothing.
+        clock.advance(hours=3)
+        jobs.run_pending()
+        assert len(inbox.messages) == 2
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (date(2026, 3, 6), date(2026, 3, 9), 1),     # Friday → Monday: the weekend does not count
+    (date(2026, 3, 13), date(2026, 3, 17), 1),   # Friday → Tuesday across Benito Juárez (16)
+    (date(2026, 3, 12), date(2026, 3, 19), 4),
+    (date(2026, 3, 9), date(2026, 3, 9), 0),
+    (date(2026, 12, 24), date(2027, 1, 4), 6),   # 25 Dec holiday; 1 Jan 2027 not configured
+])
+def test_business_days(app, start, end, expected) -> None:
+    assert workdays.business_days_between(start, end) == expected
+
+
+def test_holidays_come_from_config(make_app) -> None:
+    app = make_app(calendar={"holidays": ["2026-03-10"]})
+    with app.app_context():
+        assert workdays.business_days_between(date(2026, 3, 9), date(2026, 3, 11)) == 1
+        assert workdays.business_days_between(date(2026, 3, 13), date(2026, 3, 17)) == 2
+        assert not workdays.is_business_day(date(2026, 3, 10))
+
+
+def test_daily_reminder_for_items_waiting_too_long(app, client, clock) -> None:
+    clock.now = datetime(2026, 3, 11, 16, 0, tzinfo=UTC)  # Wednesday
+    old, old_folio, _ = new_request(client, **CENTRO_I)
+    clock.now = datetime(2026, 3, 13, 16, 0, tzinfo=UTC)  # Friday
+    recent, recent_folio, _ = new_request(client, curp="HEGG560427MVZRRL04", **CENTRO_I)
+    create_staff_account("jefe.recuerda", staff.Grant(Role.JEFE_UNIDAD,
+                                                      unit_clues="MSSSA000120"))
+    create_staff_account("jefe.otra", staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA000342"))
+    # Tuesday 17 (Monday 16 is a holiday): old = 12, 13, 17 → 3 business days, not more.
+    clock.now = datetime(2026, 3, 17, 16, 0, tzinfo=UTC)
+    assert reminders.overdue() == []
+    # Thursday 19: old has 5 business days, recent 3.
+    clock.now = datetime(2026, 3, 19, 16, 0, tzinfo=UTC)
+    assert [w.reference for w in reminders.overdue()] == [old_folio]
+    assert jobs.enqueue_due_periodic() >= 1
+    db.commit()
+    jobs.run_pending()
+    mails = [m for m in outbox() if m.kind == "recordatorio"]
+    assert [m.recipient for m in mails] == ["jefe.recuerda@ssm.test"]
+    assert old_folio in mails[0].body and recent_folio not in mails[0].body
+    assert "5 días hábiles" in mails[0].body
+    assert "http://localhost/solicitudes/" in mails[0].body
+
+
+def test_no_reminders_on_weekends(app, client, clock) -> None:
+    clock.now = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    new_request(client, **CENTRO_I)
+    create_staff_account("jefe.finde", staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA000120"))
+    clock.now = datetime(2026, 3, 14, 16, 0, tzinfo=UTC)  # Saturday
+    assert reminders.overdue() and reminders.send() == 0
