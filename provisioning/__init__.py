@@ -19,6 +19,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning import cli, db, health, timeutil, web
     from provisioning.account_requests.views import bp as public_bp
     from provisioning.audit import hooks as audit_hooks
+    from provisioning.audit.services import CheckpointSigner
+    from provisioning.audit.syslog import SyslogForwarder
     from provisioning.crypto import Hasher, Sealer
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
@@ -45,6 +47,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     timeutil.set_local_timezone(settings.tz)
     db.init_app(app, settings)
     audit_hooks.install()
+    app.extensions["alta.checkpoints"] = CheckpointSigner(settings)
+    if settings.audit.syslog_host:
+        app.extensions["alta.syslog"] = SyslogForwarder(settings.audit)
     app.extensions["alta.hasher"] = Hasher(settings)
     app.extensions["alta.sealer"] = Sealer(settings)
     CSRFProtect(app)
