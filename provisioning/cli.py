@@ -41,7 +41,8 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (db_group, catalog_group, staff_group, audit_group, demo_command):
+    for command in (db_group, catalog_group, staff_group, audit_group, retention_group,
+                    demo_command):
         app.cli.add_command(command)
 
 
@@ -286,6 +287,45 @@ def audit_checkpoint() -> None:
     # Printed so the operator can keep a copy outside the database.
     click.echo(f"Punto de control {made.number}: evento {made.seq}, hash {made.hash}, "
                f"firma {made.mac}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Records retention (solicitudes, audit events) and legal holds."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="List what would be disposed of; change nothing.")
+def retention_run(dry_run: bool) -> None:
+    """Delete or anonymize the records whose retention ended (run it daily from a timer)."""
+    from provisioning import db, timeutil
+    from provisioning.errors import AltaError
+    from provisioning.retention import services
+
+    try:
+        outcomes = services.run(dry_run=dry_run, actor=_actor())
+        if dry_run:
+            db.rollback()
+        else:
+            db.commit()
+    except AltaError as exc:
+        db.rollback()
+        _fail(exc.message)
+    labels = {"pendiente": "se eliminaría/anonimizaría", "retenido": "RETENIDO (motivo legal)"}
+    for o in outcomes:
+        c = o.candidate
+        click.echo(f"{c.record_class:<13} {c.key:<26} vence {timeutil.format_date(c.due_at)}  "
+                   f"{labels.get(o.result, o.result)}")
+    done = sum(o.result not in labels for o in outcomes)
+    held = sum(o.result == "retenido" for o in outcomes)
+    if dry_run:
+        click.echo(f"Simulación: {len(outcomes) - held} registro(s) vencido(s), {held} "
+                   "retenido(s). No se cambió nada.")
+    else:
+        click.echo(f"{done} registro(s) dispuesto(s), {held} retenido(s).")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,5 +4,7 @@ from provisioning.account_requests import models as account_requests  # noqa: F4
 from provisioning.audit import models as audit  # noqa: F401
 from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
+from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.ratelimit import RateLimitHit  # noqa: F401
+from provisioning.retention import models as retention  # noqa: F401
 from provisioning.staff import models as staff  # noqa: F401

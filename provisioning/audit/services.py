@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from provisioning import timeutil
 from provisioning.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from provisioning.config import Settings
 from provisioning.db import session as db_session
+from provisioning.errors import Conflict
 
 _PENDING = "alta.audit.pending"
 
@@ -247,7 +248,11 @@ def latest_checkpoint(session: Session | None = None) -> AuditCheckpoint | None:
 
 def _checkpoint_due(session: Session, signer: CheckpointSigner) -> bool:
     last = latest_checkpoint(session)
-    return last is None or last.created_at <= timeutil.now() - signer.interval
+    if last is None:
+        return True
+    # A clock set back (or a restored backup) must not hold checkpoints off.
+    age = timeutil.now() - last.created_at
+    return age >= signer.interval or age < timedelta(0)
 
 
 def add_checkpoint(session: Session, signer: CheckpointSigner, *, seq: int, hash: str,
@@ -285,6 +290,36 @@ def checkpoint_now(reason: str = "manual") -> AuditCheckpoint | None:
     if last is not None and last.seq == head.seq:
         return None
     return add_checkpoint(session, signer, seq=head.seq, hash=head.hash, reason=reason)
+
+
+def purge_through(through: int) -> AuditCheckpoint:
+    """Delete the events up to ``through`` (retention) and keep the chain verifiable.
+
+    Refuses when the chain does not verify (the evidence must stay). Signs a checkpoint at
+    ``through`` — verification starts from it — then moves ``purged_through`` (the only way
+    the database lets events be deleted) and deletes. The caller audits and commits.
+    """
+    session = db_session()
+    signer = _signer()
+    assert signer is not None, "needs the application"
+    head = lock_head(session)
+    if not head.purged_through < through <= head.seq:
+        raise Conflict("Los eventos a depurar ya no coinciden con la bitácora; vuelva a "
+                       "calcular la depuración.")
+    result = verify(session.connection(), check_age=False)
+    if not result.ok:
+        raise Conflict("La bitácora no pasa la verificación (evento "
+                       f"{result.first_bad_seq or '-'}, punto de control "
+                       f"{result.first_bad_checkpoint or '-'}): no se depuran eventos hasta "
+                       "aclararlo.")
+    last = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))
+    checkpoint = add_checkpoint(session, signer, seq=through, hash=last, reason="purge")
+    head.purged_through = through
+    session.flush()
+    session.execute(delete(AuditEvent).where(AuditEvent.seq <= through),
+                    execution_options={"synchronize_session": False})
+    session.expire_all()
+    return checkpoint
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +520,7 @@ PARALLEL_MIN_EVENTS = 200_000
 
 
 def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
-           parallel_min: int = PARALLEL_MIN_EVENTS) -> VerifyResult:
+           parallel_min: int = PARALLEL_MIN_EVENTS, check_age: bool = True) -> VerifyResult:
     """Walk the chain and its checkpoints; report the first event or checkpoint that fails.
 
     Checks: every event's hash and link to the previous one; the head; every checkpoint's
@@ -497,12 +532,13 @@ def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
     With ``url`` and ``workers`` > 1, a long chain is cut into ranges checked by that many
     processes at once (each range is checked exactly as one walk would, and the ranges'
     ends are joined here); ``connection`` then only needs to see committed data.
+    ``check_age=False`` skips the last check (a purge, which signs a checkpoint itself).
     """
     signer = _signer()
     head = connection.execute(
         select(AuditHead.seq, AuditHead.hash, AuditHead.purged_through).where(AuditHead.id == 1)
     ).one()
-    marks, problem = _check_checkpoints(connection, signer, head.seq)
+    marks, problem = _check_checkpoints(connection, signer)
     if problem is not None:
         return problem
 
@@ -550,7 +586,7 @@ def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
     if orphan is not None:
         return fail(orphan, "hay eventos después de la cabeza de la cadena (insertados fuera "
                             "de Alta)", checked)
-    if signer is not None and signer.max_age is not None:
+    if check_age and signer is not None and signer.max_age is not None:
         stale = connection.execute(
             select(func.min(AuditEvent.seq)).where(
                 AuditEvent.seq > covered,
@@ -577,8 +613,9 @@ def _walk_parallel(url: str, start: int, end: int, marks: dict[int, str],
         return pool.starmap(_walk_range, jobs)
 
 
-def _check_checkpoints(connection: Connection, signer: CheckpointSigner | None,
-                       head_seq: int) -> tuple[dict[int, str], VerifyResult | None]:
+def _check_checkpoints(
+        connection: Connection, signer: CheckpointSigner | None,
+) -> tuple[dict[int, str], VerifyResult | None]:
     """Check every checkpoint; return {seq: hash} of the signed marks, or the first failure."""
     marks: dict[int, str] = {}
     table = AuditCheckpoint.__table__
@@ -586,7 +623,6 @@ def _check_checkpoints(connection: Connection, signer: CheckpointSigner | None,
     if rows and signer is None:
         raise RuntimeError("verifying checkpoints needs the application (its key)")
     prev_mac = GENESIS_HASH
-    previous_seq = 0
     for expected, row in enumerate(rows, start=1):
         def fail(reason: str, row: Any = row) -> tuple[dict[int, str], VerifyResult]:
             return marks, VerifyResult(False, 0, None, reason, first_bad_checkpoint=row.number,
@@ -608,12 +644,10 @@ def _check_checkpoints(connection: Connection, signer: CheckpointSigner | None,
         if row.prev_mac != prev_mac:
             return fail("el punto de control no enlaza con el anterior (punto de control "
                         "eliminado o reordenado)")
-        if row.seq < previous_seq or row.seq > head_seq:
-            return fail("el punto de control certifica un evento fuera de la cadena")
         if marks.get(row.seq, row.hash) != row.hash:
             return fail("dos puntos de control certifican hashes distintos para el mismo "
                         "evento")
         if row.seq:
             marks[row.seq] = row.hash
-        prev_mac, previous_seq = row.mac, row.seq
+        prev_mac = row.mac
     return marks, None
