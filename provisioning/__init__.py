@@ -21,7 +21,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.audit import hooks as audit_hooks
     from provisioning.audit.services import CheckpointSigner
     from provisioning.audit.syslog import SyslogForwarder
+    from provisioning.audit.views import bp as audit_bp
     from provisioning.crypto import Hasher, Sealer
+    from provisioning.privacy.views import bp as privacy_bp
+    from provisioning.retention.views import bp as retention_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
 
@@ -58,5 +61,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(retention_bp)
+    app.register_blueprint(privacy_bp)
     cli.register(app)
     return app
