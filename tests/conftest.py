@@ -199,7 +199,15 @@ class IsolatedClient:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
         if name in ("get", "post", "put", "delete", "patch", "head", "open"):
-            return lambda *a, **kw: contextvars.Context().run(attr, *a, **kw)
+
+            def call(*a: Any, **kw: Any) -> Any:
+                response = attr(*a, **kw)
+                if response.is_streamed:
+                    # Read a streamed body in the request's own context, as a server does.
+                    response.make_sequence()
+                return response
+
+            return lambda *a, **kw: contextvars.Context().run(call, *a, **kw)
         return attr
 
 
