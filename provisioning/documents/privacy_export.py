@@ -17,8 +17,19 @@ def _text(value: Any) -> str:
     return text.translate(_FOLD).encode("latin-1", "replace").decode("latin-1")
 
 
+# JSON keys are ASCII identifiers; these are the ones that need accents or capitals.
+_LABELS = {
+    "curp": "CURP", "jurisdiccion": "Jurisdicción", "direccion": "Dirección",
+    "subdireccion": "Subdirección", "telefono": "Teléfono", "extension": "Extensión",
+    "correo_electronico": "Correo electrónico", "expediente_electronico": "Expediente electrónico",
+    "aviso_de_privacidad_aceptado_sha256": "Aviso de privacidad aceptado (SHA-256)",
+    "plazo_en_anios": "Plazo en años", "explicacion": "Explicación", "accion": "Acción",
+    "descripcion": "Descripción", "ip": "IP", "concluida_el": "Concluida el",
+}
+
+
 def _label(key: str) -> str:
-    return key.replace("_", " ").capitalize()
+    return _LABELS.get(key, key.replace("_", " ").capitalize())
 
 
 class _Document(FPDF):
