@@ -20,10 +20,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.account_requests.views import bp as public_bp
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
+    from provisioning.audit.services import CheckpointSigner
+    from provisioning.audit.syslog import SyslogForwarder
+    from provisioning.audit.views import bp as audit_bp
     from provisioning.crypto import Hasher, Sealer
     from provisioning.dashboard.views import bp as dashboard_bp
     from provisioning.documents.views import bp as documents_bp
     from provisioning.oficios.views import bp as oficios_bp
+    from provisioning.privacy.views import bp as privacy_bp
+    from provisioning.retention.views import bp as retention_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
 
@@ -49,6 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     timeutil.set_local_timezone(settings.tz)
     db.init_app(app, settings)
     audit_hooks.install()
+    app.extensions["alta.checkpoints"] = CheckpointSigner(settings)
+    if settings.audit.syslog_host:
+        app.extensions["alta.syslog"] = SyslogForwarder(settings.audit)
     app.extensions["alta.hasher"] = Hasher(settings)
     app.extensions["alta.sealer"] = Sealer(settings)
     CSRFProtect(app)
@@ -61,5 +69,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(oficios_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(retention_bp)
+    app.register_blueprint(privacy_bp)
     cli.register(app)
     return app

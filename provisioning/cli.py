@@ -41,8 +41,8 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (db_group, catalog_group, staff_group, audit_group, mail_group,
-                    worker_command, demo_command):
+    for command in (db_group, catalog_group, staff_group, audit_group, retention_group,
+                    mail_group, worker_command, demo_command):
         app.cli.add_command(command)
 
 
@@ -214,23 +214,118 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken event."""
+    """Walk the hash chain and the signed checkpoints; exit 1 naming the first failure."""
     import time
 
     from provisioning import db
     from provisioning.audit.services import verify
 
     started = time.perf_counter()
-    result = verify(db.session().connection())
+    result = verify(db.session().connection(),
+                    url=current_app.extensions["alta.settings"].database.url,
+                    workers=os.cpu_count() or 1)
     db.rollback()
     elapsed = time.perf_counter() - started
     rate = result.checked / elapsed if elapsed > 0 else 0.0
     if result.ok:
-        click.echo(f"Bitácora íntegra: {result.checked} eventos verificados "
-                   f"({rate:,.0f} eventos/s).")
+        click.echo(f"Bitácora íntegra: {result.checked} eventos y {result.checkpoints} puntos "
+                   f"de control verificados en {elapsed:.2f} s ({rate:,.0f} eventos/s).")
         return
-    _fail(f"Bitácora ALTERADA en el evento {result.first_bad_seq}: {result.reason} "
+    where = (f"el punto de control {result.first_bad_checkpoint}"
+             if result.first_bad_checkpoint is not None else f"el evento {result.first_bad_seq}")
+    _fail(f"Bitácora ALTERADA en {where}: {result.reason} "
           f"({result.checked} eventos verificados antes).")
+
+
+@audit_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--output", "-o", default="-", help="File to write (default: standard output).")
+@click.option("--actor", default="", help="Only events by this user name.")
+@click.option("--action", default="", help="Only actions starting with this, e.g. request.")
+@click.option("--object-type", default="", help="Only this object type, e.g. request.")
+@click.option("--object", "object_id", default="", help="Only this object: folio, user name...")
+@click.option("--since", default="", help="From this local date, AAAA-MM-DD.")
+@click.option("--until", default="", help="Up to this local date (inclusive), AAAA-MM-DD.")
+def audit_export(fmt: str, output: str, actor: str, action: str, object_type: str,
+                 object_id: str, since: str, until: str) -> None:
+    """Stream the audit log (JSON Lines or CSV); records the export and signs a checkpoint."""
+    from provisioning import db
+    from provisioning.audit import export
+
+    try:
+        query = export.EventFilter(
+            actor=actor.strip(), action=action.strip(), object_type=object_type.strip(),
+            object_id=object_id.strip(),
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None)
+    except ValueError:
+        _fail("--since y --until deben tener la forma AAAA-MM-DD")
+    export.begin_export(query, fmt, actor=_actor())
+    db.commit()
+    upto = export.exported_upto()
+    connection = db.session().connection()
+    with click.open_file(output, "wb") as out:
+        for chunk in export.export_chunks(connection, fmt, query, upto=upto.seq):
+            out.write(chunk.encode())
+    db.rollback()
+    click.echo(f"Exportación hasta el evento {upto.seq}, firmada en el punto de control "
+               f"{upto.number} (hash {upto.hash}).", err=True)
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain head (run it from a timer: covers quiet periods too)."""
+    from provisioning import db
+    from provisioning.audit.services import checkpoint_now
+
+    made = checkpoint_now("periodic")
+    db.commit()
+    if made is None:
+        click.echo("La cabeza de la bitácora ya está cubierta por el último punto de control.")
+        return
+    # Printed so the operator can keep a copy outside the database.
+    click.echo(f"Punto de control {made.number}: evento {made.seq}, hash {made.hash}, "
+               f"firma {made.mac}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Records retention (solicitudes, audit events) and legal holds."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="List what would be disposed of; change nothing.")
+def retention_run(dry_run: bool) -> None:
+    """Delete or anonymize the records whose retention ended (run it daily from a timer)."""
+    from provisioning import db, timeutil
+    from provisioning.errors import AltaError
+    from provisioning.retention import services
+
+    try:
+        outcomes = services.run(dry_run=dry_run, actor=_actor())
+        if dry_run:
+            db.rollback()
+        else:
+            db.commit()
+    except AltaError as exc:
+        db.rollback()
+        _fail(exc.message)
+    labels = {"pendiente": "se eliminaría/anonimizaría", "retenido": "RETENIDO (motivo legal)"}
+    for o in outcomes:
+        c = o.candidate
+        click.echo(f"{c.record_class:<13} {c.key:<26} vence {timeutil.format_date(c.due_at)}  "
+                   f"{labels.get(o.result, o.result)}")
+    done = sum(o.result not in labels for o in outcomes)
+    held = sum(o.result == "retenido" for o in outcomes)
+    if dry_run:
+        click.echo(f"Simulación: {len(outcomes) - held} registro(s) vencido(s), {held} "
+                   "retenido(s). No se cambió nada.")
+    else:
+        click.echo(f"{done} registro(s) dispuesto(s), {held} retenido(s).")
 
 
 # ---------------------------------------------------------------------------------------------

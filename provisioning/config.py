@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 import tomllib
 import types
@@ -116,6 +117,40 @@ class FormSettings:
     allow_sex_x: bool = False
 
 
+_AVISO_INTEGRAL = """\
+Servicios de Salud de Morelos (SSM), a través de su Departamento de Informática, es el \
+responsable del tratamiento de los datos personales que usted proporciona al solicitar una \
+cuenta de acceso al expediente clínico electrónico SIEMPRE, y los protege conforme a la Ley \
+General de Protección de Datos Personales en Posesión de Sujetos Obligados.
+
+Datos que se recaban: CURP, nombre y apellidos, unidad de adscripción (CLUES), dirección, \
+subdirección y departamento, tipo de personal, teléfono y extensión institucionales y correo \
+electrónico de contacto. No se recaban datos personales sensibles. Además, el sistema registra \
+en su bitácora la fecha, la hora y la dirección IP de cada operación.
+
+Finalidades: tramitar su solicitud (formato FO-DPE-STI-DI-04), recabar las firmas de \
+autorización, crear su cuenta en el directorio institucional, entregarle su credencial, avisarle \
+del avance y auditar el procedimiento (sistema de gestión de seguridad de la información exigido \
+por la NOM-024-SSA3-2012). No se usan para ninguna otra finalidad.
+
+Fundamento: el procedimiento para la alta de usuarios del SIEMPRE de los Servicios de Salud de \
+Morelos y la NOM-024-SSA3-2012.
+
+Transferencias: sus datos no se transfieren a terceros, salvo las previstas en la ley o las que \
+pida una autoridad competente de forma fundada y motivada.
+
+Conservación: la solicitud y el oficio son registros de calidad que se conservan 3 años desde \
+el cierre de la solicitud; después se eliminan o anonimizan y la eliminación queda registrada.
+
+Derechos ARCO: en la página "Mis datos" de este sistema, con su folio y código de seguimiento, \
+puede descargar todo lo que el sistema guarda sobre usted (incluidos los accesos del personal a \
+sus datos), pedir la rectificación de un dato o la cancelación. También puede ejercer sus \
+derechos de acceso, rectificación, cancelación y oposición ante la Unidad de Transparencia de \
+los Servicios de Salud de Morelos.
+
+Cambios a este aviso: se publicarán en esta misma página."""
+
+
 @dataclass(frozen=True)
 class PrivacySettings:
     """Aviso de privacidad shown where personal data is collected (LGPDPPSO)."""
@@ -129,6 +164,72 @@ class PrivacySettings:
         "la ley. Puede ejercer sus derechos de acceso, rectificación, cancelación y oposición "
         "(ARCO) ante la Unidad de Transparencia de los Servicios de Salud de Morelos."
     )
+    # The full aviso de privacidad (page /aviso-de-privacidad); paragraphs separated by a
+    # blank line. The default is a draft for the legal area to review.
+    aviso_integral: str = _AVISO_INTEGRAL
+    # Where ARCO requests that Alta cannot take (opposition, appeals) are filed.
+    contacto_arco: str = ("Unidad de Transparencia de los Servicios de Salud de Morelos, "
+                          "en su domicilio oficial o por la Plataforma Nacional de "
+                          "Transparencia.")
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """Signed checkpoints of the audit chain and optional forwarding to syslog."""
+
+    # HMAC-SHA256 key that signs checkpoints; keep it out of the database and its backups.
+    # Empty: derived from [app].secret_key (set a dedicated key in production).
+    checkpoint_key: str = ""
+    # A checkpoint is added at commit time when the newest is older than this.
+    checkpoint_interval_minutes: int = 60
+    # `alta audit verify` fails when events older than this are not covered by a checkpoint
+    # (the periodic checkpoint is not running, or checkpoints were deleted); 0 turns it off.
+    checkpoint_max_age_hours: int = 24
+    # RFC 5424 forwarding of every event after commit; empty host: off.
+    syslog_host: str = ""
+    syslog_port: int = 514
+    syslog_transport: str = "udp"
+    syslog_facility: int = 13  # 13 = log audit
+    syslog_app_name: str = "alta"
+
+    def validate(self) -> None:
+        if self.checkpoint_key and len(self.checkpoint_key) < 32:
+            raise ConfigError("[audit].checkpoint_key must be at least 32 characters")
+        if self.checkpoint_interval_minutes < 1:
+            raise ConfigError("[audit].checkpoint_interval_minutes must be >= 1")
+        if self.checkpoint_max_age_hours < 0:
+            raise ConfigError("[audit].checkpoint_max_age_hours must be >= 0")
+        if self.syslog_transport not in ("udp", "tcp"):
+            raise ConfigError("[audit].syslog_transport must be \"udp\" or \"tcp\"")
+        if not 0 < self.syslog_port < 65536:
+            raise ConfigError("[audit].syslog_port must be between 1 and 65535")
+        if not 0 <= self.syslog_facility <= 23:
+            raise ConfigError("[audit].syslog_facility must be between 0 and 23")
+        if not re.fullmatch(r"[!-~]{1,48}", self.syslog_app_name):
+            raise ConfigError("[audit].syslog_app_name: 1 to 48 printable ASCII characters")
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long each record class is kept (years) before it is deleted or anonymized."""
+
+    # Solicitud FO-DPE-STI-DI-04: years from the request's closure (procedure, section 7).
+    solicitud_years: int = 3
+    # Oficio: years from its issue (procedure, section 7); used by the oficio record class.
+    oficio_years: int = 3
+    # Audit events: years from the event; longer than the records they document.
+    audit_events_years: int = 6
+    # The custodian's page lists records whose retention ends within this many days.
+    expiring_window_days: int = 90
+
+    def validate(self) -> None:
+        for name in ("solicitud_years", "oficio_years", "audit_events_years",
+                     "expiring_window_days"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[retention].{name} must be >= 1")
+        if self.audit_events_years <= max(self.solicitud_years, self.oficio_years):
+            raise ConfigError("[retention].audit_events_years must be longer than the periods "
+                              "of the records the events document")
 
 
 # The 2026 Mexican statutory rest days (Ley Federal del Trabajo, art. 74): 1 January, first
@@ -229,6 +330,8 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     oficios: OficioSettings = field(default_factory=OficioSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
     def tz(self) -> ZoneInfo:

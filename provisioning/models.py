@@ -9,5 +9,7 @@ from provisioning.documents import models as documents  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
+from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.ratelimit import RateLimitHit  # noqa: F401
+from provisioning.retention import models as retention  # noqa: F401
 from provisioning.staff import models as staff  # noqa: F401

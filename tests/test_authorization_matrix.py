@@ -24,6 +24,7 @@ ALL_ROLES = list(Role)
 SIGNERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}
 IT = {Role.INFORMATICA, Role.JEFE_INFORMATICA}
 SERVICE_WIDE = {r for r in Role if r.scope is None}
+RECORDS = {Role.AUDITOR, Role.JEFE_INFORMATICA}  # the log's readers; admins are not
 
 # endpoint → who may use it (PUBLIC, SIGNING_IN, STAFF or a set of roles)
 POLICY: dict[str, Any] = {
@@ -67,6 +68,20 @@ POLICY: dict[str, Any] = {
     "oficios.cancel": {Role.ENLACE},
     "oficios.it_inbox": IT,
     "oficios.acknowledge": IT,
+    "audit.search": RECORDS,
+    "audit.history": RECORDS,
+    "audit.download": RECORDS,
+    "retention.custody": RECORDS,
+    "retention.set_hold": {Role.JEFE_INFORMATICA},
+    "retention.lift_hold": {Role.JEFE_INFORMATICA},
+    "privacy.notice": PUBLIC,
+    "privacy.mine": PUBLIC,
+    "privacy.leave": PUBLIC,
+    "privacy.download": APPLICANT,
+    "privacy.rectification": APPLICANT,
+    "privacy.cancellation": APPLICANT,
+    "privacy.tasks": {Role.JEFE_INFORMATICA},
+    "privacy.task": {Role.JEFE_INFORMATICA},
 }
 
 SCOPES = {
@@ -93,6 +108,10 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "oficios.detail": {"oficio_id": missing},
         "oficios.cancel": {"oficio_id": missing},
         "oficios.acknowledge": {"oficio_id": missing},
+        "audit.history": {"object_type": "request", "object_id": "MSSSA000120-2026-00001"},
+        "retention.lift_hold": {"hold_id": missing},
+        "privacy.download": {"fmt": "json"},
+        "privacy.task": {"arco_id": missing},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},

@@ -43,14 +43,22 @@ def forget_tracked() -> None:
     session.pop(_TRACKED, None)
 
 
-def tracked_request() -> AccountRequest:
-    """The request verified in this session, or 403 asking for folio + code again."""
+def tracked_folio() -> str | None:
+    """The folio verified in this session while the window lasts, else None."""
     tracked = session.get(_TRACKED) or {}
     if tracked.get("until", 0) < int(timeutil.now().timestamp()):
         forget_tracked()
+        return None
+    return str(tracked.get("folio", ""))
+
+
+def tracked_request() -> AccountRequest:
+    """The request verified in this session, or 403 asking for folio + code again."""
+    folio = tracked_folio()
+    if folio is None:
         raise AltaError("Por seguridad, vuelva a escribir su folio y su código de seguimiento "
                         "en la página de Seguimiento.", status=403)
-    found = services.by_folio(str(tracked.get("folio", "")))
+    found = services.by_folio(folio)
     if found is None:
         raise AltaError("No encontramos esa solicitud.", status=404)
     return found

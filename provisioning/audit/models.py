@@ -53,3 +53,27 @@ class AuditHead(Base):
         BigInteger, default=0,
         comment="Events up to this seq may be deleted (retention); triggers refuse the rest",
     )
+
+
+class AuditCheckpoint(Base):
+    """The chain head at a moment, signed with the checkpoint key (HMAC-SHA256).
+
+    Without the key nobody can forge a checkpoint, so a chain recomputed from scratch, or
+    cut below the newest checkpoint, no longer passes through the signed (seq, hash).
+    Checkpoints are numbered 1, 2, 3... and each signature covers the previous one, so
+    removing one from the middle breaks the next.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    number: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False,
+        comment="1, 2, 3... without gaps",
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, comment="Last event covered (0: empty chain)")
+    hash: Mapped[str] = mapped_column(String(64), comment="Hash of event seq")
+    created_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(20), comment="periodic, export, purge, manual")
+    key_id: Mapped[str] = mapped_column(String(16), comment="Fingerprint of the signing key")
+    prev_mac: Mapped[str] = mapped_column(String(64), comment="mac of checkpoint number - 1")
+    mac: Mapped[str] = mapped_column(String(64), comment="HMAC-SHA256 over the fields above")

@@ -9,21 +9,29 @@ lock only for the commit itself.
 
 from __future__ import annotations
 
+import hmac
 import json
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import select
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, has_app_context
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from provisioning import timeutil
-from provisioning.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from provisioning.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from provisioning.config import Settings
 from provisioning.db import session as db_session
+from provisioning.errors import Conflict
 
 _PENDING = "alta.audit.pending"
 
@@ -86,20 +94,32 @@ def pending(session: Session | None = None) -> list[dict[str, Any]]:
 
 def canonical(event: dict[str, Any]) -> bytes:
     """The bytes that are hashed: sorted-key compact JSON of every field but the hash."""
-    body = {
-        "seq": event["seq"],
-        "occurred_at": _iso(event["occurred_at"]),
-        "actor": event["actor"],
-        "actor_role": event["actor_role"],
-        "ip": event["ip"],
-        "action": event["action"],
-        "object_type": event["object_type"],
-        "object_id": event["object_id"],
-        "summary": event["summary"],
-        "details": event["details"],
-        "prev_hash": event["prev_hash"],
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_text(
+        event["seq"], _iso(event["occurred_at"]), event["actor"], event["actor_role"],
+        event["ip"], event["action"], event["object_type"], event["object_id"],
+        event["summary"], _details_json(event["details"]), event["prev_hash"],
+    ).encode()
+
+
+_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def canonical_text(seq: int, occurred_at: str, actor: str, actor_role: str, ip: str | None,
+                    action: str, object_type: str, object_id: str, summary: str,
+                    details_json: str, prev_hash: str) -> str:
+    """``json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``,
+    spelled out: the verifier runs it a million times, so no dict and no re-parsing.
+
+    ``details_json`` must already be canonical JSON (as ``_details_json`` writes it).
+    """
+    return (
+        '{"action":' + _quote(action) + ',"actor":' + _quote(actor)
+        + ',"actor_role":' + _quote(actor_role) + ',"details":' + details_json
+        + ',"ip":' + ("null" if ip is None else _quote(ip))
+        + ',"object_id":' + _quote(object_id) + ',"object_type":' + _quote(object_type)
+        + ',"occurred_at":' + _quote(occurred_at) + ',"prev_hash":' + _quote(prev_hash)
+        + ',"seq":' + str(seq) + ',"summary":' + _quote(summary) + "}"
+    )
 
 
 def _iso(moment: datetime) -> str:
@@ -113,102 +133,521 @@ def _details_json(details: dict[str, Any]) -> str:
 
 
 def flush_pending(session: Session) -> None:
-    """Chain and add the queued events (called just before the session commits)."""
+    """Chain and add the queued events (called just before the session commits).
+
+    Also writes a checkpoint when one was requested on this session (export, purge) or
+    when the newest one is older than ``[audit].checkpoint_interval_minutes``. Events are
+    handed to the syslog forwarder, if configured, to be sent after the commit.
+    """
     events = session.info.pop(_PENDING, None)
-    if not events:
+    requested = session.info.pop(_CHECKPOINT, None)
+    if not events and not requested:
         return
-    head_query = select(AuditHead).where(AuditHead.id == 1)
-    if session.get_bind().dialect.name != "sqlite":
-        head_query = head_query.with_for_update()
-    head = session.execute(head_query).scalar_one()
+    head = lock_head(session)
     seq, prev = head.seq, head.hash
-    for event in events:
+    written = []
+    for event in events or ():
         seq += 1
-        row = dict(event, seq=seq, prev_hash=prev)
         # Microsecond precision is what both backends store.
-        row["occurred_at"] = row["occurred_at"].astimezone(UTC)
-        digest = sha256(canonical(row)).hexdigest()
-        session.add(
-            AuditEvent(
-                seq=seq,
-                occurred_at=row["occurred_at"],
-                actor=row["actor"],
-                actor_role=row["actor_role"],
-                ip=row["ip"],
-                action=row["action"],
-                object_type=row["object_type"],
-                object_id=row["object_id"],
-                summary=row["summary"],
-                details=_details_json(row["details"]),
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        occurred_at = event["occurred_at"].astimezone(UTC)
+        details = _details_json(event["details"])
+        digest = sha256(canonical_text(
+            seq, _iso(occurred_at), event["actor"], event["actor_role"], event["ip"],
+            event["action"], event["object_type"], event["object_id"], event["summary"],
+            details, prev).encode()).hexdigest()
+        row = AuditEvent(
+            seq=seq, occurred_at=occurred_at, actor=event["actor"],
+            actor_role=event["actor_role"], ip=event["ip"], action=event["action"],
+            object_type=event["object_type"], object_id=event["object_id"],
+            summary=event["summary"], details=details, prev_hash=prev, hash=digest)
+        session.add(row)
+        written.append(row)
         prev = digest
     head.seq, head.hash = seq, prev
+    signer = _signer()
+    if signer is None:
+        return
+    if requested or _checkpoint_due(session, signer):
+        session.flush()
+        add_checkpoint(session, signer, seq=seq, hash=prev, reason=requested or "periodic")
+    forwarder = _forwarder()
+    if forwarder is not None and written:
+        lines = [forwarder.format(row) for row in written]
+        session.info.setdefault("after_commit", []).append(lambda: forwarder.send(lines))
 
 
 def discard_pending(session: Session) -> None:
-    """Forget queued events (the transaction rolled back)."""
+    """Forget queued events and checkpoint requests (the transaction rolled back)."""
     session.info.pop(_PENDING, None)
+    session.info.pop(_CHECKPOINT, None)
+
+
+def lock_head(session: Session) -> AuditHead:
+    """The chain head, locked until the transaction ends (SQLite: already serialized)."""
+    query = select(AuditHead).where(AuditHead.id == 1)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    return session.execute(query).scalar_one()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+
+_CHECKPOINT = "alta.audit.checkpoint"
+_MADE = "alta.audit.checkpoint_made"
+CHECKPOINT_REASONS = {"periodic": "periódico", "export": "exportación", "purge": "depuración",
+                      "manual": "manual"}
+
+
+class CheckpointSigner:
+    """Signs and checks checkpoints with the HMAC key from ``[audit]``."""
+
+    def __init__(self, settings: Settings) -> None:
+        audit = settings.audit
+        if audit.checkpoint_key:
+            self._key = audit.checkpoint_key.encode()
+        else:
+            self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"alta-audit",
+                             info=b"checkpoint").derive(settings.app.secret_key.encode())
+        self.key_id = hmac.new(self._key, b"alta-checkpoint-key-id", sha256).hexdigest()[:16]
+        self.interval = timedelta(minutes=audit.checkpoint_interval_minutes)
+        self.max_age = (timedelta(hours=audit.checkpoint_max_age_hours)
+                        if audit.checkpoint_max_age_hours else None)
+
+    def mac(self, *, number: int, seq: int, hash: str, created_at: datetime, reason: str,
+            key_id: str, prev_mac: str) -> str:
+        """HMAC-SHA256 over every field of a checkpoint but the mac itself."""
+        message = "|".join(("alta-checkpoint-v1", str(number), str(seq), hash,
+                            _iso(created_at), reason, key_id, prev_mac))
+        return hmac.new(self._key, message.encode(), sha256).hexdigest()
+
+
+def _signer() -> CheckpointSigner | None:
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("alta.checkpoints")
+
+
+def _forwarder() -> Any:
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("alta.syslog")
+
+
+def request_checkpoint(reason: str, session: Session | None = None) -> None:
+    """Have the current transaction end with a checkpoint of the head (export, purge)."""
+    assert reason in CHECKPOINT_REASONS
+    (session or db_session()).info[_CHECKPOINT] = reason
+
+
+def latest_checkpoint(session: Session | None = None) -> AuditCheckpoint | None:
+    """The newest checkpoint, or None."""
+    return (session or db_session()).scalar(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.number.desc()).limit(1))
+
+
+def _checkpoint_due(session: Session, signer: CheckpointSigner) -> bool:
+    last = latest_checkpoint(session)
+    if last is None:
+        return True
+    # A clock set back (or a restored backup) must not hold checkpoints off.
+    age = timeutil.now() - last.created_at
+    return age >= signer.interval or age < timedelta(0)
+
+
+def add_checkpoint(session: Session, signer: CheckpointSigner, *, seq: int, hash: str,
+                   reason: str) -> AuditCheckpoint:
+    """Sign (seq, hash) as checkpoint number last + 1; the caller holds the head lock."""
+    last = latest_checkpoint(session)
+    number = last.number + 1 if last else 1
+    prev_mac = last.mac if last else GENESIS_HASH
+    created_at = timeutil.now().astimezone(UTC)
+    fields = {"number": number, "seq": seq, "hash": hash, "created_at": created_at,
+              "reason": reason, "key_id": signer.key_id, "prev_mac": prev_mac}
+    checkpoint = AuditCheckpoint(**fields, mac=signer.mac(**fields))
+    session.add(checkpoint)
+    session.flush()
+    session.info[_MADE] = checkpoint
+    return checkpoint
+
+
+def checkpoint_made(session: Session | None = None) -> AuditCheckpoint | None:
+    """The last checkpoint this session wrote (still readable after the commit)."""
+    return (session or db_session()).info.get(_MADE)
+
+
+def checkpoint_now(reason: str = "manual") -> AuditCheckpoint | None:
+    """Sign the current head unless the newest checkpoint already covers it.
+
+    For ``alta audit checkpoint`` (run by a timer, so quiet periods are covered too). The
+    caller commits.
+    """
+    session = db_session()
+    signer = _signer()
+    assert signer is not None, "needs the application"
+    head = lock_head(session)
+    last = latest_checkpoint(session)
+    if last is not None and last.seq == head.seq:
+        return None
+    return add_checkpoint(session, signer, seq=head.seq, hash=head.hash, reason=reason)
+
+
+def purge_through(through: int) -> AuditCheckpoint:
+    """Delete the events up to ``through`` (retention) and keep the chain verifiable.
+
+    Refuses when the chain does not verify (the evidence must stay). Signs a checkpoint at
+    ``through`` — verification starts from it — then moves ``purged_through`` (the only way
+    the database lets events be deleted) and deletes. The caller audits and commits.
+    """
+    session = db_session()
+    signer = _signer()
+    assert signer is not None, "needs the application"
+    head = lock_head(session)
+    if not head.purged_through < through <= head.seq:
+        raise Conflict("Los eventos a depurar ya no coinciden con la bitácora; vuelva a "
+                       "calcular la depuración.")
+    result = verify(session.connection(), check_age=False)
+    if not result.ok:
+        raise Conflict("La bitácora no pasa la verificación (evento "
+                       f"{result.first_bad_seq or '-'}, punto de control "
+                       f"{result.first_bad_checkpoint or '-'}): no se depuran eventos hasta "
+                       "aclararlo.")
+    last = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))
+    checkpoint = add_checkpoint(session, signer, seq=through, hash=last, reason="purge")
+    head.purged_through = through
+    session.flush()
+    session.execute(delete(AuditEvent).where(AuditEvent.seq <= through),
+                    execution_options={"synchronize_session": False})
+    session.expire_all()
+    return checkpoint
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of walking the chain."""
+    """Outcome of walking the chain and its checkpoints."""
 
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    first_bad_checkpoint: int | None = None
+    checkpoints: int = 0
 
 
-_COLUMNS = (
-    AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.actor_role,
-    AuditEvent.ip, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
-    AuditEvent.summary, AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash,
-)
+def iso_sql(dialect: str) -> str:
+    """SQL giving occurred_at as the canonical text (UTC, microseconds, 'Z')."""
+    if dialect == "sqlite":
+        # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, see db.UTCDateTime).
+        return "replace(occurred_at, ' ', 'T') || 'Z'"
+    return ("to_char(occurred_at AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
 
 
-def iter_events(connection: Connection, *, batch: int = 5000) -> Iterator[dict[str, Any]]:
-    """Stream every event in chain order without loading the table in memory."""
-    last = -1
-    while True:
-        rows = connection.execute(
-            select(*_COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield row._asdict()
-        last = rows[-1].seq
+def canonical_sql(dialect: str) -> str:
+    """SQL that builds an event's canonical text in the database (what ``canonical_text``
+    builds in Python), so the verifier fetches one text per event instead of twelve fields.
+
+    The quoting in SQL is a correct, unambiguous string quoting (SQLite: JSON; PostgreSQL:
+    backslash and double quote escaped, which is JSON for text without control characters
+    and much cheaper there than to_json). So a text that hashes to the stored hash proves
+    that the fields are the ones that were hashed; a text that does not is checked again
+    in Python (``_exact_check``) before the event is called modified.
+    """
+    if dialect == "sqlite":
+        def q(column: str) -> str:
+            return f"json_quote({column})"  # json_quote(NULL) is 'null', as wanted for ip
+        seq = "seq"
+    else:
+        def q(column: str) -> str:
+            return (f"""coalesce('"' || replace(replace({column}, '\\', '\\\\'), '"', """
+                    f"""'\\"') || '"', 'null')""")
+        seq = "seq::text"
+    return ("""'{"action":' || """ + q("action") + """ || ',"actor":' || """ + q("actor")
+            + """ || ',"actor_role":' || """ + q("actor_role")
+            + """ || ',"details":' || details || ',"ip":' || """ + q("ip")
+            + """ || ',"object_id":' || """ + q("object_id")
+            + """ || ',"object_type":' || """ + q("object_type")
+            + """ || ',"occurred_at":' || """ + q(iso_sql(dialect))
+            + """ || ',"prev_hash":' || """ + q("prev_hash")
+            + """ || ',"seq":' || """ + seq + """ || ',"summary":' || """ + q("summary")
+            + " || '}'")
 
 
-def verify(connection: Connection) -> VerifyResult:
-    """Walk the whole chain and report the first event that does not check out."""
+_PREFETCH_DONE = object()
+
+
+def _event_rows(dbapi_connection: Any, dialect: str, *, after: int, upto: int | None,
+                batch: int = 20000) -> Iterator[tuple[Any, ...]]:
+    """(seq, canonical text, prev_hash, hash) in chain order, in keyset batches.
+
+    A thread runs the next query while the caller hashes the current batch: the database
+    drivers release the GIL while the database works, so both proceed at once.
+    """
+    mark = "?" if dialect == "sqlite" else "%s"
+    bound = f" AND seq <= {mark}" if upto is not None else ""
+    query = (f"SELECT seq, {canonical_sql(dialect)}, prev_hash, hash FROM audit_events "  # noqa: S608
+             f"WHERE seq > {mark}{bound} ORDER BY seq LIMIT {mark}")
+    batches: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            last = after
+            while True:
+                cursor.execute(query, (last, upto, batch) if upto is not None
+                               else (last, batch))
+                rows = cursor.fetchall()
+                if not rows or not hand_over(rows):
+                    break
+                last = rows[-1][0]
+            hand_over(_PREFETCH_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            hand_over(exc)
+        finally:
+            cursor.close()
+
+    producer = threading.Thread(target=produce, name="alta-verify-fetch", daemon=True)
+    producer.start()
+    try:
+        while (rows := batches.get()) is not _PREFETCH_DONE:
+            if isinstance(rows, BaseException):
+                raise rows
+            yield from rows
+    finally:
+        stop.set()
+        producer.join()
+
+
+def _exact_check(dbapi_connection: Any, dialect: str, seq: int) -> bool:
+    """Recompute one event's hash from its fields with ``canonical_text``."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SELECT {iso_sql(dialect)}, actor, actor_role, ip, action, "  # noqa: S608
+                       "object_type, object_id, summary, details, prev_hash, hash "
+                       f"FROM audit_events WHERE seq = {mark}", (seq,))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None or any(value is None for i, value in enumerate(row) if i != 3):
+        return False
+    *fields, stored = row
+    return sha256(canonical_text(seq, *fields).encode()).hexdigest() == stored
+
+
+@dataclass
+class _Segment:
+    """What walking one stretch of the chain (the events after ``after``) found."""
+
+    after: int
+    first_prev: str | None = None
+    last_seq: int = 0
+    last_hash: str | None = None
+    checked: int = 0
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+def _walk(dbapi_connection: Any, dialect: str, *, after: int, upto: int | None,
+          marks: dict[int, str]) -> _Segment:
+    """Check the events after ``after`` in order: contiguous, linked, hashed, through marks.
+
+    The first event's link is not checked here but reported as ``first_prev``: the caller
+    joins each segment to the one before it (segments may be walked in parallel).
+    """
+    found = _Segment(after=after, last_seq=after)
+    expected_seq = after + 1
+    prev = None
+    digest = sha256
+    for seq, text, prev_hash, stored in _event_rows(dbapi_connection, dialect, after=after,
+                                                    upto=upto):
+        if seq != expected_seq:
+            found.bad_seq = expected_seq
+            found.reason = f"falta el evento {expected_seq} (siguiente presente: {seq})"
+            return found
+        if prev is None:
+            found.first_prev = prev = prev_hash
+        if prev_hash != prev:
+            found.bad_seq = seq
+            found.reason = ("el hash del evento anterior no coincide (evento alterado, borrado "
+                            "o reordenado)")
+            return found
+        if (text is None or digest(text.encode()).hexdigest() != stored) and not _exact_check(
+                dbapi_connection, dialect, seq):
+            found.bad_seq = seq
+            found.reason = "el contenido del evento fue modificado"
+            return found
+        if seq in marks and marks[seq] != stored:
+            found.bad_seq = seq
+            found.reason = ("la cadena no pasa por el punto de control firmado de este evento "
+                            "(cadena recalculada o reescrita)")
+            return found
+        prev = stored
+        expected_seq = seq + 1
+        found.checked += 1
+    found.last_seq, found.last_hash = expected_seq - 1, prev
+    return found
+
+
+def _walk_range(url: str, after: int, upto: int | None, marks: dict[int, str]) -> _Segment:
+    """Walk one range over a connection of its own (runs in a worker process)."""
+    from provisioning.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return _walk(connection.connection.dbapi_connection, engine.dialect.name,
+                         after=after, upto=upto, marks=marks)
+    finally:
+        engine.dispose()
+
+
+PARALLEL_MIN_EVENTS = 200_000
+
+
+def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
+           parallel_min: int = PARALLEL_MIN_EVENTS, check_age: bool = True) -> VerifyResult:
+    """Walk the chain and its checkpoints; report the first event or checkpoint that fails.
+
+    Checks: every event's hash and link to the previous one; the head; every checkpoint's
+    signature, numbering and link to the previous checkpoint; that the chain passes through
+    each checkpoint's (seq, hash); that the chain does not end before a checkpoint
+    (truncation); that purged events are covered by a checkpoint; and that no event older
+    than ``[audit].checkpoint_max_age_hours`` is left without a checkpoint.
+
+    With ``url`` and ``workers`` > 1, a long chain is cut into ranges checked by that many
+    processes at once (each range is checked exactly as one walk would, and the ranges'
+    ends are joined here); ``connection`` then only needs to see committed data.
+    ``check_age=False`` skips the last check (a purge, which signs a checkpoint itself).
+    """
+    signer = _signer()
     head = connection.execute(
         select(AuditHead.seq, AuditHead.hash, AuditHead.purged_through).where(AuditHead.id == 1)
     ).one()
-    expected_seq = head.purged_through + 1
-    prev: str | None = GENESIS_HASH if head.purged_through == 0 else None
+    marks, problem = _check_checkpoints(connection, signer)
+    if problem is not None:
+        return problem
+
+    def fail(seq: int | None, reason: str, checked: int) -> VerifyResult:
+        return VerifyResult(False, checked, seq, reason, checkpoints=len(marks))
+
+    covered = max(marks, default=0)
+    start = head.purged_through
+    prev = GENESIS_HASH
+    if start:
+        if start not in marks:
+            return fail(start + 1, f"los eventos hasta el {start} se depuraron pero ningún "
+                                   "punto de control firmado los cubre", 0)
+        prev = marks[start]
+    total = head.seq - start
+    if url is not None and workers > 1 and total >= max(parallel_min, workers):
+        segments = _walk_parallel(url, start, head.seq, marks, workers)
+    else:
+        segments = [_walk(connection.connection.dbapi_connection, connection.dialect.name,
+                          after=start, upto=head.seq, marks=marks)]
     checked = 0
-    for row in iter_events(connection):
-        seq = row["seq"]
-        if seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq,
-                                f"falta el evento {expected_seq} (siguiente presente: {seq})")
-        if prev is not None and row["prev_hash"] != prev:
-            return VerifyResult(False, checked, seq,
-                                "el hash del evento anterior no coincide (evento alterado, "
-                                "borrado o reordenado)")
-        event = dict(row, details=json.loads(row["details"]))
-        if sha256(canonical(event)).hexdigest() != row["hash"]:
-            return VerifyResult(False, checked, seq, "el contenido del evento fue modificado")
-        prev = row["hash"]
-        expected_seq = seq + 1
-        checked += 1
-    if expected_seq - 1 != head.seq or (checked and prev != head.hash):
-        return VerifyResult(False, checked, expected_seq if expected_seq <= head.seq else head.seq,
-                            "la cabeza de la cadena no coincide con el último evento "
-                            "(eventos finales eliminados o cabeza alterada)")
-    return VerifyResult(True, checked)
+    for segment in segments:
+        # Join each segment to the end of the one before (or to the start of the chain).
+        if segment.first_prev is not None and segment.first_prev != prev:
+            return fail(segment.after + 1, "el hash del evento anterior no coincide (evento "
+                        "alterado, borrado o reordenado)", checked)
+        if segment.bad_seq is not None:
+            return fail(segment.bad_seq, segment.reason, checked + segment.checked)
+        checked += segment.checked
+        if segment.last_hash is not None:
+            prev = segment.last_hash
+    last_seq = start + checked
+    if covered > last_seq:
+        return fail(last_seq + 1, f"la bitácora termina en el evento {last_seq} pero un punto "
+                                  f"de control firmado certifica hasta el evento {covered} "
+                                  "(eventos finales eliminados)", checked)
+    if last_seq != head.seq or prev != head.hash:
+        return fail(min(last_seq + 1, head.seq), "la cabeza de la cadena no coincide con el "
+                    "último evento (eventos finales eliminados o cabeza alterada)", checked)
+    # One statement, so one snapshot: events past the head that no commit accounts for.
+    orphan = connection.execute(
+        select(func.min(AuditEvent.seq)).where(
+            AuditEvent.seq > select(AuditHead.seq).where(AuditHead.id == 1).scalar_subquery())
+    ).scalar()
+    if orphan is not None:
+        return fail(orphan, "hay eventos después de la cabeza de la cadena (insertados fuera "
+                            "de Alta)", checked)
+    if check_age and signer is not None and signer.max_age is not None:
+        stale = connection.execute(
+            select(func.min(AuditEvent.seq)).where(
+                AuditEvent.seq > covered,
+                AuditEvent.occurred_at < timeutil.now() - signer.max_age)
+        ).scalar()
+        if stale is not None:
+            hours = signer.max_age.total_seconds() / 3600
+            return fail(stale, f"hay eventos de más de {hours:.0f} horas sin punto de control "
+                               "(no corre el punto de control periódico, o se borraron puntos "
+                               "de control)", checked)
+    return VerifyResult(True, checked, checkpoints=len(marks))
+
+
+def _walk_parallel(url: str, start: int, end: int, marks: dict[int, str],
+                   workers: int) -> list[_Segment]:
+    """Walk (start, end] as ``workers`` ranges in as many processes; segments in order."""
+    import multiprocessing
+
+    step = -(-(end - start) // workers)
+    bounds = [(after, min(after + step, end)) for after in range(start, end, step)]
+    jobs = [(url, after, upto, {k: v for k, v in marks.items() if after < k <= upto})
+            for after, upto in bounds]
+    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+        return pool.starmap(_walk_range, jobs)
+
+
+def _check_checkpoints(
+        connection: Connection, signer: CheckpointSigner | None,
+) -> tuple[dict[int, str], VerifyResult | None]:
+    """Check every checkpoint; return {seq: hash} of the signed marks, or the first failure."""
+    marks: dict[int, str] = {}
+    table = AuditCheckpoint.__table__
+    rows = connection.execute(select(table).order_by(table.c.number)).all()
+    if rows and signer is None:
+        raise RuntimeError("verifying checkpoints needs the application (its key)")
+    prev_mac = GENESIS_HASH
+    for expected, row in enumerate(rows, start=1):
+        def fail(reason: str, row: Any = row) -> tuple[dict[int, str], VerifyResult]:
+            return marks, VerifyResult(False, 0, None, reason, first_bad_checkpoint=row.number,
+                                       checkpoints=len(marks))
+
+        if row.number != expected:
+            return marks, VerifyResult(False, 0, None,
+                                       f"falta el punto de control {expected}",
+                                       first_bad_checkpoint=expected, checkpoints=len(marks))
+        if row.key_id != signer.key_id:  # type: ignore[union-attr]
+            return fail("el punto de control está firmado con otra llave (revise "
+                        "[audit].checkpoint_key) o fue falsificado")
+        fields = {"number": row.number, "seq": row.seq, "hash": row.hash,
+                  "created_at": row.created_at, "reason": row.reason, "key_id": row.key_id,
+                  "prev_mac": row.prev_mac}
+        if not hmac.compare_digest(signer.mac(**fields), row.mac):  # type: ignore[union-attr]
+            return fail("la firma del punto de control no es válida (punto de control "
+                        "alterado o falsificado)")
+        if row.prev_mac != prev_mac:
+            return fail("el punto de control no enlaza con el anterior (punto de control "
+                        "eliminado o reordenado)")
+        if marks.get(row.seq, row.hash) != row.hash:
+            return fail("dos puntos de control certifican hashes distintos para el mismo "
+                        "evento")
+        if row.seq:
+            marks[row.seq] = row.hash
+        prev_mac = row.mac
+    return marks, None

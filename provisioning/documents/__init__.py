@@ -1,1 +1,2 @@
-"""Printable documents (PDF): the solicitud and the oficio, QR codes, public verification."""
+"""Printable documents (PDF): the solicitud, the oficio, the privacy export; QR codes and
+public verification. The only package that imports the PDF library."""

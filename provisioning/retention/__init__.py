@@ -1,0 +1,1 @@
+"""Records retention: record classes with their periods, legal holds, disposal."""

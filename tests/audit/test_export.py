@@ -1,0 +1,170 @@
+"""Exporting the audit log (JSON Lines, CSV) and forwarding it to syslog."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+from datetime import timedelta
+from hashlib import sha256
+
+from sqlalchemy import select
+
+from provisioning import audit, db
+from provisioning.audit.models import AuditCheckpoint, AuditEvent
+from tests.conftest import Browser, folio_and_code, submit
+
+ACTOR = audit.Actor("exportadora", "auditor", "10.0.0.9")
+
+
+def record(n: int, *, actor: audit.Actor = ACTOR, action: str = "prueba.exportar",
+           object_id: str = "OBJ-1", summary: str = "evento {i}") -> None:
+    for i in range(n):
+        audit.record(action, actor=actor, object_type="prueba", object_id=object_id,
+                     summary=summary.format(i=i), details={"i": i, "texto": "ñ \"comillas\""})
+    db.commit()
+
+
+def export(app, tmp_path, *args: str) -> tuple[str, str]:
+    out = tmp_path / "export.out"
+    result = app.test_cli_runner().invoke(args=["audit", "export", "--output", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8"), result.output
+
+
+def test_jsonl_export_lets_anyone_recompute_each_hash(app, tmp_path) -> None:
+    record(5)
+    body, message = export(app, tmp_path, "--format", "jsonl")
+    lines = [json.loads(line) for line in body.splitlines()]
+    head_seq = db.session().scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()))
+    assert [line["seq"] for line in lines] == list(range(lines[0]["seq"], head_seq + 1))
+    for line in lines:
+        fields = {k: v for k, v in line.items() if k != "hash"}
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False)
+        assert sha256(canonical.encode()).hexdigest() == line["hash"]
+    for previous, current in zip(lines, lines[1:], strict=False):
+        assert current["prev_hash"] == previous["hash"]
+    # The export is itself audited, and ends at the checkpoint its commit signed.
+    assert lines[-1]["action"] == "audit.exported" and lines[-1]["actor_role"] == "cli"
+    assert lines[-1]["details"] == {"filter": {}, "format": "jsonl"}
+    mark = db.session().scalars(select(AuditCheckpoint).order_by(
+        AuditCheckpoint.number.desc())).first()
+    assert (mark.reason, mark.seq, mark.hash) == ("export", head_seq, lines[-1]["hash"])
+    assert f"punto de control {mark.number}" in message
+
+
+def test_filters_select_events(app, clock, tmp_path) -> None:
+    record(2, actor=audit.Actor("ana.ruiz", "auditor"), action="request.viewed",
+           object_id="MSSSA000120-2026-00001")
+    clock.advance(days=2)
+    record(1, actor=audit.Actor("otro", "auditor"), action="staff.login", object_id="otro")
+
+    def seqs(*args: str) -> list[str]:
+        body, _ = export(app, tmp_path, *args)
+        # Only this test's events (the template database has some of its own).
+        return [json.loads(line)["action"] for line in body.splitlines()
+                if json.loads(line)["action"] in ("request.viewed", "staff.login")]
+
+    assert seqs("--actor", "ANA.RUIZ") == ["request.viewed"] * 2
+    assert seqs("--action", "request.") == ["request.viewed"] * 2
+    assert seqs("--object", "msssa000120-2026-00001", "--object-type", "request") == []
+    assert seqs("--object", "msssa000120-2026-00001", "--object-type", "prueba") == [
+        "request.viewed"] * 2
+    today = (clock.now - timedelta(hours=6)).date().isoformat()  # Mexico City date
+    assert seqs("--since", today, "--until", today) == ["staff.login"]
+    assert seqs("--until", (clock.now - timedelta(days=1)).date().isoformat()) == [
+        "request.viewed"] * 2
+    bad = app.test_cli_runner().invoke(args=["audit", "export", "--since", "ayer"])
+    assert bad.exit_code == 1 and "AAAA-MM-DD" in bad.output
+
+
+def test_csv_export_has_spanish_columns_and_defuses_formulas(app, tmp_path) -> None:
+    record(1, summary="=HYPERLINK(\"http://x\")", object_id="+33")
+    body, _ = export(app, tmp_path, "--format", "csv", "--action", "prueba.")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:6] == ["secuencia", "fecha_hora_utc", "fecha_hora_local", "usuario", "rol",
+                           "ip"]
+    event = dict(zip(rows[0], rows[1], strict=True))
+    assert event["resumen"] == "'=HYPERLINK(\"http://x\")" and event["objeto"] == "'+33"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", event["fecha_hora_local"])
+    assert event["usuario"] == "exportadora" and len(event["hash"]) == 64
+    assert len(rows) == 2
+
+
+def listener(kind: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, kind)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(10)
+    if kind == socket.SOCK_STREAM:
+        sock.listen(1)
+    return sock
+
+
+SYSLOG_LINE = re.compile(
+    rb'^<110>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \S+ alta \d+ request\.submitted '
+    rb'\[alta@32473 seq="(\d+)" hash="([0-9a-f]{64})" actor="solicitante" '
+    rb'role="solicitante" ip="127\.0\.0\.1" object_type="request" object_id="([A-Z0-9-]+)"\] '
+    rb"\xef\xbb\xbfSolicitud [A-Z0-9-]+ registrada")
+
+
+def check_forwarded(message: bytes, app) -> None:
+    found = SYSLOG_LINE.match(message)
+    assert found, message
+    with app.app_context():
+        event = db.session().get(AuditEvent, int(found.group(1)))
+        assert event.hash == found.group(2).decode() and event.object_id == found.group(3).decode()
+
+
+def test_events_are_forwarded_to_syslog_over_udp(make_app) -> None:
+    sock = listener(socket.SOCK_DGRAM)
+    app = make_app(audit={"syslog_host": "127.0.0.1", "syslog_port": sock.getsockname()[1]})
+    try:
+        folio, _ = folio_and_code(submit(Browser(app.test_client())))
+        message, _ = sock.recvfrom(65535)
+        check_forwarded(message, app)
+        assert folio.encode() in message
+    finally:
+        app.extensions["alta.syslog"].close()
+        sock.close()
+
+
+def test_events_are_forwarded_to_syslog_over_tcp_with_octet_counting(make_app) -> None:
+    server = listener(socket.SOCK_STREAM)
+    app = make_app(audit={"syslog_host": "127.0.0.1", "syslog_port": server.getsockname()[1],
+                          "syslog_transport": "tcp"})
+    try:
+        submit(Browser(app.test_client()))
+        connection, _ = server.accept()
+        with connection:
+            connection.settimeout(10)
+            data = b""
+            while b" " not in data or len(data) < int(data.split(b" ", 1)[0]) + len(
+                    data.split(b" ", 1)[0]) + 1:
+                data += connection.recv(65535)
+        length, message = data.split(b" ", 1)
+        assert int(length) == len(message)
+        check_forwarded(message, app)
+    finally:
+        app.extensions["alta.syslog"].close()
+        server.close()
+
+
+def test_a_down_collector_never_fails_the_request(make_app) -> None:
+    closed = listener(socket.SOCK_STREAM)
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    app = make_app(audit={"syslog_host": "127.0.0.1", "syslog_port": port,
+                          "syslog_transport": "tcp"})
+    forwarder = app.extensions["alta.syslog"]
+    browser = Browser(app.test_client())
+    first = submit(browser)
+    second = submit(browser, curp="HEGG560427MVZRRL04")
+    assert first.status_code == 200 and second.status_code == 200
+    forwarder.close()
+    assert forwarder.dropped >= 1
+    with app.app_context():
+        assert db.session().scalar(select(AuditEvent).where(
+            AuditEvent.action == "request.submitted").order_by(AuditEvent.seq.desc())) is not None
