@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, timeutil
@@ -283,3 +283,14 @@ def verify(code: str, *, uploaded: bytes | None = None) -> Verification:
         result.upload_matches = sha256_hex(uploaded) == document.pdf_sha256
     return result
 
+
+
+def remove_issued(kind: str, object_pk: int) -> int:
+    """Delete every issued version of a record's documents (retention); returns how many.
+
+    The PDFs and their certified content carry personal data; the verification page then
+    answers that the code does not exist.
+    """
+    result = session().execute(delete(IssuedDocument).where(
+        IssuedDocument.kind == kind, IssuedDocument.object_pk == object_pk))
+    return result.rowcount or 0

@@ -22,7 +22,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from provisioning import audit, db, timeutil
 from provisioning.account_requests.models import AccountRequest
@@ -234,3 +234,10 @@ def flush() -> tuple[int, int]:
         else:
             failed += 1
     return sent, failed
+
+
+def remove_about(object_type: str, object_id: str) -> int:
+    """Delete the stored messages about an object (retention): their bodies name people."""
+    result = db.session().execute(delete(OutboxMessage).where(
+        OutboxMessage.object_type == object_type, OutboxMessage.object_id == object_id))
+    return result.rowcount or 0

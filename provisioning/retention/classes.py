@@ -14,10 +14,14 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 
 from provisioning import timeutil
-from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.audit.models import AuditEvent, AuditHead
 from provisioning.audit.services import purge_through
 from provisioning.db import session
+from provisioning.documents import models as documents_models
+from provisioning.documents import services as documents
+from provisioning.notifications import services as notifications
+from provisioning.oficios.models import Oficio
 from provisioning.privacy.models import ArcoRequest
 from provisioning.retention.models import Disposal
 from provisioning.retention.services import (
@@ -31,9 +35,30 @@ from provisioning.retention.services import (
 # ---------------------------------------------------------------------------------------------
 # Solicitud FO-DPE-STI-DI-04: 3 years from the request's closure, then anonymized.
 
-# Stored files of a solicitud (signed PDFs...), removed when it is anonymized: each
-# function takes the folio. The documents domain adds its remover here.
-SOLICITUD_FILE_REMOVERS: tuple[Callable[[str], None], ...] = ()
+
+
+def _remove_request_documents(folio: str) -> None:
+    """The issued PDFs of the solicitud (they print the person's data)."""
+    request_id = session().scalar(select(AccountRequest.id).where(AccountRequest.folio == folio))
+    if request_id is not None:
+        documents.remove_issued(documents_models.SOLICITUD, request_id)
+
+
+def _remove_request_mail(folio: str) -> None:
+    """The e-mails kept in the outbox about the request (they name the person)."""
+    notifications.remove_about("request", folio)
+
+
+def _clear_history_reasons(folio: str) -> None:
+    """Return/reject reasons may quote personal data; the moves themselves stay."""
+    request_id = session().scalar(select(AccountRequest.id).where(AccountRequest.folio == folio))
+    session().execute(update(RequestEvent).where(RequestEvent.request_id == request_id)
+                      .values(reason=None))
+
+
+# Stored files and texts of a solicitud, removed when it is anonymized: each takes the folio.
+SOLICITUD_FILE_REMOVERS: tuple[Callable[[str], None], ...] = (
+    _remove_request_documents, _remove_request_mail, _clear_history_reasons)
 ANONYMIZED = "purgado"  # what replaces the tracking code's hash: no code matches it
 
 
@@ -89,6 +114,49 @@ SOLICITUD = RecordClass(
 
 
 # ---------------------------------------------------------------------------------------------
+# Oficio: 3 years from its signature; then its annex (names) and its PDFs go, and the row
+# stays as the tombstone (number, dates, areas, signer, hash of what was signed).
+
+
+def _oficio_due(until: datetime, years: int) -> list[Candidate]:
+    disposed = select(Disposal.record_key).where(Disposal.record_class == "oficio")
+    rows = session().execute(
+        select(Oficio.number, Oficio.signed_at, Oficio.kind, Oficio.status)
+        .where(Oficio.signed_at <= subtract_years(until, years),
+               Oficio.number.not_in(disposed))
+        .order_by(Oficio.signed_at, Oficio.id))
+    found = []
+    for number, signed_at, kind, status in rows:
+        due_at = add_years(signed_at, years)
+        if due_at <= until:
+            found.append(Candidate("oficio", number, signed_at, due_at, f"Oficio {number}",
+                                   {"kind": kind, "status": status,
+                                    "signed_at": signed_at.isoformat()}))
+    return found
+
+
+def _oficio_dispose(candidate: Candidate) -> str:
+    oficio = session().scalar(select(Oficio).where(Oficio.number == candidate.key))
+    documents.remove_issued(documents_models.OFICIO, oficio.id)
+    notifications.remove_about("oficio", oficio.number)
+    # The signed content lists each person's folio and name; its hash stays as evidence.
+    oficio.content = "{}"
+    return "anonimizado"
+
+
+def _oficio_exists(number: str) -> bool:
+    return session().scalar(select(func.count()).select_from(Oficio).where(
+        Oficio.number == number,
+        Oficio.number.not_in(select(Disposal.record_key).where(
+            Disposal.record_class == "oficio")))) == 1
+
+
+OFICIO = RecordClass(
+    name="oficio", label="Oficio", years=lambda r: r.oficio_years, due=_oficio_due,
+    dispose=_oficio_dispose, exists=_oficio_exists, audit_object_type="oficio")
+
+
+# ---------------------------------------------------------------------------------------------
 # Audit events: a longer period, then the oldest stretch of the chain is deleted.
 
 
@@ -132,4 +200,4 @@ AUDIT_EVENTS = RecordClass(
     years=lambda r: r.audit_events_years, due=_audit_due, dispose=_audit_dispose)
 
 
-CLASSES: tuple[RecordClass, ...] = (SOLICITUD, AUDIT_EVENTS)
+CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, AUDIT_EVENTS)

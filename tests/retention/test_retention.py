@@ -213,3 +213,81 @@ def test_leap_day_arithmetic_never_shortens_retention() -> None:
     leap = datetime(2028, 2, 29, 12, tzinfo=UTC)
     assert retention.add_years(leap, 3) == datetime(2031, 3, 1, 12, tzinfo=UTC)
     assert retention.subtract_years(leap, 3) == datetime(2025, 2, 28, 12, tzinfo=UTC)
+
+
+def test_oficio_is_anonymized_after_its_period_and_holds_keep_it(app, client, later_clock) -> None:
+    from provisioning.documents import services as documents
+    from provisioning.documents.models import OFICIO, SOLICITUD, IssuedDocument
+    from provisioning.notifications.models import OutboxMessage
+    from provisioning.oficios.models import Oficio
+    from provisioning.staff import services as staff
+    from provisioning.staff.models import Role
+    from tests.chain import CENTRO_I, HOSPITAL, issue, make_ready, person
+    from tests.conftest import create_staff_account
+
+    clock = later_clock
+    create_staff_account("it.ret", staff.Grant(Role.INFORMATICA))  # hears of each oficio
+    first = make_ready(client, 1, **HOSPITAL)
+    second = make_ready(client, 2, **CENTRO_I)
+    enlace, account = person(client, app, "enlace.ret", Role.ENLACE, clock,
+                             jurisdiction_code="I")
+    assert issue(enlace, account, clock, [first.id]).status_code == 302
+    assert issue(enlace, account, clock, [second.id]).status_code == 302
+    old, held = db.session().scalars(select(Oficio).order_by(Oficio.id)).all()
+    for oficio in (old, held):
+        documents.issue(OFICIO, oficio, actor=TEST_ACTOR)
+    documents.issue(SOLICITUD, first, actor=TEST_ACTOR)
+    retention.set_hold("oficio", held.number, "Auditoría en curso", actor=TEST_ACTOR)
+    db.commit()
+    assert db.session().scalar(select(OutboxMessage).where(
+        OutboxMessage.object_type == "oficio", OutboxMessage.object_id == old.number))
+
+    clock.advance(days=3 * 365 - 1)
+    assert run_cli(app, "--dry-run").exit_code == 0
+    assert db.session().scalar(select(Oficio.content).where(Oficio.id == old.id)) != "{}"
+
+    clock.advance(days=3)
+    result = run_cli(app)
+    assert result.exit_code == 0, result.output
+    db.session().expire_all()
+    gone, kept = (db.session().get(Oficio, o.id) for o in (old, held))
+    assert gone.content == "{}" and gone.number == old.number  # tombstone
+    assert gone.content_sha256 == old.content_sha256
+    assert kept.content != "{}"
+    remaining = {(d.kind, d.object_pk) for d in db.session().scalars(select(IssuedDocument))}
+    assert (OFICIO, old.id) not in remaining and (OFICIO, held.id) in remaining
+    assert (SOLICITUD, first.id) in remaining  # the request's own period has not started
+    assert db.session().scalar(select(OutboxMessage).where(
+        OutboxMessage.object_type == "oficio", OutboxMessage.object_id == old.number)) is None
+    assert db.session().scalar(select(Disposal).where(Disposal.record_key == old.number))
+
+
+def test_solicitud_disposal_removes_its_pdfs_mail_and_reasons(app, client, later_clock) -> None:
+    from provisioning.account_requests import workflow
+    from provisioning.account_requests.models import RequestEvent
+    from provisioning.documents import services as documents
+    from provisioning.documents.models import SOLICITUD, IssuedDocument
+    from provisioning.notifications.models import OutboxMessage
+
+    clock = later_clock
+    folio, _ = folio_and_code(submit(client, curp=CURPS[0]))
+    request = request_row(folio)
+    documents.issue(SOLICITUD, request, actor=TEST_ACTOR)
+    workflow.transition(request, "reject", actor=TEST_ACTOR,
+                        reason="La CURP no coincide con LUIS BERNAL")
+    db.session().add(OutboxMessage(kind="resultado", recipient="luis@example.org",
+                                   subject=f"Solicitud {folio}", body="Estimado LUIS BERNAL…",
+                                   object_type="request", object_id=folio, status="sent",
+                                   attempts=1, created_at=clock.now, sent_at=clock.now))
+    db.commit()
+    assert db.session().scalar(select(OutboxMessage).where(OutboxMessage.object_id == folio))
+    clock.advance(days=3 * 365 + 2)
+    assert run_cli(app).exit_code == 0
+    db.session().expire_all()
+    assert db.session().scalar(select(IssuedDocument).where(
+        IssuedDocument.object_pk == request.id, IssuedDocument.kind == SOLICITUD)) is None
+    assert db.session().scalar(select(OutboxMessage).where(
+        OutboxMessage.object_id == folio)) is None
+    reasons = db.session().scalars(select(RequestEvent.reason).where(
+        RequestEvent.request_id == request.id)).all()
+    assert reasons and all(r is None for r in reasons)
