@@ -21,12 +21,12 @@ test: $(VENV)/.test-deps
 # Every benchmark script in bench/ (PostgreSQL too when scripts/pg-test can start it).
 bench: $(BIN)/alta
 	@pg_url=$$(scripts/pg-test start 2>/dev/null || true); \
-	for script in bench/*.py; do \
+	for script in bench/[!_]*.py; do \
 	  echo "== $$script"; ALTA_BENCH_DATABASE_URL=$$pg_url $(BIN)/python $$script || exit 1; \
 	done
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check provisioning tests migrations
+	$(BIN)/ruff check provisioning tests migrations bench
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["alta.checkpoints"] = CheckpointSigner(settings)
     if settings.audit.syslog_host:
         app.extensions["alta.syslog"] = SyslogForwarder(settings.audit)
-    app.extensions["alta.hasher"] = Hasher(settings)
+    app.extensions["alta.hasher"] = Hasher.for_passwords(settings)
+    app.extensions["alta.code_hasher"] = Hasher.for_codes(settings)
     app.extensions["alta.sealer"] = Sealer(settings)
     CSRFProtect(app)
     web.init_app(app, settings)

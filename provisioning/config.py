@@ -64,6 +64,10 @@ class SecuritySettings:
     argon2_time_cost: int = 3
     argon2_memory_cost_kib: int = 65536
     argon2_parallelism: int = 2
+    # Random codes (tracking, recovery, activation: 60+ bits) need far less work than
+    # passwords: a cheaper argon2id keeps public pages fast.
+    code_argon2_time_cost: int = 1
+    code_argon2_memory_cost_kib: int = 8192
     max_failed_logins: int = 5
     lockout_minutes: int = 15
     idle_timeout_minutes: int = 15
@@ -78,6 +82,7 @@ class SecuritySettings:
 
     def validate(self) -> None:
         for name in ("argon2_time_cost", "argon2_memory_cost_kib", "argon2_parallelism",
+                     "code_argon2_time_cost", "code_argon2_memory_cost_kib",
                      "max_failed_logins", "lockout_minutes", "idle_timeout_minutes",
                      "recovery_code_count", "min_password_length"):
             if getattr(self, name) < 1:

@@ -24,18 +24,35 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 class Hasher:
-    """argon2id with the configured cost; tells when a stored hash needs an upgrade."""
+    """argon2id with a given cost; tells when a stored hash needs an upgrade."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, *, time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
+        self._ph = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib,
+                                  parallelism=parallelism, type=Type.ID)
+        self._dummy_hash: str | None = None
+
+    @classmethod
+    def for_passwords(cls, settings: Settings) -> Hasher:
+        """The slow hash for what people choose (guessable): [security].argon2_*."""
         sec = settings.security
-        self._ph = PasswordHasher(
-            time_cost=sec.argon2_time_cost,
-            memory_cost=sec.argon2_memory_cost_kib,
-            parallelism=sec.argon2_parallelism,
-            type=Type.ID,
-        )
-        # Verifying against this when a user does not exist keeps timing uniform.
-        self._dummy = self._ph.hash(secrets.token_hex(16))
+        return cls(time_cost=sec.argon2_time_cost, memory_cost_kib=sec.argon2_memory_cost_kib,
+                   parallelism=sec.argon2_parallelism)
+
+    @classmethod
+    def for_codes(cls, settings: Settings) -> Hasher:
+        """A cheaper argon2id for random codes (60+ bits): guessing them is hopeless anyway,
+        so the cost only has to stop a fast offline sweep: [security].code_argon2_*."""
+        sec = settings.security
+        return cls(time_cost=sec.code_argon2_time_cost,
+                   memory_cost_kib=sec.code_argon2_memory_cost_kib, parallelism=1)
+
+    @property
+    def _dummy(self) -> str:
+        # Verifying against this when a user does not exist keeps timing uniform. Made on
+        # first use, so commands that never check a password do not pay for it.
+        if self._dummy_hash is None:
+            self._dummy_hash = self._ph.hash(secrets.token_hex(16))
+        return self._dummy_hash
 
     def hash(self, secret: str) -> str:
         """Hash ``secret`` for storage."""
@@ -84,6 +101,11 @@ class Sealer:
 def hasher() -> Hasher:
     """The current application's Hasher."""
     return current_app.extensions["alta.hasher"]
+
+
+def code_hasher() -> Hasher:
+    """The current application's Hasher for random codes (tracking, recovery, activation)."""
+    return current_app.extensions["alta.code_hasher"]
 
 
 def sealer() -> Sealer:

@@ -15,7 +15,7 @@ from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
-from provisioning.crypto import hasher, new_code, normalize_code
+from provisioning.crypto import code_hasher, new_code, normalize_code
 from provisioning.db import session
 from provisioning.errors import Conflict, NotFound, ValidationError
 from provisioning.notifications import services as notifications
@@ -107,7 +107,7 @@ def submit(data: RequestInput, *, ip: str | None) -> tuple[AccountRequest, str, 
     code = new_code(groups=3, size=4)
     central = unit.unit_type == settings().form.central_unit_type
     request = AccountRequest(
-        folio=folio, tracking_code_hash=hasher().hash(normalize_code(code)),
+        folio=folio, tracking_code_hash=code_hasher().hash(normalize_code(code)),
         status=RequestStatus.ENVIADA.value, submitted_at=now, updated_at=now, form_date=today,
         wants_user_account=data.wants_user_account,
         wants_email_account=data.wants_email_account, wants_ece=data.wants_ece,
@@ -228,7 +228,7 @@ def track(folio: str, code: str, *, ip: str | None) -> AccountRequest:
     request = None
     if FOLIO_RE.match(folio):
         request = session().scalar(select(AccountRequest).where(AccountRequest.folio == folio))
-    if not hasher().verify(request.tracking_code_hash if request else None,
+    if not code_hasher().verify(request.tracking_code_hash if request else None,
                            normalize_code(code)[:40]):
         raise NotFound("El folio o el código de seguimiento no son correctos.")
     assert request is not None

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from provisioning import audit, timeutil
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
-from provisioning.crypto import hasher, new_code, normalize_code, sealer
+from provisioning.crypto import code_hasher, hasher, new_code, normalize_code, sealer
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
@@ -403,7 +403,7 @@ def check_second_factor(user: StaffUser, code: str, *, ip: str | None) -> str:
             return "totp"
     elif len(typed) == 12:
         for recovery in user.recovery_codes:
-            if recovery.used_at is None and hasher().verify(recovery.code_hash, typed):
+            if recovery.used_at is None and code_hasher().verify(recovery.code_hash, typed):
                 recovery.used_at = timeutil.now()
                 session().flush()
                 left = sum(1 for r in user.recovery_codes if r.used_at is None)
@@ -493,7 +493,7 @@ def _new_recovery_codes(user: StaffUser) -> list[str]:
     user.recovery_codes.clear()
     codes = [new_code(groups=3, size=4) for _ in range(settings().security.recovery_code_count)]
     for code in codes:
-        user.recovery_codes.append(RecoveryCode(code_hash=hasher().hash(normalize_code(code))))
+        user.recovery_codes.append(RecoveryCode(code_hash=code_hasher().hash(normalize_code(code))))
     session().flush()
     return codes
 
