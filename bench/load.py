@@ -86,8 +86,17 @@ def drop_database(server_url: str, name: str) -> None:
     from provisioning import db
 
     engine = sa.create_engine(db.normalize_url(server_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # Right after a big load, autovacuum (not ours to terminate) may still hold the
+    # database for a moment: retry instead of failing the benchmark.
+    for attempt in range(30):
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            break
+        except sa.exc.DBAPIError:
+            if attempt == 29:
+                raise
+            time.sleep(1)
     engine.dispose()
 
 

@@ -305,20 +305,25 @@ def retention_run(dry_run: bool) -> None:
     from provisioning.errors import AltaError
     from provisioning.retention import services
 
+    outcomes = []
     try:
-        outcomes = services.run(dry_run=dry_run, actor=_actor())
-        if dry_run:
-            db.rollback()
-        else:
-            db.commit()
+        for batch in services.run(dry_run=dry_run, actor=_actor()):
+            # Each batch is committed: a long run keeps memory bounded and its progress.
+            if not dry_run:
+                db.commit()
+            outcomes.extend(batch)
+        db.rollback()
     except AltaError as exc:
         db.rollback()
         _fail(exc.message)
     labels = {"pendiente": "se eliminaría/anonimizaría", "retenido": "RETENIDO (motivo legal)"}
-    for o in outcomes:
+    shown = 2000
+    for o in outcomes[:shown]:
         c = o.candidate
         click.echo(f"{c.record_class:<13} {c.key:<26} vence {timeutil.format_date(c.due_at)}  "
                    f"{labels.get(o.result, o.result)}")
+    if len(outcomes) > shown:
+        click.echo(f"… y {len(outcomes) - shown} registro(s) más.")
     done = sum(o.result not in labels for o in outcomes)
     held = sum(o.result == "retenido" for o in outcomes)
     if dry_run:

@@ -62,6 +62,15 @@ class AccountRequest(Base):
         Index("ix_account_requests_curp", "curp"),
         Index("ix_account_requests_unit_clues", "unit_clues", "status"),
         Index("ix_account_requests_jurisdiction", "jurisdiction_code", "status"),
+        # Inboxes and dashboards read the few open requests among years of closed ones, and a
+        # unit's latest requests: these keep them fast with a million rows.
+        Index("ix_account_requests_open_unit", "unit_clues", "status",
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+        Index("ix_account_requests_open_jurisdiction", "jurisdiction_code", "status",
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+        Index("ix_account_requests_open_updated", "updated_at",
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+        Index("ix_account_requests_unit_updated", "unit_clues", "updated_at"),
         # Observación 7 under concurrency: at most one open request per CURP.
         Index("uq_account_requests_open_curp", "curp", unique=True,
               sqlite_where=text("closed_at IS NULL"),

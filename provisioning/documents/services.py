@@ -285,12 +285,12 @@ def verify(code: str, *, uploaded: bytes | None = None) -> Verification:
 
 
 
-def remove_issued(kind: str, object_pk: int) -> int:
-    """Delete every issued version of a record's documents (retention); returns how many.
+def remove_issued(kind: str, object_pks: list[int]) -> int:
+    """Delete every issued version of these records' documents (retention); returns how many.
 
     The PDFs and their certified content carry personal data; the verification page then
     answers that the code does not exist.
     """
     result = session().execute(delete(IssuedDocument).where(
-        IssuedDocument.kind == kind, IssuedDocument.object_pk == object_pk))
+        IssuedDocument.kind == kind, IssuedDocument.object_pk.in_(object_pks)))
     return result.rowcount or 0

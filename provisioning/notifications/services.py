@@ -236,8 +236,8 @@ def flush() -> tuple[int, int]:
     return sent, failed
 
 
-def remove_about(object_type: str, object_id: str) -> int:
-    """Delete the stored messages about an object (retention): their bodies name people."""
+def remove_about(object_type: str, object_ids: list[str]) -> int:
+    """Delete the stored messages about these objects (retention): their bodies name people."""
     result = db.session().execute(delete(OutboxMessage).where(
-        OutboxMessage.object_type == object_type, OutboxMessage.object_id == object_id))
+        OutboxMessage.object_type == object_type, OutboxMessage.object_id.in_(object_ids)))
     return result.rowcount or 0

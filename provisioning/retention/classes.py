@@ -37,27 +37,30 @@ from provisioning.retention.services import (
 
 
 
-def _remove_request_documents(folio: str) -> None:
-    """The issued PDFs of the solicitud (they print the person's data)."""
-    request_id = session().scalar(select(AccountRequest.id).where(AccountRequest.folio == folio))
-    if request_id is not None:
-        documents.remove_issued(documents_models.SOLICITUD, request_id)
+def _request_ids(folios: list[str]) -> list[int]:
+    return list(session().scalars(select(AccountRequest.id).where(
+        AccountRequest.folio.in_(folios))))
 
 
-def _remove_request_mail(folio: str) -> None:
-    """The e-mails kept in the outbox about the request (they name the person)."""
-    notifications.remove_about("request", folio)
+def _remove_request_documents(folios: list[str]) -> None:
+    """The issued PDFs of the solicitudes (they print the person's data)."""
+    documents.remove_issued(documents_models.SOLICITUD, _request_ids(folios))
 
 
-def _clear_history_reasons(folio: str) -> None:
+def _remove_request_mail(folios: list[str]) -> None:
+    """The e-mails kept in the outbox about the requests (they name the person)."""
+    notifications.remove_about("request", folios)
+
+
+def _clear_history_reasons(folios: list[str]) -> None:
     """Return/reject reasons may quote personal data; the moves themselves stay."""
-    request_id = session().scalar(select(AccountRequest.id).where(AccountRequest.folio == folio))
-    session().execute(update(RequestEvent).where(RequestEvent.request_id == request_id)
-                      .values(reason=None))
+    session().execute(update(RequestEvent).where(
+        RequestEvent.request_id.in_(_request_ids(folios))).values(reason=None))
 
 
-# Stored files and texts of a solicitud, removed when it is anonymized: each takes the folio.
-SOLICITUD_FILE_REMOVERS: tuple[Callable[[str], None], ...] = (
+# Stored files and texts of solicitudes, removed when they are anonymized: each takes the
+# folios of one batch.
+SOLICITUD_FILE_REMOVERS: tuple[Callable[[list[str]], None], ...] = (
     _remove_request_documents, _remove_request_mail, _clear_history_reasons)
 ANONYMIZED = "purgado"  # what replaces the tracking code's hash: no code matches it
 
@@ -81,21 +84,21 @@ def _solicitud_due(until: datetime, years: int) -> list[Candidate]:
     return found
 
 
-def _solicitud_dispose(candidate: Candidate) -> str:
-    """Clear the person's data; keep folio, dates, status and unit (the tombstone)."""
-    request = session().scalar(select(AccountRequest).where(
-        AccountRequest.folio == candidate.key))
-    request.curp = ""
-    request.nombres = request.primer_apellido = ""
-    request.segundo_apellido = request.extension = None
-    request.telefono = request.contact_email = request.departamento = ""
-    request.tracking_code_hash = ANONYMIZED
-    request.updated_at = timeutil.now()
+def _solicitud_dispose(candidates: list[Candidate]) -> str:
+    """Clear the people's data; keep folio, dates, status and unit (the tombstone)."""
+    folios = [c.key for c in candidates]
+    session().execute(
+        update(AccountRequest).where(AccountRequest.folio.in_(folios))
+        .values(curp="", nombres="", primer_apellido="", segundo_apellido=None,
+                extension=None, telefono="", contact_email="", departamento="",
+                tracking_code_hash=ANONYMIZED, updated_at=timeutil.now(),
+                version=AccountRequest.version + 1)
+        .execution_options(synchronize_session=False))
     # What the person wrote in ARCO requests is personal data too.
-    session().execute(update(ArcoRequest).where(ArcoRequest.folio == candidate.key)
+    session().execute(update(ArcoRequest).where(ArcoRequest.folio.in_(folios))
                       .values(description="", response=None))
     for remove in SOLICITUD_FILE_REMOVERS:
-        remove(candidate.key)
+        remove(folios)
     return "anonimizado"
 
 
@@ -135,12 +138,14 @@ def _oficio_due(until: datetime, years: int) -> list[Candidate]:
     return found
 
 
-def _oficio_dispose(candidate: Candidate) -> str:
-    oficio = session().scalar(select(Oficio).where(Oficio.number == candidate.key))
-    documents.remove_issued(documents_models.OFICIO, oficio.id)
-    notifications.remove_about("oficio", oficio.number)
+def _oficio_dispose(candidates: list[Candidate]) -> str:
+    numbers = [c.key for c in candidates]
+    ids = list(session().scalars(select(Oficio.id).where(Oficio.number.in_(numbers))))
+    documents.remove_issued(documents_models.OFICIO, ids)
+    notifications.remove_about("oficio", numbers)
     # The signed content lists each person's folio and name; its hash stays as evidence.
-    oficio.content = "{}"
+    session().execute(update(Oficio).where(Oficio.id.in_(ids)).values(content="{}")
+                      .execution_options(synchronize_session=False))
     return "anonimizado"
 
 
@@ -187,7 +192,8 @@ def _audit_due(until: datetime, years: int) -> list[Candidate]:
                        "first_at": first_at.isoformat(), "last_at": last_at.isoformat()})]
 
 
-def _audit_dispose(candidate: Candidate) -> str:
+def _audit_dispose(candidates: list[Candidate]) -> str:
+    (candidate,) = candidates  # one stretch of the chain per run
     through = int(candidate.key.split("-")[1])
     checkpoint = purge_through(through)
     if candidate.details is not None:

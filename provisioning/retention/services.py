@@ -9,8 +9,9 @@ audits each disposal.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,8 +47,9 @@ class RecordClass:
     years: Callable[[RetentionSettings], int]
     # due(until, years): records whose retention ends at or before ``until``, not yet disposed.
     due: Callable[[datetime, int], list[Candidate]]
-    # dispose(candidate): delete or anonymize the record; returns "eliminado"/"anonimizado".
-    dispose: Callable[[Candidate], str]
+    # dispose(candidates): delete or anonymize these records (a batch of this class, in
+    # bulk statements); returns what was done to each: "eliminado" / "anonimizado".
+    dispose: Callable[[list[Candidate]], str]
     # exists(key): whether a record can be put under legal hold; None: this class cannot.
     exists: Callable[[str], bool] | None = None
     # Audit events about a record of this class (object_type); their purge waits for holds.
@@ -197,38 +199,51 @@ def due(until: datetime) -> list[tuple[RecordClass, Candidate, LegalHold | None]
     return found
 
 
-def run(*, dry_run: bool, actor: audit.Actor) -> list[Outcome]:
+def run(*, dry_run: bool, actor: audit.Actor,
+        batch: int = 1000) -> Iterator[list[Outcome]]:
     """Dispose of every record whose retention has ended, except those under legal hold.
 
-    ``dry_run`` only reports what would go and changes nothing (no event either). Each
-    disposal leaves a tombstone and is audited as ``retention.disposed``. The caller
-    commits.
+    Yields the outcomes batch by batch (at most ``batch`` records of one class each); the
+    caller commits after each, so a run over hundreds of thousands of records keeps memory
+    bounded and what is done stays done if the run stops. ``dry_run`` only reports what
+    would go and changes nothing (no event either). Each disposal leaves a tombstone and is
+    audited as ``retention.disposed``.
     """
-    outcomes = []
     now = timeutil.now()
+    pending: list[tuple[RecordClass, Candidate]] = []
+    held: list[Outcome] = []
     for cls, candidate, hold in due(now):
         if hold is not None:
-            outcomes.append(Outcome(candidate, "retenido"))
-            continue
-        if dry_run:
-            outcomes.append(Outcome(candidate, "pendiente"))
-            continue
-        disposition = cls.dispose(candidate)
-        session().add(Disposal(
-            record_class=cls.name, record_key=candidate.key, disposition=disposition,
-            retention_started_at=candidate.started_at, due_at=candidate.due_at,
-            disposed_at=now, actor=actor.name,
-            details=json.dumps(candidate.details or {}, ensure_ascii=False, sort_keys=True)))
-        audit.record("retention.disposed", actor=actor,
-                     object_type=cls.audit_object_type or cls.name, object_id=candidate.key,
-                     summary=f"{candidate.description}: {disposition} al terminar su plazo de "
-                             f"conservación ({years_for(cls)} años, vencido el "
-                             f"{timeutil.format_date(candidate.due_at)})",
-                     details={"record_class": cls.name, "disposition": disposition,
-                              "due_at": candidate.due_at.isoformat()})
-        outcomes.append(Outcome(candidate, disposition))
-    session().flush()
-    return outcomes
+            held.append(Outcome(candidate, "retenido"))
+        else:
+            pending.append((cls, candidate))
+    if held:
+        yield held
+    for cls, group in itertools.groupby(pending, key=lambda item: item[0]):
+        candidates = [candidate for _, candidate in group]
+        for start in range(0, len(candidates), batch):
+            chunk = candidates[start:start + batch]
+            if dry_run:
+                yield [Outcome(c, "pendiente") for c in chunk]
+                continue
+            disposition = cls.dispose(chunk)
+            for candidate in chunk:
+                session().add(Disposal(
+                    record_class=cls.name, record_key=candidate.key, disposition=disposition,
+                    retention_started_at=candidate.started_at, due_at=candidate.due_at,
+                    disposed_at=now, actor=actor.name,
+                    details=json.dumps(candidate.details or {}, ensure_ascii=False,
+                                       sort_keys=True)))
+                audit.record(
+                    "retention.disposed", actor=actor,
+                    object_type=cls.audit_object_type or cls.name, object_id=candidate.key,
+                    summary=f"{candidate.description}: {disposition} al terminar su plazo de "
+                            f"conservación ({years_for(cls)} años, vencido el "
+                            f"{timeutil.format_date(candidate.due_at)})",
+                    details={"record_class": cls.name, "disposition": disposition,
+                             "due_at": candidate.due_at.isoformat()})
+            session().flush()
+            yield [Outcome(c, disposition) for c in chunk]
 
 
 def recent_disposals(limit: int = 50) -> list[Disposal]:

@@ -178,6 +178,7 @@ def func_min_seq():
     return func.min(AuditEvent.seq)
 
 
+@pytest.mark.tampers_audit
 def test_a_broken_chain_is_not_purged(app, client, later_clock) -> None:
     clock = later_clock
     start = clock.now

@@ -1,0 +1,191 @@
+"""P4 — a million requests in PostgreSQL: dashboard p95 and `alta retention run` time.
+
+    python bench/scale.py [--postgres URL] [--requests 1000000] [--samples 40]
+
+Fills a migrated PostgreSQL database with ``--requests`` account requests spread over the
+last four years (most of them closed, as a real service would hold them), then:
+
+1. serves Alta with gunicorn (production settings) and times ``--samples`` sequential loads
+   of the dashboard (/tablero) as IT (the whole service) and as a unit head (one unit):
+   p50 and p95 in milliseconds;
+2. runs ``alta retention run`` (what the daily timer does): every request closed more than
+   three years ago is anonymized with its tombstone and audit event; prints the time, how
+   many it disposed of and the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+import load  # noqa: E402  (servers, sign-in and database helpers shared with P2)
+
+OUT = ROOT / "bench" / "out"
+OPEN_STATES = ["enviada", "firmada_jefe", "lista_para_oficio", "en_oficio",
+               "recibida_informatica", "devuelta"]
+CLOSED_STATES = ["acceso_activo"] * 8 + ["rechazada", "cancelada"]
+
+
+def fill(url: str, count: int) -> dict[str, int]:
+    """Bulk-load ``count`` requests (COPY) with their submit history rows."""
+    import psycopg
+
+    from provisioning import db
+
+    plain = db.normalize_url(url).replace("postgresql+psycopg://", "postgresql://")
+    rng = random.Random(20260304)  # noqa: S311 - reproducible test data
+    now = datetime.now(UTC)
+    with psycopg.connect(plain) as conn:
+        units = conn.execute("SELECT id, clues, unit_type, jurisdiction_code FROM units "
+                             "WHERE valid_to IS NULL AND unit_type <> 'oficinas_centrales'"
+                             ).fetchall()
+        columns = ("id, folio, tracking_code_hash, status, version, submitted_at, updated_at, "
+                   "closed_at, form_date, wants_user_account, wants_email_account, wants_ece, "
+                   "curp, nombres, primer_apellido, segundo_apellido, unit_id, unit_clues, "
+                   "unit_type, jurisdiction_code, direccion_code, subdireccion_code, "
+                   "departamento, telefono, extension, contact_email, staff_type_code, "
+                   "privacy_notice_sha256")
+        counts = {"open": 0, "closed": 0, "closed_over_3_years": 0}
+        sequence: dict[tuple[str, int], int] = {}
+        batch = 100_000
+        for start in range(0, count, batch):
+            rows, events = io.StringIO(), io.StringIO()
+            for n in range(start, min(count, start + batch)):
+                unit_id, clues, unit_type, jurisdiction = units[n % len(units)]
+                submitted = now - timedelta(seconds=rng.randint(0, 4 * 365 * 86400))
+                year = submitted.year
+                seq = sequence[(clues, year)] = sequence.get((clues, year), 0) + 1
+                is_open = submitted > now - timedelta(days=120) and rng.random() < 0.5
+                closed = None
+                if is_open:
+                    status = OPEN_STATES[n % len(OPEN_STATES)]
+                    updated = submitted + timedelta(hours=rng.randint(0, 72))
+                    counts["open"] += 1
+                else:
+                    status = CLOSED_STATES[n % len(CLOSED_STATES)]
+                    closed = min(now, submitted + timedelta(days=rng.randint(1, 60)))
+                    updated = closed
+                    counts["closed"] += 1
+                    if closed < now - timedelta(days=3 * 365 + 1):
+                        counts["closed_over_3_years"] += 1
+                curp = f"BM{n:010d}HMSXX{n % 10}{n % 7}"[:18]
+                values = (
+                    n + 1, f"{clues}-{year}-{seq:05d}", "x", status, 1, submitted.isoformat(),
+                    updated.isoformat(), closed.isoformat() if closed else r"\N",
+                    submitted.date().isoformat(), "t", "f", "t", curp, "LUCÍA", "PEÑA", "GÓMEZ",
+                    unit_id, clues, unit_type, jurisdiction, "DAM", "SAPS", "N/A",
+                    "7771234567", r"\N", "p@example.org", "medico", "0" * 64)
+                rows.write("\t".join(str(v) for v in values) + "\n")
+                events.write(f"{n + 1}\t{submitted.isoformat()}\tsubmit\t\\N\tenviada\t"
+                             "solicitante\tsolicitante\t\\N\tt\n")
+            with conn.cursor() as cur:
+                with cur.copy(f"COPY account_requests ({columns}) FROM STDIN") as copy:
+                    copy.write(rows.getvalue())
+                with cur.copy("COPY request_events (request_id, occurred_at, event, from_status, "
+                              "to_status, actor, actor_role, reason, public) FROM STDIN") as copy:
+                    copy.write(events.getvalue())
+            conn.commit()
+            print(f"  {min(count, start + batch):>9,} solicitudes", flush=True)
+        conn.execute("SELECT setval(pg_get_serial_sequence('account_requests', 'id'), %s)",
+                     (count,))
+        conn.execute("ANALYZE")
+        conn.commit()
+    return counts
+
+
+def time_pages(session: load.Session, path: str, samples: int) -> dict[str, float]:
+    session.get(path)  # warm the worker
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        session.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {"p50_ms": statistics.median(timings),
+            "p95_ms": timings[max(0, round(0.95 * len(timings)) - 1)], "samples": samples}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres")
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database and stop before the retention run")
+    args = parser.parse_args()
+    server = load.postgres_url(args.postgres)
+    name, url = load.create_database(server)
+    folder = Path(tempfile.mkdtemp(prefix="alta-scale-"))
+    port = load.free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = None
+    try:
+        config = load.write_config(folder, url, base)
+        secrets = load.seed(config, 0)
+        print(f"cargando {args.requests:,} solicitudes…", flush=True)
+        started = time.perf_counter()
+        counts = fill(url, args.requests)
+        load_seconds = time.perf_counter() - started
+        app = load.gunicorn("provisioning:create_app()", port, config, folder / "alta.log")
+        it = load.sign_in(base, "it.bench", secrets["it.bench"])
+        jefe = load.sign_in(base, "jefe.bench", secrets["jefe.bench"])
+        pages = {"tablero_informatica": time_pages(it, "/tablero", args.samples),
+                 "tablero_jefe_unidad": time_pages(jefe, "/tablero", args.samples),
+                 "firmas_jefe_unidad": time_pages(jefe, "/firmas", args.samples)}
+        load.stop(app)
+        app = None
+        if args.keep:
+            print(f"database kept: {url}  (config {config})")
+            for key, value in pages.items():
+                print(key, value)
+            return
+        print("alta retention run…", flush=True)
+        started = time.perf_counter()
+        done = subprocess.run([str(load.BIN / "alta"), "retention", "run"], cwd=ROOT,
+                              env={**load.os.environ, "ALTA_CONFIG": str(config)},
+                              capture_output=True, text=True, check=False)
+        retention_seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            sys.exit(f"retention run failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        report(args, counts, load_seconds, pages, retention_seconds, done.stdout)
+    finally:
+        if app is not None:
+            load.stop(app)
+        if not args.keep:
+            load.drop_database(server, name)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(args: argparse.Namespace, counts: dict[str, int], load_seconds: float,
+           pages: dict[str, dict[str, float]], retention_seconds: float, output: str) -> None:
+    disposed = counts["closed_over_3_years"]
+    print(f"\n{args.requests:,} solicitudes ({counts['open']:,} abiertas, "
+          f"{counts['closed']:,} cerradas) cargadas en {load_seconds:.0f} s")
+    print(f"{'página':<22}{'p50 ms':>10}{'p95 ms':>10}")
+    for key, value in pages.items():
+        print(f"{key:<22}{value['p50_ms']:>10.1f}{value['p95_ms']:>10.1f}")
+    print(f"\nalta retention run: {retention_seconds:.1f} s para ~{disposed:,} solicitudes "
+          f"vencidas ({disposed / retention_seconds:,.0f}/s)")
+    print("  " + (output.strip().splitlines() or [""])[-1])
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "scale.json").write_text(json.dumps(
+        {"requests": args.requests, "counts": counts, "load_seconds": load_seconds,
+         "pages": pages, "retention_seconds": retention_seconds}, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
