@@ -289,12 +289,16 @@ def units(jurisdiction_code: str | None = None) -> Sequence[Unit]:
 
 
 def unit_by_clues(clues: str) -> Unit | None:
-    """The unit with this CLUES valid today, or None."""
+    """The unit with this CLUES valid today, or None (also for text that is no CLUES)."""
+    if not isinstance(clues, str) or not CLUES_RE.match(clues):
+        return None
     return session().scalars(_valid_today(Unit, select(Unit)).where(Unit.clues == clues)).first()
 
 
 def jurisdiction_by_code(code: str) -> Jurisdiction | None:
-    """The jurisdiction with this code valid today, or None."""
+    """The jurisdiction with this code valid today, or None (also for malformed codes)."""
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        return None
     return session().scalars(
         _valid_today(Jurisdiction, select(Jurisdiction)).where(Jurisdiction.code == code)
     ).first()

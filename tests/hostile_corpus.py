@@ -1,0 +1,96 @@
+"""A corpus of hostile inputs (more than 300), built from families of attacks.
+
+Each family is a list of payloads; most are also sent wrapped in a plausible value
+("Juan<payload>"), because filters that only look at the start of a field are common.
+Invalid UTF-8 cannot be a Python str: those byte strings are kept apart (``RAW_BYTES``).
+"""
+
+from __future__ import annotations
+
+OVERLONG = ["A" * n for n in (51, 101, 121, 255, 256, 501, 1001, 4097, 20000)] + [
+    "Ñ" * 300, "🙂" * 300, "9" * 400]
+
+CONTROL = ["\x00", "a\x00b", "\x00" * 20, "\x01", "\x07", "\x08", "\x1b[2J", "\x1b]0;x\x07",
+           "\x7f", "\x85", "\r", "\r\n", "\n\n\n", "\t\t", "\x0b\x0c", "a\rb", "\u2028",
+           "\u2029", "\ufffd", "\ufeffBOM", "\ud7ff"]
+
+HTML_JS = [
+    "<script>alert(1)</script>", "<SCRIPT SRC=//x.example/x.js></SCRIPT>",
+    '"><script>alert(1)</script>', "'><img src=x onerror=alert(1)>",
+    "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>", "<iframe src=javascript:alert(1)>",
+    "javascript:alert(1)", "<a href=\"javascript:alert(1)\">x</a>", "<body onload=alert(1)>",
+    "<style>*{display:none}</style>", "<!--", "-->", "</textarea><script>alert(1)</script>",
+    "</title><script>alert(1)</script>", "{{7*7}}", "{% raw %}", "<math><mi//xlink:href=x>",
+    "<details open ontoggle=alert(1)>", "&lt;script&gt;", "&#60;script&#62;",
+    "<input autofocus onfocus=alert(1)>", "<meta http-equiv=refresh content=0;url=//x>",
+    "<base href=//x.example/>", "data:text/html,<script>alert(1)</script>",
+]
+
+SQL = [
+    "' OR '1'='1", "' OR 1=1 --", "\" OR \"\"=\"", "'; DROP TABLE account_requests; --",
+    "1; DELETE FROM staff_users", "' UNION SELECT password_hash FROM staff_users --",
+    "admin'--", "' AND SLEEP(5) --", "'; SELECT pg_sleep(5); --", "1' ORDER BY 99 --",
+    "%' OR '%'='", "') OR ('a'='a", "\\'", "''", "';", "\\", "%", "_", "0x41", "NULL",
+]
+
+LDAP = [
+    "*", "*)(uid=*", "*)(|(uid=*))", ")(cn=*))(|(cn=*", "admin*", "*)(objectClass=*",
+    "\\2a", "\\28\\29", "\\00", "CN=Administrator,CN=Users,DC=ssm,DC=test", "cn=x,dc=y",
+    "a,b", "a+b", "a=b", "#leading", " leading space", "trailing space ", "a;b", "a<b>c",
+    'a"b', "a\\b", "(|(sAMAccountName=*))", "1.2.840.113556.1.4.803",
+]
+
+TRAVERSAL = [
+    "../../../../etc/passwd", "..\\..\\..\\windows\\win.ini", "/etc/shadow", "%2e%2e%2f",
+    "..%2f..%2f", "....//....//", "file:///etc/passwd", "/proc/self/environ", "~root",
+    "\\\\server\\share",
+]
+
+FORMAT = [
+    "%s%s%s%s", "%n%n", "%x%x%x", "{0}", "{0.__class__}", "{__import__('os')}",
+    "${7*7}", "#{7*7}", "%(secret)s", "{{config}}", "{{request.environ}}", "${jndi:ldap://x/a}",
+]
+
+UNICODE = [
+    "ЈОSÉ",  # Cyrillic look-alikes
+    "Mаría",  # Cyrillic a
+    "Ρeña",  # Greek Rho
+    "\u202eoinotnA", "\u202dabc", "\u2066x\u2069", "Jo\u200bsé", "Jo\u200dsé", "Jo\u2060sé",
+    "Ｊｕａｎ",  # full width
+    "ﬁ", "Å", "Ω", "ß", "İ", "ı", "ǅ", "e\u0301", "N\u0303", "\u00a0", "\u3000", "\u1680",
+    "ج", "中文", "한국어", "ℌ", "𝔍𝔲𝔞𝔫", "Ⅻ", "①", "\U000e0041",
+]
+
+EMOJI = ["😀", "👍🏽", "👨‍👩‍👧‍👦", "🇲🇽", "❤️", "🤖🤖🤖", "🏥", "💉", "🧑🏻‍⚕️", "️"]
+
+EDGE = ["", " ", "   ", "-1", "0", "00000", "99999999999999999999", "1e309", "NaN", "Infinity",
+        "null", "None", "true", "false", "[]", "{}", "[object Object]", "undefined", "-0",
+        "0x7fffffff", "2147483648", "9223372036854775808", "1.0", "+52 777 123 4567"]
+
+INJECTION = [
+    "a\r\nSet-Cookie: alta_sesion=x", "a\r\nLocation: //evil.example", "=cmd|' /C calc'!A0",
+    "+SUM(1+1)*cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "<?xml version=\"1.0\"?><!DOCTYPE x "
+    "[<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", "$(reboot)", "`id`", "; ls -la",
+    "| cat /etc/passwd", "&& whoami", "x' || pg_sleep(3) || '",
+]
+
+FAMILIES = {
+    "overlong": OVERLONG, "control": CONTROL, "html_js": HTML_JS, "sql": SQL, "ldap": LDAP,
+    "traversal": TRAVERSAL, "format": FORMAT, "unicode": UNICODE, "emoji": EMOJI,
+    "edge": EDGE, "injection": INJECTION,
+}
+
+
+def corpus() -> list[str]:
+    """Every payload, bare and inside a plausible value, without duplicates, stable order."""
+    seen: dict[str, None] = {}
+    for family, payloads in FAMILIES.items():
+        for payload in payloads:
+            seen.setdefault(payload)
+            if family not in ("overlong", "edge"):
+                seen.setdefault(f"Juan{payload}López")
+    return list(seen)
+
+
+RAW_BYTES = [b"\xff\xfe", b"\xc3", b"\xc3\x28", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80",
+             b"Jos\xe9", b"\x80abc", b"%00", b"\xc0\xaf"]
