@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -168,6 +169,16 @@ def get(model: type[Any], ident: Any) -> Any:
     if isinstance(ident, int) and not 0 < ident <= _MAX_ID:
         return None
     return session().get(model, ident)
+
+
+def discard_session() -> None:
+    """Drop the current session after its connection failed; the next use opens a new one."""
+    current = g.pop("alta_session", None)
+    if current is not None:
+        try:
+            current.close()
+        except SQLAlchemyError:  # the connection is already gone; nothing left to release
+            current.invalidate()
 
 
 def _close_session(_exc: BaseException | None) -> None:

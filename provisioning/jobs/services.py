@@ -258,6 +258,16 @@ def _finish(job_id: int, worker_id: str, *, retry: str | None = None,
     return job.status
 
 
+def release(job_id: int, worker_id: str) -> None:
+    """Put back in the queue a job this worker claimed but could not finish (commits)."""
+    job = db.session().get(Job, job_id, populate_existing=True)
+    if job is not None and job.status == RUNNING and job.locked_by == worker_id:
+        now = timeutil.now()
+        job.status, job.locked_by, job.locked_until = QUEUED, None, None
+        job.run_after, job.updated_at = now, now
+    db.commit()
+
+
 def run_pending(worker_id: str = "inline", *, limit: int | None = None) -> int:
     """Run ready jobs until none is left (or ``limit``); returns how many ran."""
     ran = 0

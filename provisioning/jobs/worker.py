@@ -10,6 +10,8 @@ import threading
 import time
 from types import FrameType
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from provisioning import db
 from provisioning.jobs import services
 
@@ -36,16 +38,39 @@ class Worker:
         done = 0
         log.info("worker %s started; kinds: %s", self.worker_id,
                  ", ".join(services.registered_kinds()))
+        outage = 0.0
+        interrupted: int | None = None  # a job of ours cut short by a database outage
         while not self.stopping:
-            services.enqueue_due_periodic()
-            db.commit()
-            job = services.claim(self.worker_id)
-            if job is None:
-                if once:
-                    break
-                time.sleep(self.poll_seconds)
+            job_id: int | None = None
+            try:
+                if interrupted is not None:
+                    # Ours, and unfinished: give it back now instead of waiting for the lease.
+                    services.release(interrupted, self.worker_id)
+                    interrupted = None
+                services.enqueue_due_periodic()
+                db.commit()
+                job = services.claim(self.worker_id)
+                if job is None:
+                    if once:
+                        break
+                    time.sleep(self.poll_seconds)
+                    continue
+                # Read now: after a failed transaction the ORM object can no longer load it.
+                job_id, kind = job.id, job.kind
+                outcome = services.execute(job, self.worker_id)
+            except SQLAlchemyError as exc:
+                # The database went away (restart, failover, network): keep the worker alive
+                # and try again. A job caught midway keeps its lease and runs again later.
+                if job_id is not None:
+                    interrupted = job_id
+                outage = min(30.0, max(self.poll_seconds, outage * 2 or 0.5))
+                log.warning("database unavailable (%s); retrying in %.1f s",
+                            type(exc.orig).__name__ if isinstance(exc, DBAPIError) and exc.orig
+                            else type(exc).__name__, outage)
+                db.discard_session()
+                time.sleep(outage)
                 continue
-            outcome = services.execute(job, self.worker_id)
-            log.info("job %s %s: %s", job.id, job.kind, outcome)
+            outage = 0.0
+            log.info("job %s %s: %s", job_id, kind, outcome)
             done += 1
         return done

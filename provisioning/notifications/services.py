@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Iterable
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Any
 
 from flask import render_template
@@ -145,6 +145,13 @@ class DeliveryError(Exception):
         self.message = message
 
 
+def message_id_header(message: OutboxMessage) -> str:
+    """The Message-ID of an outbox message: the same on every attempt."""
+    domain = settings().mail.sender.rsplit("@", 1)[-1].strip(" >") or "alta.local"
+    stamp = message.created_at.strftime("%Y%m%d%H%M%S")
+    return f"<alta.{message.id}.{stamp}@{domain}>"
+
+
 def _smtp_send(message: OutboxMessage) -> None:
     """Hand one message to the configured SMTP server (no database access here)."""
     config = settings().mail
@@ -153,7 +160,9 @@ def _smtp_send(message: OutboxMessage) -> None:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Date"] = format_datetime(timeutil.now())
-    email["Message-ID"] = make_msgid(domain="alta.local")
+    # Stable per outbox message: if a resend ever happens (the worker died after the server
+    # accepted the message but before Alta recorded it), receivers see the same message.
+    email["Message-ID"] = message_id_header(message)
     email.set_content(message.body)
     try:
         if config.security == "tls":
