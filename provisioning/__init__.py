@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from provisioning import cli, db, health, timeutil, web
+    from provisioning import tasks as _tasks  # noqa: F401  (registers the job handlers)
     from provisioning.account_requests.views import bp as public_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.crypto import Hasher, Sealer

@@ -4,6 +4,7 @@ from provisioning.account_requests import models as account_requests  # noqa: F4
 from provisioning.audit import models as audit  # noqa: F401
 from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
+from provisioning.directory import models as directory  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.ratelimit import RateLimitHit  # noqa: F401
 from provisioning.staff import models as staff  # noqa: F401

@@ -412,3 +412,11 @@ def directory(directory_config: dict[str, Any], tmp_path: Path) -> Iterator[Dire
     opened = Directory(directory_settings(directory_config, tmp_path))
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def dir_app(make_app: Any, directory_config: dict[str, Any]) -> Iterator[Flask]:
+    """A committing app whose [directory] is the test DC (new accounts in the test's OU)."""
+    app = make_app(directory=directory_config)
+    with app.app_context():
+        yield app

@@ -66,3 +66,19 @@ def received_request(nombres: str, primer_apellido: str, segundo_apellido: str |
                              reason=None, public=True))
     session.flush()
     return request
+
+
+NAMES = [("Juan", "López", "López"), ("María José", "Hernández", "Ruiz"),
+         ("Begoña", "Ibáñez", None), ("Shaun", "O'Neill", "de la Cruz"),
+         ("Maximiliano", "Hernández", "Ortiz"), ("Ana", "Pérez-Gómez", None)]
+
+
+def make_requests(count: int, *, first: int = 0) -> list[int]:
+    """``count`` committed requests received by IT (names from NAMES, in turn); their ids."""
+    ids = []
+    for i in range(count):
+        given, surname1, surname2 = NAMES[i % len(NAMES)]
+        ids.append(received_request(given, surname1, surname2,
+                                    curp_value=synthetic_curp(first + i)).id)
+    db.commit()
+    return ids

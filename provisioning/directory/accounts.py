@@ -17,10 +17,10 @@ import string
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from itertools import chain
 
 from ldap3.utils.dn import to_dn
 
+from provisioning.config import DirectorySettings
 from provisioning.directory import naming
 from provisioning.directory.connection import Directory, Entry, escape_filter_chars, escape_rdn
 from provisioning.directory.errors import (
@@ -296,8 +296,8 @@ def _cut(text: str, limit: int) -> str:
     return text.strip()[:limit].rstrip()
 
 
-def _user_attributes(directory: Directory, person: Person, sam: str, cn: str) -> dict:
-    s = directory.settings
+def user_attributes(s: DirectorySettings, person: Person, sam: str, cn: str) -> dict:
+    """Every attribute of a new account, its random password and disabled state included."""
     display = _cut(person.full_name, DISPLAY_NAME_MAX)
     attributes: dict[str, object] = {
         "cn": cn,
@@ -324,22 +324,22 @@ def _user_attributes(directory: Directory, person: Person, sam: str, cn: str) ->
     return attributes
 
 
-def create(directory: Directory, person: Person, sam: str, ou_dn: str) -> Account:
+def create(directory: Directory, person: Person, sam: str, ou_dn: str, *,
+           cn_taken: bool = False) -> Account:
     """Add the user in one operation: attributes, random password and disabled state.
 
-    If the DC refuses, nothing was created. A CN already used in the OU (two people with the
-    same name) is retried once as "NAME (sam)".
+    If the DC refuses, nothing was created. The CN is the person's name; when another entry
+    of the OU already has it (``cn_taken``, or the DC says so) it is "NAME (sam)".
     """
-    cn = _cut(person.full_name, CN_MAX)
     for attempt in (1, 2, 3):
+        cn = _common_name(person, sam if cn_taken else None)
         dn = f"CN={escape_rdn(cn)},{ou_dn}"
         try:
-            directory.add(dn, USER_CLASSES, _user_attributes(directory, person, sam, cn))
+            directory.add(dn, USER_CLASSES, user_attributes(directory.settings, person, sam, cn))
         except NameTaken as exc:
-            if exc.what != "dn" or attempt > 1:
+            if exc.what != "dn" or cn_taken:
                 raise
-            suffix = f" ({sam})"
-            cn = _cut(person.full_name, CN_MAX - len(suffix)) + suffix
+            cn_taken = True
             continue
         except NoSuchEntry:
             if attempt > 2:
@@ -356,6 +356,36 @@ def create(directory: Directory, person: Person, sam: str, ou_dn: str) -> Accoun
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _common_name(person: Person, sam: str | None) -> str:
+    """The CN: the person's name, with "(sam)" when a namesake already has that CN."""
+    if sam is None:
+        return _cut(person.full_name, CN_MAX)
+    suffix = f" ({sam})"
+    return _cut(person.full_name, CN_MAX - len(suffix)) + suffix
+
+
+# How many candidate names one search checks once the preferred one is taken.
+NAME_PROBE = 10
+
+
+def _free_names(directory: Directory, names: list[str], first_free: bool) -> Iterator[str]:
+    """The candidates that neither a sAMAccountName nor a UPN uses, in order."""
+    if first_free:
+        yield names[0]
+    rest = names[1:]
+    suffix = "@" + directory.settings.upn_suffix.lower()
+    for start in range(0, len(rest), NAME_PROBE):
+        chunk = rest[start:start + NAME_PROBE]
+        taken: set[str] = set()
+        for entry in directory.search(_name_filter(directory, chunk),
+                                      attributes=["sAMAccountName", "userPrincipalName"]):
+            taken.add((entry.first("sAMAccountName") or "").lower())
+            upn = (entry.first("userPrincipalName") or "").lower()
+            if upn.endswith(suffix):
+                taken.add(upn[: -len(suffix)])
+        yield from (name for name in chunk if name not in taken)
+
+
 def provision(directory: Directory, person: Person) -> Outcome:
     """Make sure ``person`` has exactly one account; idempotent.
 
@@ -364,31 +394,34 @@ def provision(directory: Directory, person: Person) -> Outcome:
     2. Otherwise take the first candidate name whose sAMAccountName and UPN are both free,
        and create the account in one add (disabled, random password) in the configured OU,
        then add it to the configured groups.
-    A name taken between the check and the add (another worker, another run of this job)
+    One search answers the usual case: the CURP, the preferred name and the CN together. A
+    name taken between the check and the add (another worker, another run of this job)
     makes it look for the CURP again before trying the next name.
     """
-    names = candidate_names(directory, person)
-    first = next(names)
+    names = list(candidate_names(directory, person))
+    first = names[0]
+    ou_dn = ou_for(directory, person)
+    cn = _common_name(person, None)
     attr = directory.settings.curp_attribute
-    # One round trip for the usual case: the CURP and the preferred name together.
     curp = escape_filter_chars(person.curp)
+    dn = escape_filter_chars(f"CN={escape_rdn(cn)},{ou_dn}")
     found = directory.search(
         f"(|(&(objectCategory=person)(objectClass=user)({attr}={curp}))"
-        f"{_name_terms(directory, [first])})", attributes=_attributes(directory))
+        f"{_name_terms(directory, [first])}(distinguishedName={dn}))",
+        attributes=[*_attributes(directory), "cn"])
     accounts = [_account(directory, e) for e in found]
     mine = [a for a in accounts if (a.curp or "").upper() == person.curp]
     if mine:
         return _link(directory, person, mine)
+    upn = f"{first}@{directory.settings.upn_suffix.lower()}"
+    first_free = not any(a.sam_account_name.lower() == first
+                         or (a.user_principal_name or "").lower() == upn for a in accounts)
+    cn_taken = any((e.first("cn") or "").lower() == cn.lower() for e in found)
     group_dns = groups_for(directory, person)  # before any write: a bad group stops here
-    ou_dn = ou_for(directory, person)
     ensure_ou(directory, ou_dn)
-    first_free = not accounts
-    for sam in chain([first], names):
-        checked_free = sam == first and first_free
-        if not checked_free and not name_is_free(directory, sam):
-            continue
+    for sam in _free_names(directory, names, first_free):
         try:
-            account = create(directory, person, sam, ou_dn)
+            account = create(directory, person, sam, ou_dn, cn_taken=cn_taken)
         except NameTaken:
             again = find_by_curp(directory, person.curp)
             if again:
