@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.account_requests.views import bp as public_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.crypto import Hasher, Sealer
+    from provisioning.directory.views import bp as directory_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(health.bp)
     cli.register(app)
     return app
