@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from provisioning import cli, db, health, timeutil, web
+    from provisioning import tasks as _tasks  # noqa: F401  (registers the job handlers)
     from provisioning.account_requests.views import bp as public_bp
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.privacy.views import bp as privacy_bp
     from provisioning.retention.views import bp as retention_bp
+    from provisioning.directory.views import bp as directory_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(oficios_bp)

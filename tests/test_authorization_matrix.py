@@ -82,6 +82,10 @@ POLICY: dict[str, Any] = {
     "privacy.cancellation": APPLICANT,
     "privacy.tasks": {Role.JEFE_INFORMATICA},
     "privacy.task": {Role.JEFE_INFORMATICA},
+    "directory.queue_page": IT,
+    "directory.queue_selected": IT,
+    "directory.batch_page": IT,
+    "directory.request_action": IT,
 }
 
 SCOPES = {
@@ -112,6 +116,8 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "retention.lift_hold": {"hold_id": missing},
         "privacy.download": {"fmt": "json"},
         "privacy.task": {"arco_id": missing},
+        "directory.batch_page": {"batch_id": missing},
+        "directory.request_action": {"request_id": missing, "action": "reintentar"},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
