@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from provisioning import cli, db, health, timeutil, web
     from provisioning.account_requests.views import bp as public_bp
+    from provisioning.api.views import bp as api_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.crypto import Hasher, Sealer
     from provisioning.staff import auth
@@ -53,5 +54,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
     cli.register(app)
     return app

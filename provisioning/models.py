@@ -1,6 +1,7 @@
 """Every model module, imported so Base.metadata describes the whole schema (Alembic)."""
 
 from provisioning.account_requests import models as account_requests  # noqa: F401
+from provisioning.api import models as api  # noqa: F401
 from provisioning.audit import models as audit  # noqa: F401
 from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
