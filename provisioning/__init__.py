@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning import cli, db, health, timeutil, web
     from provisioning import tasks as _tasks  # noqa: F401  (registers the job handlers)
     from provisioning.account_requests.views import bp as public_bp
+    from provisioning.api.views import bp as api_bp
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.audit.services import CheckpointSigner
@@ -26,11 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.audit.views import bp as audit_bp
     from provisioning.crypto import Hasher, Sealer
     from provisioning.dashboard.views import bp as dashboard_bp
+    from provisioning.directory.views import bp as directory_bp
     from provisioning.documents.views import bp as documents_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.privacy.views import bp as privacy_bp
     from provisioning.retention.views import bp as retention_bp
-    from provisioning.directory.views import bp as directory_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(oficios_bp)
     app.register_blueprint(documents_bp)
