@@ -102,9 +102,12 @@ class RateLimitSettings:
     solicitud: int = 5
     seguimiento: int = 10
     acceso: int = 20
+    activar: int = 10
+    preregistro: int = 10
 
     def validate(self) -> None:
-        if self.window_seconds < 1 or min(self.solicitud, self.seguimiento, self.acceso) < 1:
+        if self.window_seconds < 1 or min(self.solicitud, self.seguimiento, self.acceso,
+                                          self.activar, self.preregistro) < 1:
             raise ConfigError("[rate_limit] values must be >= 1")
 
 
@@ -277,6 +280,9 @@ class OficioSettings:
     respuesta_number_format: str = "SSM/DI/{seq:04d}/{year}"
     institution: str = "Servicios de Salud de Morelos"
     subject: str = "Solicitudes de alta de usuarios del expediente clínico electrónico SIEMPRE"
+    # Subject of the Departamento de Informática's reply oficios (editable when signing).
+    respuesta_subject: str = ("Cuentas de usuario creadas para el expediente clínico "
+                              "electrónico SIEMPRE")
     addressee_name: str = "TITULAR DEL DEPARTAMENTO DE INFORMÁTICA"
     addressee_position: str = "Jefe(a) del Departamento de Informática"
     addressee_area: str = "Subdirección de Tecnologías de Información en Salud"
@@ -394,6 +400,40 @@ class DirectorySettings:
             raise ConfigError("[directory] timeouts must be > 0")
 
 
+_POLICY_TEXT = (
+    "Elija una contraseña que solo usted conozca: de al menos 8 caracteres, que combine al "
+    "menos tres de estos tipos: mayúsculas, minúsculas, números y símbolos; que no incluya su "
+    "nombre de usuario ni partes de su nombre, y que no haya usado antes. El directorio "
+    "institucional revisa estas reglas al guardarla.")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Credential hand-off: activation codes, activation and pre-registration (README)."""
+
+    # An activation code expires this many days after it is delivered in person.
+    code_validity_days: int = 15
+    # Wrong activation attempts (user name, code or CURP) before the code stops working.
+    code_max_attempts: int = 5
+    # How long the person may fill the pre-registration after signing in with the new
+    # domain credentials (Alta never keeps their password; only this window).
+    preregistration_session_minutes: int = 15
+    # Tipos de personal (catalog codes) that must give their cédula profesional.
+    cedula_required_for: tuple[str, ...] = ("medico", "enfermeria")
+    # Shown next to the password fields on /activar; the domain controller has the last word.
+    password_policy: str = _POLICY_TEXT
+    # SIEMPRE's sign-in page, shown once access is active ("" = not shown).
+    siempre_url: str = ""
+
+    def validate(self) -> None:
+        for name in ("code_validity_days", "code_max_attempts",
+                     "preregistration_session_minutes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[handoff].{name} must be >= 1")
+        if self.siempre_url and not self.siempre_url.startswith(("http://", "https://")):
+            raise ConfigError("[handoff].siempre_url must start with http:// or https://")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of one Alta instance."""
@@ -410,6 +450,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     directory: DirectorySettings = field(default_factory=DirectorySettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
 
     @property
     def tz(self) -> ZoneInfo:

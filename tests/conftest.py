@@ -103,7 +103,8 @@ def _settings(url: str, workdir: Path, **overrides: Any) -> Settings:
         "security": {"argon2_time_cost": 1, "argon2_memory_cost_kib": 256,
                      "argon2_parallelism": 1, "code_argon2_memory_cost_kib": 256,
                      "session_cookie_secure": False},
-        "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000},
+        "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000,
+                       "activar": 1000, "preregistro": 1000},
     }
     for section, values in overrides.items():
         base.setdefault(section, {}).update(values)
