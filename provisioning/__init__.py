@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.dashboard.views import bp as dashboard_bp
     from provisioning.directory.views import bp as directory_bp
     from provisioning.documents.views import bp as documents_bp
+    from provisioning.handoff.views import bp as handoff_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.privacy.views import bp as privacy_bp
     from provisioning.retention.views import bp as retention_bp
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(retention_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(handoff_bp)
     cli.register(app)
     return app

@@ -8,6 +8,7 @@ from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
 from provisioning.directory import models as directory  # noqa: F401
 from provisioning.documents import models as documents  # noqa: F401
+from provisioning.handoff import models as handoff  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401

@@ -20,11 +20,13 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNING_IN = "signing-in"  # only mid sign-in (redirects everyone else)
 STAFF = "staff"  # any signed-in staff member
 APPLICANT = "applicant"  # only with a session verified by folio + tracking code
+PERSON = "person"  # only after signing in with the new domain account (pre-registration)
 ALL_ROLES = list(Role)
 SIGNERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}
 IT = {Role.INFORMATICA, Role.JEFE_INFORMATICA}
 SERVICE_WIDE = {r for r in Role if r.scope is None}
 RECORDS = {Role.AUDITOR, Role.JEFE_INFORMATICA}  # the log's readers; admins are not
+DELIVERERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}  # deliver in person
 
 # endpoint → who may use it (PUBLIC, SIGNING_IN, STAFF or a set of roles)
 POLICY: dict[str, Any] = {
@@ -90,6 +92,18 @@ POLICY: dict[str, Any] = {
     "directory.queue_selected": IT,
     "directory.batch_page": IT,
     "directory.request_action": IT,
+    "oficios.acknowledge_reply": {Role.ENLACE},
+    "oficios.it_accounts": IT,
+    "oficios.it_provision": IT,
+    "oficios.it_reply_form": IT,
+    "oficios.it_reply_sign": {Role.JEFE_INFORMATICA},
+    "handoff.inbox": {Role.ENLACE, *DELIVERERS},
+    "handoff.release": {Role.ENLACE},
+    "handoff.receive": DELIVERERS,
+    "handoff.delivery": DELIVERERS,
+    "handoff.deliver": DELIVERERS,
+    "handoff.reissue": DELIVERERS,
+    "handoff.activate": PUBLIC,
 }
 
 SCOPES = {
@@ -124,6 +138,15 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "api.person_status": {"curp": "BEML920313HMCLNS09"},
         "api.revoke": {"client_id": missing},
         "directory.request_action": {"request_id": missing, "action": "reintentar"},
+        "oficios.acknowledge_reply": {"oficio_id": missing},
+        "oficios.it_accounts": {"oficio_id": missing},
+        "oficios.it_provision": {"oficio_id": missing},
+        "oficios.it_reply_form": {"oficio_id": missing},
+        "oficios.it_reply_sign": {"oficio_id": missing},
+        "handoff.receive": {"transfer_id": missing},
+        "handoff.delivery": {"request_id": missing},
+        "handoff.deliver": {"request_id": missing},
+        "handoff.reissue": {"request_id": missing},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -163,7 +186,7 @@ def _allowed(policy: Any, role: Role | None) -> bool:
         return True
     if policy in (STAFF,):
         return role is not None
-    if policy in (SIGNING_IN, APPLICANT):
+    if policy in (SIGNING_IN, APPLICANT, PERSON):
         return False
     return role in policy
 
@@ -191,8 +214,9 @@ def test_matrix(app, clock, role: Role | None) -> None:
             # 401 here is a failed sign-in (empty form), not a refusal of the page.
             assert status != 403, where
             assert "/acceso" not in location or endpoint.startswith("staff."), where
-        elif policy == APPLICANT:
-            # Staff roles give no access to an applicant's request: folio + code only.
+        elif policy in (APPLICANT, PERSON):
+            # Staff roles give no access to a person's request: folio + tracking code, or
+            # the person's own domain credentials, only.
             assert status == 403, where
         elif policy == SIGNING_IN:
             # Outside a sign-in these pages only send people on: never show or act.
