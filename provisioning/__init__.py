@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.documents.views import bp as documents_bp
     from provisioning.handoff.views import bp as handoff_bp
     from provisioning.oficios.views import bp as oficios_bp
+    from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
     from provisioning.retention.views import bp as retention_bp
     from provisioning.staff import auth
@@ -80,5 +81,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(retention_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(handoff_bp)
+    app.register_blueprint(preregistration_bp)
     cli.register(app)
     return app

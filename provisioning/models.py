@@ -12,6 +12,7 @@ from provisioning.handoff import models as handoff  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
+from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.ratelimit import RateLimitHit  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401

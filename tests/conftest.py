@@ -32,6 +32,7 @@ from provisioning.audit import services as audit_services
 from provisioning.catalogs import services as catalogs
 from provisioning.config import Settings, load_settings
 from provisioning.crypto import sealer
+from provisioning.directory import accounts
 from provisioning.directory.connection import Directory, close_for
 from provisioning.directory.errors import DirectoryError
 from provisioning.staff import services as staff
@@ -441,3 +442,17 @@ def dir_app(make_app: Any, directory_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(directory=directory_config)
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def siempre_app(make_app: Any, directory_config: dict[str, Any],
+                directory: Directory) -> Iterator[tuple[Flask, str]]:
+    """Like ``dir_app``, with a SIEMPRE access group in the test's OU: (app, group DN)."""
+    ou = directory.absolute(directory_config["users_ou"])
+    accounts.ensure_ou(directory, ou)
+    name = f"siempre-{uuid.uuid4().hex[:8]}"
+    dn = f"CN={name},{ou}"
+    directory.add(dn, ["top", "group"], {"sAMAccountName": name})
+    app = make_app(directory={**directory_config, "siempre_group": name})
+    with app.app_context():
+        yield app, dn

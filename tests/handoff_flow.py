@@ -101,6 +101,12 @@ class Scene:
             self.people[name] = (browser, account)
         return self.people[name][0]
 
+    def sign_in_again(self, name: str) -> Browser:
+        """A new session for ``name`` (after the clock jumped past the idle timeout)."""
+        browser, account = self.people[name]
+        login(browser, account, self.clock)
+        return browser
+
     def totp(self, name: str) -> str:
         """A fresh TOTP code of ``name`` (the clock moves to a new 30-second step)."""
         self.clock.advance(seconds=30)

@@ -104,6 +104,10 @@ POLICY: dict[str, Any] = {
     "handoff.deliver": DELIVERERS,
     "handoff.reissue": DELIVERERS,
     "handoff.activate": PUBLIC,
+    "preregistration.sign_in": PUBLIC,
+    "preregistration.sign_out": PUBLIC,
+    "preregistration.form": PERSON,
+    "preregistration.confirmation": PERSON,
 }
 
 SCOPES = {

@@ -55,11 +55,9 @@ MAX_RELEASE = 500
 
 
 def receiver_label(transfer: CustodyTransfer) -> str:
-    """Who receives a transfer, in Spanish ('el enlace de la Jurisdicción I', …)."""
-    if transfer.to_role == Role.ENLACE.value:
-        return f"el enlace jurisdiccional de la Jurisdicción {transfer.to_jurisdiction_code}"
-    return rules.Holder(Role(transfer.to_role), transfer.to_unit_clues,
-                        transfer.to_jurisdiction_code).label
+    """Who receives a transfer, in Spanish ('el enlace jurisdiccional de la …')."""
+    return rules.describe(Role(transfer.to_role), transfer.to_unit_clues,
+                          transfer.to_jurisdiction_code)
 
 
 def is_receiver(principal: staff.Principal, transfer: CustodyTransfer) -> bool:
@@ -244,7 +242,7 @@ def _confirm_receipt(transfer: CustodyTransfer, *, user: StaffUser, actor: audit
         workflow.note(request, "custody_received", actor=actor,
                       summary=f"cuenta recibida por {user.full_name} ({who}) "
                               f"(entrega {transfer.id})",
-                      reason=f"La cuenta llegó a {receiver_label(transfer)}.", public=True,
+                      reason=f"Recibida por {receiver_label(transfer)}.", public=True,
                       details={"transfer": transfer.id, "hop": HOPS[transfer.stage]})
     audit.record("custody.received", actor=actor, object_type="custody_transfer",
                  object_id=transfer.id,
@@ -313,7 +311,8 @@ def release(*, principal: staff.Principal, user: StaffUser, request_ids: Sequenc
             workflow.note(request, "custody_released", actor=actor,
                           summary=f"cuenta liberada por el enlace a {holder.label} "
                                   f"(entrega {transfer.id})",
-                          reason=f"El enlace jurisdiccional la envió a {holder.label}.",
+                          reason=f"Enviada por el enlace jurisdiccional para su entrega "
+                                 f"en persona por {holder.label}.",
                           public=True, details={"transfer": transfer.id, "hop": 2})
         _audit_release(transfer, members, actor)
         notifications.custody_released(

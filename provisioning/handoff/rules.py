@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from provisioning.account_requests.models import AccountRequest
 from provisioning.approvals.rules import ACCOUNT_ONLY, ECE, request_type
+from provisioning.catalogs import services as catalogs
 from provisioning.staff.models import Role
 
 
@@ -25,9 +26,20 @@ class Holder:
     @property
     def label(self) -> str:
         """Spanish description for pages and e-mails."""
-        if self.role == Role.RESPONSABLE_JURISDICCIONAL:
-            return f"el responsable jurisdiccional de la Jurisdicción {self.jurisdiction_code}"
-        return f"el jefe(a) de la unidad {self.unit_clues}"
+        return describe(self.role, self.unit_clues, self.jurisdiction_code)
+
+
+def describe(role: Role, unit_clues: str | None, jurisdiction_code: str | None) -> str:
+    """'el jefe(a) de la unidad Centro de Salud …', 'el enlace jurisdiccional de la
+    Jurisdicción Sanitaria I Cuernavaca'… (names from the catalogs, else the codes)."""
+    if role.scope == "unit":
+        unit = catalogs.unit_by_clues(unit_clues or "")
+        return f"el jefe(a) de la unidad {unit.name if unit else unit_clues}"
+    found = catalogs.jurisdiction_by_code(jurisdiction_code or "")
+    where = found.name if found else f"Jurisdicción {jurisdiction_code}"
+    who = {Role.ENLACE: "el enlace jurisdiccional",
+           Role.RESPONSABLE_JURISDICCIONAL: "el responsable jurisdiccional"}.get(role, role.label)
+    return f"{who} de la {where}"
 
 
 UNIT_HEAD, RESPONSABLE = Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL

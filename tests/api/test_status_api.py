@@ -31,7 +31,9 @@ def call(client, curp: str, token: str | None) -> object:
 
 def test_token_is_required_and_checked(client) -> None:
     token = new_client()
-    for header in (None, "Bearer", "Basic abc", f"Bearer {token}x", f"Bearer {token[:-1]}A",
+    # The last character changed (to A, or to B when it already was A: never the token).
+    altered = token[:-1] + ("B" if token.endswith("A") else "A")
+    for header in (None, "Bearer", "Basic abc", f"Bearer {token}x", f"Bearer {altered}",
                    "Bearer alta_XXXXXXXXXX_" + "a" * 43):
         headers = {"Authorization": header} if header else {}
         response = client.get("/api/v1/personal/BEML920313HMCLNS09", headers=headers)
