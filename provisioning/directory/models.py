@@ -22,7 +22,8 @@ class DirectoryAccount(Base):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("account_requests.id", ondelete="CASCADE"), unique=True,
         comment="One account per request; a second recording is refused")
-    sam_account_name: Mapped[str] = mapped_column(String(20))
+    # Indexed: people type it on the public activation and pre-registration pages.
+    sam_account_name: Mapped[str] = mapped_column(String(20), index=True)
     user_principal_name: Mapped[str] = mapped_column(String(300))
     object_guid: Mapped[str] = mapped_column(
         String(36), index=True, comment="The account's identity; the DN may change")

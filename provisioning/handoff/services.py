@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from provisioning import audit, timeutil
 from provisioning import curp as curp_rules
@@ -219,13 +219,22 @@ class ActivationTarget:
     user_name: str
 
 
+_NOT_IN_NAMES = set('"/\\[]:;|=,+*?<>')  # characters AD refuses in a sAMAccountName
+
+
 def account_by_user_name(text: str) -> DirectoryAccount | None:
-    """The recorded account for a typed user name (also as name@domain or DOMAIN\\name)."""
-    name = text.strip().split("\\")[-1].split("@")[0].strip().lower()
-    if not name or len(name) > 20:
+    """The recorded account for a typed user name (also as name@domain or DOMAIN\\name).
+
+    Names Alta makes are lower case, so any capitalization finds them; an account linked
+    with capitals in its name is found as written on the slip.
+    """
+    typed = text.strip().split("\\")[-1].split("@")[0].strip()
+    # No such name can exist; and PostgreSQL refuses NUL bytes in a query parameter.
+    if not typed or len(typed) > 20 or any(
+            ord(ch) < 32 or ord(ch) == 127 or ch in _NOT_IN_NAMES for ch in typed):
         return None
     return session().scalar(select(DirectoryAccount).where(
-        func.lower(DirectoryAccount.sam_account_name) == name))
+        DirectoryAccount.sam_account_name.in_({typed, typed.lower()})).limit(1))
 
 
 def _refuse(request: AccountRequest | None, row: ActivationCode | None, *, usable: bool,

@@ -9,6 +9,7 @@ from provisioning import db
 from provisioning.account_requests.models import RequestEvent
 from provisioning.audit.models import AuditEvent
 from provisioning.handoff.models import CustodyTransfer
+from provisioning.notifications import reminders
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff.models import Role
 from tests.handoff_flow import HOSPITAL, Scene, values
@@ -124,3 +125,10 @@ def test_liaison_releases_to_each_holder_who_confirms_with_totp(dir_app, clock) 
     ready = [b for k, r, b in mails if k == "codigo_listo" and plain_centro.folio in b]
     assert len(ready) == 1 and "identificación oficial" in ready[0] and "/activar" in ready[0]
     assert not [b for k, r, b in mails if k == "codigo_listo" and ece_hospital.folio in b]
+
+    # Accounts left waiting show up in the holders' daily reminder.
+    clock.advance(days=7)
+    waiting = values(lambda: {w.reference: w.recipients for w in reminders.overdue()})
+    assert waiting[plain_centro.folio] == ("jefe.centro@ssm.test",)
+    assert waiting[ece_hospital.folio] == ("jefe.hospital@ssm.test",)
+    assert waiting[ece_centro.folio] == ("responsable@ssm.test",)

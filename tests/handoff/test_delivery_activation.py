@@ -246,8 +246,8 @@ def test_codes_and_passwords_never_reach_logs_audit_or_database(dir_app, clock,
         assert secret not in audit_rows, secret
 
 
-def test_activation_is_rate_limited_per_ip(make_app) -> None:
-    app = make_app(rate_limit={"activar": 2})
+def test_activation_and_preregistration_sign_in_are_rate_limited_per_ip(make_app) -> None:
+    app = make_app(rate_limit={"activar": 2, "preregistro": 2})
     with app.app_context():
         browser = Browser(app.test_client())
         form = {"usuario": "alguien", "code": "2222-3333-4444-5555",
@@ -255,3 +255,6 @@ def test_activation_is_rate_limited_per_ip(make_app) -> None:
         statuses = [browser.post("/activar", form, page="/activar").status_code
                     for _ in range(3)]
         assert statuses == [400, 400, 429]
+        statuses = [browser.post("/preregistro", form, page="/preregistro").status_code
+                    for _ in range(3)]
+        assert statuses == [401, 401, 429]
