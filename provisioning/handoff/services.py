@@ -16,7 +16,7 @@ the person, and only the person ever knows the password.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -101,8 +101,7 @@ class Slip:
     request: AccountRequest
     user_name: str
     code: str
-    expires_at: datetime
-    delivery: ActivationCode
+    delivery: ActivationCode  # the receipt: who delivered, when, until when it is valid
 
 
 def _identity(id_document: str, confirmed: bool) -> str:
@@ -160,6 +159,9 @@ def deliver(request: AccountRequest, *, principal: staff.Principal, user: StaffU
     if status == RequestStatus.ENTREGADA:
         raise Conflict(f"La cuenta de la solicitud {request.folio} ya se entregó. Si la persona "
                        "perdió su código o venció, emita uno nuevo indicando el motivo.")
+    if status != RequestStatus.EN_ENTREGA:
+        raise Conflict(f"La solicitud {request.folio} está en «{status.label}»: ya no se "
+                       "entrega un código.")
     id_document = _identity(id_document, identity_confirmed)
     name = user_name(request)
     staff.verify_step_up(user, code, ip=ip)
@@ -169,7 +171,7 @@ def deliver(request: AccountRequest, *, principal: staff.Principal, user: StaffU
     workflow.transition(request, "deliver", actor=principal.actor(ip, role),
                         details={"delivery": row.id, "id_document": id_document,
                                  "expires_at": row.expires_at.isoformat()})
-    return Slip(request, name, secret, row.expires_at, row)
+    return Slip(request, name, secret, row)
 
 
 def reissue(request: AccountRequest, *, principal: staff.Principal, user: StaffUser,
@@ -201,7 +203,7 @@ def reissue(request: AccountRequest, *, principal: staff.Principal, user: StaffU
                         details={"delivery": row.id, "id_document": id_document,
                                  "expires_at": row.expires_at.isoformat(),
                                  "revoked": revoked, "reissue": True})
-    return Slip(request, name, secret, row.expires_at, row)
+    return Slip(request, name, secret, row)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
 from provisioning.errors import NotFound, ValidationError
 from provisioning.oficios import replies, services
-from provisioning.oficios.models import ENVIO, KIND_LABELS, RECEIVED, RESPUESTA, SENT
+from provisioning.oficios.models import ENVIO, KIND_LABELS, RECEIVED, RESPUESTA, SENT, Oficio
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -82,17 +82,15 @@ def _detail(oficio: Any, *, error: str | None = None, status: int = 200) -> Any:
     liaison = oficio.jurisdiction_code in principal.jurisdictions(Role.ENLACE)
     is_it = principal.has(*services.IT_ROLES)
     envio = oficio.kind == ENVIO
+    requests = services.requests_of(oficio, live_only=False)
     return render_template(
-        "oficios/detail.html", oficio=oficio,
-        requests=services.requests_of(oficio, live_only=False),
-        user_names=services.user_names(services.requests_of(oficio, live_only=False))
-        if not envio else {},
+        "oficios/detail.html", oficio=oficio, requests=requests,
+        user_names={} if envio else services.user_names(requests),
         can_acknowledge=is_it and oficio.status == SENT and envio,
         can_acknowledge_reply=liaison and oficio.status == SENT and not envio,
         can_cancel=oficio.status == SENT and envio and liaison,
         it_accounts=is_it and envio and oficio.status == RECEIVED,
-        in_reply_to=db.get(type(oficio), oficio.in_reply_to_id) if oficio.in_reply_to_id
-        else None,
+        in_reply_to=db.get(Oficio, oficio.in_reply_to_id) if oficio.in_reply_to_id else None,
         replies=replies.replies_to(oficio) if envio else [], kinds=KIND_LABELS,
         error=error), status
 
