@@ -74,6 +74,13 @@ def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., An
     return decorate
 
 
+def form_ids(name: str, *, limit: int) -> list[int]:
+    """The ids ticked in form field ``name`` (checkboxes): at most ``limit`` + 1 (so the
+    service can refuse too many), anything that is not a plain positive integer dropped."""
+    return [int(raw) for raw in request.form.getlist(name)[: limit + 1]
+            if raw.isascii() and raw.isdigit() and len(raw) < 19]
+
+
 class SessionWindow:
     """A folio this browser may act on for a few minutes (never a secret).
 

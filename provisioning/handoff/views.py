@@ -21,24 +21,15 @@ from provisioning.oficios.models import RESPUESTA, SENT
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from provisioning.web import client_ip, rate_limited
+from provisioning.web import client_ip, form_ids, rate_limited
 
 bp = Blueprint("handoff", __name__)
 
 CUSTODY_ROLES = (Role.ENLACE, *services.DELIVERING_ROLES)
-MAX_SELECTION = custody.MAX_RELEASE
 
 
 def _field(name: str, limit: int = 600) -> str:
     return request.form.get(name, "")[:limit]
-
-
-def _selected_ids() -> list[int]:
-    ids = []
-    for raw in request.form.getlist("request_id")[: MAX_SELECTION + 1]:
-        if raw.isascii() and raw.isdigit() and len(raw) < 19:
-            ids.append(int(raw))
-    return ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,7 +70,7 @@ def inbox() -> Any:
 def release() -> Any:
     """The liaison hands the selected (or all) accounts to whoever delivers them."""
     principal = g.principal
-    ids = _selected_ids()
+    ids = form_ids("request_id", limit=custody.MAX_RELEASE)
     if request.form.get("all") == "on":
         ids = [r.id for r in custody.held_by_liaison(principal)]
     try:

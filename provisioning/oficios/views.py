@@ -16,17 +16,9 @@ from provisioning.oficios.models import ENVIO, KIND_LABELS, RECEIVED, RESPUESTA,
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from provisioning.web import client_ip, rate_limited
+from provisioning.web import client_ip, form_ids, rate_limited
 
 bp = Blueprint("oficios", __name__)
-
-
-def _selected_ids() -> list[int]:
-    ids = []
-    for raw in request.form.getlist("request_id")[: services.MAX_ITEMS + 1]:
-        if raw.isascii() and raw.isdigit() and len(raw) < 19:
-            ids.append(int(raw))
-    return ids
 
 
 def _index(*, error: str | None = None, errors: dict[str, str] | None = None,
@@ -57,7 +49,7 @@ def index() -> Any:
 def issue() -> Any:
     """Sign an oficio with the selected (or all) ready requests, after a TOTP code."""
     principal = g.principal
-    ids = _selected_ids()
+    ids = form_ids("request_id", limit=services.MAX_ITEMS)
     if request.form.get("all") == "on":
         ids = [r.id for r in services.ready_requests(principal)]
     try:

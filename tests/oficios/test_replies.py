@@ -105,6 +105,9 @@ def test_whole_oficio_created_with_one_action_then_replied_and_acknowledged(
     for applicant in (new, existing):
         assert status_of(applicant.request_id) == "en_entrega"
     assert status_of(broken.request_id) == "recibida_informatica"
+    listing = scene.people["enlace"][0].get("/oficios").get_data(as_text=True)
+    assert "<title>Oficios · " in listing
+    assert reply.number in listing.split("Oficios de respuesta del Departamento")[1]
     # Nothing left to reply: a second reply now is a conflict.
     assert scene.post("jefe.it", f"/informatica/oficios/{oficio_id}/respuesta",
                       step_up=True).status_code == 409
