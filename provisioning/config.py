@@ -402,9 +402,9 @@ class DirectorySettings:
 
 _POLICY_TEXT = (
     "Elija una contraseña que solo usted conozca: de al menos 8 caracteres, que combine al "
-    "menos tres de estos tipos: mayúsculas, minúsculas, números y símbolos; que no incluya su "
-    "nombre de usuario ni partes de su nombre, y que no haya usado antes. El directorio "
-    "institucional revisa estas reglas al guardarla.")
+    "menos tres de estos tipos: mayúsculas, minúsculas, números y símbolos, y que no incluya "
+    "su nombre de usuario ni partes de su nombre. El directorio institucional revisa estas "
+    "reglas al guardarla.")
 
 
 @dataclass(frozen=True)
