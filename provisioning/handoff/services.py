@@ -316,6 +316,15 @@ def set_chosen_password(target: ActivationTarget, password: str) -> None:
         raise AltaError(DIRECTORY_DOWN, status=503) from exc
 
 
+def record_password_rejected(target: ActivationTarget, *, reason: str, ip: str | None) -> None:
+    """Audit that the DC refused the chosen password (which rule, never the password)."""
+    audit.record("handoff.password_rejected",
+                 actor=audit.Actor("solicitante", "solicitante", ip), object_type="request",
+                 object_id=target.folio,
+                 summary=f"El directorio rechazó la contraseña elegida al activar ({reason})",
+                 details={"reason": reason})
+
+
 def record_activation(target: ActivationTarget, *, ip: str | None) -> AccountRequest:
     """After the DC took the password: mark the code used and move to ``activada``.
 

@@ -8,7 +8,7 @@ from typing import Any
 import segno
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from provisioning import audit, db, timeutil
+from provisioning import db, timeutil
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
 from provisioning.directory.errors import PasswordRejected
@@ -213,11 +213,7 @@ def activate() -> Any:
     try:
         services.set_chosen_password(target, password)
     except PasswordRejected as exc:
-        audit.record("handoff.password_rejected",
-                     actor=audit.Actor("solicitante", "solicitante", client_ip()),
-                     object_type="request", object_id=target.folio,
-                     summary="El directorio rechazó la contraseña elegida al activar "
-                             f"({exc.reason})", details={"reason": exc.reason})
+        services.record_password_rejected(target, reason=exc.reason, ip=client_ip())
         db.commit()
         return _activation_form(error=exc.message, errors={"password": exc.message},
                                 status=400)
