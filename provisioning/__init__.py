@@ -17,7 +17,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from provisioning import cli, db, health, timeutil, web
+    from provisioning import tasks as _tasks  # noqa: F401  (registers the job handlers)
     from provisioning.account_requests.views import bp as public_bp
+    from provisioning.api.views import bp as api_bp
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.audit.services import CheckpointSigner
@@ -25,8 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.audit.views import bp as audit_bp
     from provisioning.crypto import Hasher, Sealer
     from provisioning.dashboard.views import bp as dashboard_bp
+    from provisioning.directory.views import bp as directory_bp
     from provisioning.documents.views import bp as documents_bp
+    from provisioning.handoff.views import bp as handoff_bp
     from provisioning.oficios.views import bp as oficios_bp
+    from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
     from provisioning.retention.views import bp as retention_bp
     from provisioning.staff import auth
@@ -65,7 +70,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(oficios_bp)
     app.register_blueprint(documents_bp)
@@ -73,5 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(retention_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(handoff_bp)
+    app.register_blueprint(preregistration_bp)
     cli.register(app)
     return app

@@ -379,12 +379,21 @@ def mail_reminders() -> None:
 @click.option("--once", is_flag=True, help="Run the ready jobs, then exit.")
 @click.option("--poll", type=float, default=1.0, show_default=True,
               help="Seconds between looks at an empty queue.")
-def worker_command(once: bool, poll: float) -> None:
+@click.option("--lease", type=float, default=300.0, show_default=True,
+              help="Seconds a claimed job stays this worker's; if it dies, another worker "
+                   "takes the job after that. Longer than any job may run.")
+def worker_command(once: bool, poll: float, lease: float) -> None:
     """Run background jobs (provisioning, e-mail, periodic tasks) until stopped."""
+    from datetime import timedelta
+
     import provisioning.tasks  # noqa: F401  (registers the handlers)
+    from provisioning.directory.connection import close_for
     from provisioning.jobs.worker import Worker
 
-    done = Worker(poll_seconds=poll).run(once=once)
+    try:
+        done = Worker(poll_seconds=poll, lease=timedelta(seconds=lease)).run(once=once)
+    finally:
+        close_for(current_app)
     if once:
         click.echo(f"{done} tareas ejecutadas.")
 

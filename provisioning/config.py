@@ -102,9 +102,12 @@ class RateLimitSettings:
     solicitud: int = 5
     seguimiento: int = 10
     acceso: int = 20
+    activar: int = 10
+    preregistro: int = 10
 
     def validate(self) -> None:
-        if self.window_seconds < 1 or min(self.solicitud, self.seguimiento, self.acceso) < 1:
+        if self.window_seconds < 1 or min(self.solicitud, self.seguimiento, self.acceso,
+                                          self.activar, self.preregistro) < 1:
             raise ConfigError("[rate_limit] values must be >= 1")
 
 
@@ -277,6 +280,9 @@ class OficioSettings:
     respuesta_number_format: str = "SSM/DI/{seq:04d}/{year}"
     institution: str = "Servicios de Salud de Morelos"
     subject: str = "Solicitudes de alta de usuarios del expediente clínico electrónico SIEMPRE"
+    # Subject of the Departamento de Informática's reply oficios (editable when signing).
+    respuesta_subject: str = ("Cuentas de usuario creadas para el expediente clínico "
+                              "electrónico SIEMPRE")
     addressee_name: str = "TITULAR DEL DEPARTAMENTO DE INFORMÁTICA"
     addressee_position: str = "Jefe(a) del Departamento de Informática"
     addressee_area: str = "Subdirección de Tecnologías de Información en Salud"
@@ -323,6 +329,112 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class DirectorySettings:
+    """Active Directory: connection, naming policy and where accounts go (README).
+
+    DNs of OUs and groups may be written relative to ``base_dn`` (``OU=SIEMPRE``) or in full;
+    a group may also be named by its sAMAccountName.
+    """
+
+    enabled: bool = True  # false: keep the settings but create no accounts
+    # Connection. ldaps://host:636, or ldap://host:389 with start_tls; never unencrypted.
+    url: str = ""
+    start_tls: bool = False
+    ca_file: str = ""  # PEM file of the CA that signed the DC's certificate
+    tls_server_name: str = ""  # name the certificate must carry (empty: the URL's host)
+    bind_dn: str = ""  # the service account
+    bind_password: str = ""
+    base_dn: str = ""  # the domain: searches for CURP and names cover all of it
+    upn_suffix: str = ""
+    connect_timeout: float = 5.0  # seconds
+    operation_timeout: float = 30.0  # seconds for any one LDAP answer
+    # Naming policy (naming.py): placeholders {nombre} {nombre2} {apellido1} {apellido2}
+    # and their initials {n} {n2} {a1} {a2}, separated by at most one of . _ -
+    naming_pattern: str = "{nombre}.{apellido1}"
+    naming_max_length: int = 20
+    # Where the CURP goes. employeeID would be the natural choice, but AD limits it to 16
+    # characters and the CURP has 18 (invalidAttributeSyntax); employeeNumber holds it.
+    curp_attribute: str = "employeeNumber"
+    unit_attribute: str = "physicalDeliveryOfficeName"  # unit name ("" = not written)
+    clues_attribute: str = "departmentNumber"  # unit CLUES ("" = not written)
+    # OU of a new account: by unit type first, then by jurisdiction, else users_ou.
+    users_ou: str = "OU=SIEMPRE"
+    ou_by_unit_type: dict[str, str] = field(default_factory=dict)
+    ou_by_jurisdiction: dict[str, str] = field(default_factory=dict)
+    # Groups of every new account, and by tipo de personal (catalog code).
+    groups: tuple[str, ...] = ()
+    groups_by_staff_type: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # mail = <sAMAccountName>@mail_domain when the request asked for an e-mail account.
+    mail_domain: str = ""
+    # The group that grants SIEMPRE access, added when the person completes activation.
+    siempre_group: str = ""
+
+    @property
+    def active(self) -> bool:
+        """True when Alta should create accounts (enabled and a URL given)."""
+        return self.enabled and bool(self.url)
+
+    def validate(self) -> None:
+        from provisioning.directory.naming import NamingError, NamingPolicy
+
+        try:
+            NamingPolicy(pattern=self.naming_pattern, max_length=self.naming_max_length)
+        except NamingError as exc:
+            raise ConfigError(f"[directory]: {exc.message}") from exc
+        if not self.curp_attribute:
+            raise ConfigError("[directory].curp_attribute must name an attribute")
+        if not self.active:
+            return
+        for name in ("ca_file", "bind_dn", "bind_password", "base_dn", "upn_suffix"):
+            if not getattr(self, name):
+                raise ConfigError(f"[directory].{name} is required when url is set")
+        scheme = self.url.split("://", 1)[0].lower()
+        if scheme not in ("ldap", "ldaps"):
+            raise ConfigError("[directory].url must start with ldaps:// or ldap://")
+        if scheme == "ldap" and not self.start_tls:
+            raise ConfigError("[directory]: ldap:// needs start_tls = true (passwords travel "
+                              "to the DC; an unencrypted connection is refused)")
+        if scheme == "ldaps" and self.start_tls:
+            raise ConfigError("[directory]: start_tls is for ldap:// URLs, not ldaps://")
+        if self.connect_timeout <= 0 or self.operation_timeout <= 0:
+            raise ConfigError("[directory] timeouts must be > 0")
+
+
+_POLICY_TEXT = (
+    "Elija una contraseña que solo usted conozca: de al menos 8 caracteres, que combine al "
+    "menos tres de estos tipos: mayúsculas, minúsculas, números y símbolos, y que no incluya "
+    "su nombre de usuario ni partes de su nombre. El directorio institucional revisa estas "
+    "reglas al guardarla.")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Credential hand-off: activation codes, activation and pre-registration (README)."""
+
+    # An activation code expires this many days after it is delivered in person.
+    code_validity_days: int = 15
+    # Wrong activation attempts (user name, code or CURP) before the code stops working.
+    code_max_attempts: int = 5
+    # How long the person may fill the pre-registration after signing in with the new
+    # domain credentials (Alta never keeps their password; only this window).
+    preregistration_session_minutes: int = 15
+    # Tipos de personal (catalog codes) that must give their cédula profesional.
+    cedula_required_for: tuple[str, ...] = ("medico", "enfermeria")
+    # Shown next to the password fields on /activar; the domain controller has the last word.
+    password_policy: str = _POLICY_TEXT
+    # SIEMPRE's sign-in page, shown once access is active ("" = not shown).
+    siempre_url: str = ""
+
+    def validate(self) -> None:
+        for name in ("code_validity_days", "code_max_attempts",
+                     "preregistration_session_minutes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[handoff].{name} must be >= 1")
+        if self.siempre_url and not self.siempre_url.startswith(("http://", "https://")):
+            raise ConfigError("[handoff].siempre_url must start with http:// or https://")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one Alta instance."""
 
@@ -337,6 +449,8 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,14 +1,18 @@
 """Every model module, imported so Base.metadata describes the whole schema (Alembic)."""
 
 from provisioning.account_requests import models as account_requests  # noqa: F401
+from provisioning.api import models as api  # noqa: F401
 from provisioning.approvals import models as approvals  # noqa: F401
 from provisioning.audit import models as audit  # noqa: F401
 from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
+from provisioning.directory import models as directory  # noqa: F401
 from provisioning.documents import models as documents  # noqa: F401
+from provisioning.handoff import models as handoff  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
+from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.ratelimit import RateLimitHit  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -72,6 +72,42 @@ def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., An
         return wrapper
 
     return decorate
+
+
+def form_ids(name: str, *, limit: int) -> list[int]:
+    """The ids ticked in form field ``name`` (checkboxes): at most ``limit`` + 1 (so the
+    service can refuse too many), anything that is not a plain positive integer dropped."""
+    return [int(raw) for raw in request.form.getlist(name)[: limit + 1]
+            if raw.isascii() and raw.isdigit() and len(raw) < 19]
+
+
+class SessionWindow:
+    """A folio this browser may act on for a few minutes (never a secret).
+
+    Kept in the signed session cookie with its deadline; reading it after the deadline
+    forgets it. Used after a person proves who they are without a staff account (folio and
+    tracking code, or their new domain credentials).
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def remember(self, folio: str, *, minutes: int) -> None:
+        """Let this browser act on ``folio`` for ``minutes``."""
+        until = int(timeutil.now().timestamp()) + minutes * 60
+        session[self.key] = {"folio": folio, "until": until}
+
+    def forget(self) -> None:
+        """End the window."""
+        session.pop(self.key, None)
+
+    def folio(self) -> str | None:
+        """The folio while the window lasts, else None."""
+        kept = session.get(self.key) or {}
+        if kept.get("until", 0) < int(timeutil.now().timestamp()):
+            self.forget()
+            return None
+        return str(kept.get("folio", ""))
 
 
 def init_app(app: Flask, config: Settings) -> None:

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import re
 import shutil
+import tomllib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,9 @@ from provisioning.audit import services as audit_services
 from provisioning.catalogs import services as catalogs
 from provisioning.config import Settings, load_settings
 from provisioning.crypto import sealer
+from provisioning.directory import accounts
+from provisioning.directory.connection import Directory, close_for
+from provisioning.directory.errors import DirectoryError
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 
@@ -100,7 +104,8 @@ def _settings(url: str, workdir: Path, **overrides: Any) -> Settings:
         "security": {"argon2_time_cost": 1, "argon2_memory_cost_kib": 256,
                      "argon2_parallelism": 1, "code_argon2_memory_cost_kib": 256,
                      "session_cookie_secure": False},
-        "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000},
+        "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000,
+                       "activar": 1000, "preregistro": 1000},
     }
     for section, values in overrides.items():
         base.setdefault(section, {}).update(values)
@@ -163,6 +168,7 @@ def make_app(databases: Databases, tmp_path: Path) -> Iterator[Any]:
 
     yield build
     for item in built:
+        close_for(item)
         item.extensions["alta.db"].engine.dispose()
 
 
@@ -351,3 +357,102 @@ def folio_and_code(response: Any) -> tuple[str, str]:
     """The folio and tracking code shown on the confirmation page."""
     folio, code = SECRET_SHOWN.findall(response.get_data(as_text=True))[:2]
     return folio, code
+
+
+# ---------------------------------------------------------------------------------------------
+# Directory: the real Samba AD DC that scripts/run-tests starts (scripts/ad-dc)
+
+
+DIRECTORY_TOML = os.environ.get("ALTA_TEST_DIRECTORY_TOML")
+IN_CI = os.environ.get("CI") == "true"
+TEST_BASE_OU = "OU=alta-tests"
+STALE_TEST_OU = timedelta(minutes=10)
+
+
+def _no_directory(reason: str) -> None:
+    """Skip on a developer machine; in CI a directory test that cannot run is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI must run the directory tests, but: {reason}", pytrace=False)
+    pytest.skip(f"directory tests not run: {reason}")
+
+
+def directory_settings(table: dict[str, Any], workdir: Path) -> Any:
+    """DirectorySettings from a [directory] table (with the usual test settings around it)."""
+    return _settings("sqlite://", workdir, directory=table).directory
+
+
+@pytest.fixture(scope="session")
+def dc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The [directory] table of the test DC, after a real bind proved it answers.
+
+    Also removes test OUs that crashed runs left behind (older than 10 minutes), so their
+    accounts cannot take names or CURPs this run expects to be free.
+    """
+    if not DIRECTORY_TOML:
+        _no_directory("ALTA_TEST_DIRECTORY_TOML is not set; scripts/run-tests starts the DC "
+                      "(scripts/ad-dc, needs root) and sets it")
+    try:
+        with open(DIRECTORY_TOML, "rb") as fh:
+            table = tomllib.load(fh)["directory"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        _no_directory(f"cannot read {DIRECTORY_TOML}: {exc}")
+    directory = Directory(directory_settings(table, tmp_path_factory.mktemp("dc")))
+    try:
+        base = directory.absolute(TEST_BASE_OU)
+        cutoff = (datetime.now(UTC) - STALE_TEST_OU).strftime("%Y%m%d%H%M%S.0Z")
+        for entry in directory.search(f"(&(objectClass=organizationalUnit)"
+                                      f"(whenCreated<={cutoff}))", base=base, scope="one"):
+            directory.delete(entry.dn, tree=True)
+    except DirectoryError as exc:
+        _no_directory(f"the test DC does not answer: {exc.message}")
+    finally:
+        directory.close()
+    return table
+
+
+@pytest.fixture
+def test_ou(dc: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    """This test's own OU (relative to the domain), deleted with everything in it after."""
+    ou = f"OU=t-{uuid.uuid4().hex[:10]},{TEST_BASE_OU}"
+    yield ou
+    directory = Directory(directory_settings(dc, tmp_path))
+    try:
+        directory.delete(directory.absolute(ou), tree=True)
+    finally:
+        directory.close()
+
+
+@pytest.fixture
+def directory_config(dc: dict[str, Any], test_ou: str) -> dict[str, Any]:
+    """[directory] settings for this test: the test DC, new accounts in the test's OU."""
+    return {**dc, "users_ou": test_ou}
+
+
+@pytest.fixture
+def directory(directory_config: dict[str, Any], tmp_path: Path) -> Iterator[Directory]:
+    """A Directory on the test DC (its connections closed afterwards)."""
+    opened = Directory(directory_settings(directory_config, tmp_path))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def dir_app(make_app: Any, directory_config: dict[str, Any]) -> Iterator[Flask]:
+    """A committing app whose [directory] is the test DC (new accounts in the test's OU)."""
+    app = make_app(directory=directory_config)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def siempre_app(make_app: Any, directory_config: dict[str, Any],
+                directory: Directory) -> Iterator[tuple[Flask, str]]:
+    """Like ``dir_app``, with a SIEMPRE access group in the test's OU: (app, group DN)."""
+    ou = directory.absolute(directory_config["users_ou"])
+    accounts.ensure_ou(directory, ou)
+    name = f"siempre-{uuid.uuid4().hex[:8]}"
+    dn = f"CN={name},{ou}"
+    directory.add(dn, ["top", "group"], {"sAMAccountName": name})
+    app = make_app(directory={**directory_config, "siempre_group": name})
+    with app.app_context():
+        yield app, dn

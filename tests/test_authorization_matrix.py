@@ -20,11 +20,13 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNING_IN = "signing-in"  # only mid sign-in (redirects everyone else)
 STAFF = "staff"  # any signed-in staff member
 APPLICANT = "applicant"  # only with a session verified by folio + tracking code
+PERSON = "person"  # only after signing in with the new domain account (pre-registration)
 ALL_ROLES = list(Role)
 SIGNERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}
 IT = {Role.INFORMATICA, Role.JEFE_INFORMATICA}
 SERVICE_WIDE = {r for r in Role if r.scope is None}
 RECORDS = {Role.AUDITOR, Role.JEFE_INFORMATICA}  # the log's readers; admins are not
+DELIVERERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}  # deliver in person
 
 # endpoint → who may use it (PUBLIC, SIGNING_IN, STAFF or a set of roles)
 POLICY: dict[str, Any] = {
@@ -82,6 +84,30 @@ POLICY: dict[str, Any] = {
     "privacy.cancellation": APPLICANT,
     "privacy.tasks": {Role.JEFE_INFORMATICA},
     "privacy.task": {Role.JEFE_INFORMATICA},
+    "api.person_status": PUBLIC,  # bearer token, no session: tests/api checks the token
+    "api.openapi_document": PUBLIC,
+    "api.clients": {Role.ADMIN},
+    "api.revoke": {Role.ADMIN},
+    "directory.queue_page": IT,
+    "directory.queue_selected": IT,
+    "directory.batch_page": IT,
+    "directory.request_action": IT,
+    "oficios.acknowledge_reply": {Role.ENLACE},
+    "oficios.it_accounts": IT,
+    "oficios.it_provision": IT,
+    "oficios.it_reply_form": IT,
+    "oficios.it_reply_sign": {Role.JEFE_INFORMATICA},
+    "handoff.inbox": {Role.ENLACE, *DELIVERERS},
+    "handoff.release": {Role.ENLACE},
+    "handoff.receive": DELIVERERS,
+    "handoff.delivery": DELIVERERS,
+    "handoff.deliver": DELIVERERS,
+    "handoff.reissue": DELIVERERS,
+    "handoff.activate": PUBLIC,
+    "preregistration.sign_in": PUBLIC,
+    "preregistration.sign_out": PUBLIC,
+    "preregistration.form": PERSON,
+    "preregistration.confirmation": PERSON,
 }
 
 SCOPES = {
@@ -112,6 +138,19 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "retention.lift_hold": {"hold_id": missing},
         "privacy.download": {"fmt": "json"},
         "privacy.task": {"arco_id": missing},
+        "directory.batch_page": {"batch_id": missing},
+        "api.person_status": {"curp": "BEML920313HMCLNS09"},
+        "api.revoke": {"client_id": missing},
+        "directory.request_action": {"request_id": missing, "action": "reintentar"},
+        "oficios.acknowledge_reply": {"oficio_id": missing},
+        "oficios.it_accounts": {"oficio_id": missing},
+        "oficios.it_provision": {"oficio_id": missing},
+        "oficios.it_reply_form": {"oficio_id": missing},
+        "oficios.it_reply_sign": {"oficio_id": missing},
+        "handoff.receive": {"transfer_id": missing},
+        "handoff.delivery": {"request_id": missing},
+        "handoff.deliver": {"request_id": missing},
+        "handoff.reissue": {"request_id": missing},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -151,7 +190,7 @@ def _allowed(policy: Any, role: Role | None) -> bool:
         return True
     if policy in (STAFF,):
         return role is not None
-    if policy in (SIGNING_IN, APPLICANT):
+    if policy in (SIGNING_IN, APPLICANT, PERSON):
         return False
     return role in policy
 
@@ -179,8 +218,9 @@ def test_matrix(app, clock, role: Role | None) -> None:
             # 401 here is a failed sign-in (empty form), not a refusal of the page.
             assert status != 403, where
             assert "/acceso" not in location or endpoint.startswith("staff."), where
-        elif policy == APPLICANT:
-            # Staff roles give no access to an applicant's request: folio + code only.
+        elif policy in (APPLICANT, PERSON):
+            # Staff roles give no access to a person's request: folio + tracking code, or
+            # the person's own domain credentials, only.
             assert status == 403, where
         elif policy == SIGNING_IN:
             # Outside a sign-in these pages only send people on: never show or act.

@@ -79,3 +79,46 @@ def test_example_configuration_is_valid(tmp_path: Path) -> None:
     settings = load_settings(example, overrides={"app": {"instance_dir": str(tmp_path)}},
                              environ={})
     assert settings.app.timezone == "America/Mexico_City"
+
+
+DIRECTORY = ('[directory]\nurl = "ldaps://dc.example:636"\nca_file = "/x/ca.pem"\n'
+             'bind_dn = "CN=svc,DC=x"\nbind_password = "p"\nbase_dn = "DC=x"\n'
+             'upn_suffix = "x.test"\n')
+
+
+def test_directory_section(tmp_path: Path) -> None:
+    absent = load_settings(overrides={"app": {"instance_dir": str(tmp_path)}}, environ={})
+    assert not absent.directory.active
+    assert absent.directory.curp_attribute == "employeeNumber"
+    secret = tmp_path / "pw"
+    secret.write_text("clave\n", encoding="utf-8")  # as scripts/ad-dc writes it
+    path = write(tmp_path, DIRECTORY.replace('bind_password = "p"',
+                                             f'bind_password_file = "{secret}"')
+                 + 'groups_by_staff_type = { medico = ["Medicos"] }\n'
+                 + 'ou_by_jurisdiction = { I = "OU=JS I" }\n')
+    settings = load_settings(path, overrides={"app": {"instance_dir": str(tmp_path)}},
+                             environ={})
+    assert settings.directory.active and settings.directory.bind_password == "clave"
+    assert settings.directory.groups_by_staff_type == {"medico": ("Medicos",)}
+    disabled = load_settings(path, overrides={"app": {"instance_dir": str(tmp_path)},
+                                              "directory": {"enabled": False}}, environ={})
+    assert not disabled.directory.active
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('naming_pattern = "{nombre}{edad}"', "no existe"),
+    ("naming_max_length = 21", "entre 3 y 20"),
+    ('start_tls = true', "start_tls is for ldap://"),
+    ('url = "ldap://dc.example"', "needs start_tls"),
+    ('url = "http://dc.example"', "must start with ldaps://"),
+    ('upn_suffix = ""', "upn_suffix is required"),
+    ("groups = 'Medicos'", "expected a list"),
+    ("operation_timeout = 0", "timeouts must be > 0"),
+])
+def test_invalid_directory_settings(tmp_path: Path, extra: str, message: str) -> None:
+    key = extra.split(" =", 1)[0]
+    text = "\n".join(line for line in DIRECTORY.splitlines()
+                     if not line.startswith(f"{key} =")) + f"\n{extra}\n"
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, text), overrides={"app": {"instance_dir": str(tmp_path)}},
+                      environ={})

@@ -129,3 +129,36 @@ def test_guessed_and_malformed_ids_are_404_not_500(client, login_as) -> None:
     for path in ("/admin/personal/0", "/admin/personal/-1", "/admin/personal/abc",
                  "/admin/personal/99999999999999999999", "/admin/personal/1%00"):
         assert client.get(path).status_code == 404, path
+
+
+ACTIVATION = {"usuario": "nadie.aqui", "code": "2222-3333-4444-5555",
+              "curp": "BEML920313HMCLNS09", "password": "Clave-Buena-2026",
+              "password2": "Clave-Buena-2026"}
+
+
+@pytest.mark.parametrize("field", list(ACTIVATION))
+def test_activation_fields(client, field) -> None:
+    token = client.token("/activar")
+    for value in HOSTILE:
+        form = {**ACTIVATION, field: value, "csrf_token": token}
+        if field == "password":
+            form["password2"] = value
+        response = client.client.post("/activar", data=form)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, (field, value)
+        assert spanish(page) or "no coinciden" in page or "Los datos" in page, (field, value)
+        for markup in MARKUP:
+            assert markup not in page
+
+
+@pytest.mark.parametrize("field", ["usuario", "password"])
+def test_preregistration_sign_in_fields(client, field) -> None:
+    token = client.token("/preregistro")
+    for value in HOSTILE:
+        form = {"usuario": "nadie.aqui", "password": "x", field: value, "csrf_token": token}
+        response = client.client.post("/preregistro", data=form)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 401, (field, value)
+        assert "incorrectos" in page
+        for markup in MARKUP:
+            assert markup not in page

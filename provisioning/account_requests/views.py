@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, render_template, request
 
 from provisioning import db, timeutil
 from provisioning.account_requests import forms, services, workflow
@@ -12,7 +12,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.errors import AltaError, ValidationError
-from provisioning.web import client_ip, rate_limited
+from provisioning.web import SessionWindow, client_ip, rate_limited
 
 bp = Blueprint("public", __name__)
 
@@ -29,27 +29,22 @@ def status_label(status: str) -> str:
 # After folio + code, the applicant may act on the request for a short while: the session keeps
 # the verified folio (never the code) and when that lapses.
 TRACKED_MINUTES = 15
-_TRACKED = "seguimiento"
+_TRACKED = SessionWindow("seguimiento")
 
 
 def remember_tracked(account_request: AccountRequest) -> None:
     """Let this browser act on the request for TRACKED_MINUTES (folio only, never the code)."""
-    until = int(timeutil.now().timestamp()) + TRACKED_MINUTES * 60
-    session[_TRACKED] = {"folio": account_request.folio, "until": until}
+    _TRACKED.remember(account_request.folio, minutes=TRACKED_MINUTES)
 
 
 def forget_tracked() -> None:
     """End the applicant's verified window."""
-    session.pop(_TRACKED, None)
+    _TRACKED.forget()
 
 
 def tracked_folio() -> str | None:
     """The folio verified in this session while the window lasts, else None."""
-    tracked = session.get(_TRACKED) or {}
-    if tracked.get("until", 0) < int(timeutil.now().timestamp()):
-        forget_tracked()
-        return None
-    return str(tracked.get("folio", ""))
+    return _TRACKED.folio()
 
 
 def tracked_request() -> AccountRequest:

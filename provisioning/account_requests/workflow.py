@@ -165,6 +165,34 @@ def transition(
     return entry
 
 
+def note(
+    request: AccountRequest,
+    event: str,
+    *,
+    actor: audit.Actor,
+    summary: str,
+    reason: str | None = None,
+    public: bool = False,
+    details: dict[str, Any] | None = None,
+) -> RequestEvent:
+    """Record a step that does not change the state (a custody hop, a re-read slip…).
+
+    Writes the history row (``reason`` is the text people read next to it; ``public`` shows
+    it on the tracking page) and the audit event ``request.<event>`` in the caller's
+    transaction. The state stays as it is, so the move table keeps describing the procedure.
+    """
+    current = status_of(request)
+    entry = RequestEvent(request_id=request.id, occurred_at=timeutil.now(), event=event,
+                         from_status=current.value, to_status=current.value, actor=actor.name,
+                         actor_role=actor.role, reason=reason, public=public)
+    session().add(entry)
+    session().flush()
+    audit.record(f"request.{event}", actor=actor, object_type="request",
+                 object_id=request.folio, summary=f"Solicitud {request.folio}: {summary}",
+                 details={"status": current.value, **(details or {})})
+    return entry
+
+
 def history(request: AccountRequest, *, public_only: bool = False) -> list[RequestEvent]:
     """The request's moves, oldest first."""
     query = select(RequestEvent).where(RequestEvent.request_id == request.id)

@@ -82,12 +82,8 @@ def sign(request_id: int) -> Any:
         services.sign(account_request, principal=g.principal, user=auth.current_user(),
                       code=_field("code", 20), ip=client_ip())
     except staff.AuthError as exc:
-        db.commit()  # the failure count and its audit event persist
-        if exc.status == 403:  # locked out: the session ends too
-            auth.end()
-            return render_template("error.html", message=exc.message, status=403), 403
-        return _detail(account_request, error=exc.message, status=exc.status,
-                       errors={"code": exc.message})
+        return auth.step_up_refused(exc) or _detail(
+            account_request, error=exc.message, status=exc.status, errors={"code": exc.message})
     db.commit()
     flash(f"Solicitud {account_request.folio} firmada.", "ok")
     return redirect(url_for("approvals.inbox"))

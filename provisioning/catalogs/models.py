@@ -83,6 +83,18 @@ class StaffType(Versioned, Base):
     __table_args__ = (Index("ix_staff_types_code", "code", "valid_from", unique=True),)
 
 
+class Nationality(Versioned, Base):
+    """Nacionalidad (NACORIGEN of NOM-024 Tabla 1), with RENAPO's three-letter key."""
+
+    __tablename__ = "nationalities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(3), comment="RENAPO key, e.g. MEX")
+    name: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (Index("ix_nationalities_code", "code", "valid_from", unique=True),)
+
+
 class CatalogLoad(Base):
     """One load of a catalog file: what it brought and when."""
 

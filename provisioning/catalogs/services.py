@@ -20,6 +20,7 @@ from provisioning import audit, timeutil
 from provisioning.catalogs.models import (
     CatalogLoad,
     Jurisdiction,
+    Nationality,
     OrgUnit,
     StaffType,
     Unit,
@@ -56,9 +57,10 @@ KINDS: dict[str, Kind] = {
     "org_units": Kind(OrgUnit, ("kind", "code"), ("kind", "code", "name", "parent_code"),
                       ("parent_code",)),
     "staff_types": Kind(StaffType, ("code",), ("code", "name")),
+    "nationalities": Kind(Nationality, ("code",), ("code", "name")),
 }
 # Load order when several kinds come together: references point backwards.
-LOAD_ORDER = ("jurisdictions", "org_units", "staff_types", "units")
+LOAD_ORDER = ("jurisdictions", "org_units", "staff_types", "nationalities", "units")
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,9 @@ def _clean_row(kind: str, spec: Kind, raw: Any, line: int) -> dict[str, Any]:
                                   f"{row['unit_type']!r}")
         if not re.fullmatch(r"\d{5}", row["municipio_code"]):
             raise ValidationError(f"units, fila {line}: clave de municipio INEGI inválida")
+    if kind == "nationalities" and not re.fullmatch(r"[A-Z]{3}", row["code"]):
+        raise ValidationError(f"nationalities, fila {line}: la clave debe tener 3 letras "
+                              f"mayúsculas (RENAPO), no {row['code']!r}")
     if kind == "org_units" and row["kind"] not in ("direccion", "subdireccion"):
         raise ValidationError(f"org_units, fila {line}: kind debe ser direccion o subdireccion")
     for name in ("code",):
@@ -315,6 +320,13 @@ def staff_types() -> Sequence[StaffType]:
     """Tipos de personal valid today, in catalog order."""
     return session().scalars(
         _valid_today(StaffType, select(StaffType)).order_by(StaffType.id)
+    ).all()
+
+
+def nationalities() -> Sequence[Nationality]:
+    """Nacionalidades valid today, in catalog order (Mexican first in the shipped file)."""
+    return session().scalars(
+        _valid_today(Nationality, select(Nationality)).order_by(Nationality.id)
     ).all()
 
 

@@ -22,12 +22,14 @@ from provisioning.db import session
 from provisioning.errors import Forbidden
 from provisioning.jobs.models import FAILED, Job
 from provisioning.notifications.models import PENDING, OutboxMessage
+from provisioning.oficios.models import REPLY_STATUS_LABELS as REPLY_STATUS
+from provisioning.oficios.models import RESPUESTA, Oficio
 from provisioning.oficios.models import STATUS_LABELS as OFICIO_STATUS
-from provisioning.oficios.models import Oficio
 from provisioning.staff.models import Role
 from provisioning.staff.services import Principal
 
 SERVICE_WIDE = approvals.SERVICE_WIDE
+OFICIO_KINDS = {"envio": "Oficios de envío", RESPUESTA: "Oficios de respuesta"}
 OPEN_ORDER = [s for s in RequestStatus if s not in FINAL_STATES]
 CLOSED_ORDER = [s for s in RequestStatus if s in FINAL_STATES]
 MAX_ROWS = 300
@@ -150,14 +152,24 @@ def board(principal: Principal, filters: Filters) -> Board:
                    principal.has(*SERVICE_WIDE))
     if result.service_wide:
         result.extras = {
-            "oficios": {OFICIO_STATUS[s]: n for s, n in db.execute(
-                select(Oficio.status, func.count()).group_by(Oficio.status)).all()},
+            "oficios": _oficio_counts(),
             "mail_pending": db.scalar(select(func.count()).select_from(OutboxMessage)
                                       .where(OutboxMessage.status == PENDING)) or 0,
             "jobs_failed": db.scalar(select(func.count()).select_from(Job)
                                      .where(Job.status == FAILED)) or 0,
         }
     return result
+
+
+def _oficio_counts() -> dict[str, int]:
+    """Oficios by kind and state, labelled from the side that acknowledges each kind."""
+    counts = {}
+    for kind, status, n in session().execute(
+            select(Oficio.kind, Oficio.status, func.count())
+            .group_by(Oficio.kind, Oficio.status)).all():
+        labels = REPLY_STATUS if kind == RESPUESTA else OFICIO_STATUS
+        counts[f"{OFICIO_KINDS.get(kind, kind)}: {labels.get(status, status)}"] = n
+    return counts
 
 
 def allowed_units(principal: Principal) -> list[Any]:

@@ -119,6 +119,7 @@ class AnnexRow:
     name: str
     unit: str
     content_sha256: str
+    user_name: str | None = None  # IT's reply lists each account's user name (no password)
 
 
 def oficio(*, code: str, url: str, created_at: datetime, institution: str, issuing_area: str,
@@ -165,8 +166,17 @@ def oficio(*, code: str, url: str, created_at: datetime, institution: str, issui
     doc.line_text(f"ANEXO DEL OFICIO No. {number}", size=11, style="B", align="C")
     doc.line_text(annex_label, size=9, align="C")
     doc.ln(3)
-    doc.table(["#", "Folio", "Nombre", "Unidad (CLUES)", "SHA-256 (inicio)"],
-              [8, 44, 58, 30, doc.width - 140],
-              [(str(i), a.folio, a.name, a.unit, a.content_sha256[:16])
-               for i, a in enumerate(annex, start=1)], size=8)
+    if any(a.user_name is not None for a in annex):
+        doc.table(["#", "Folio", "Nombre", "Usuario", "Unidad (CLUES)"],
+                  [8, 44, 62, 34, doc.width - 148],
+                  [(str(i), a.folio, a.name, a.user_name or "", a.unit)
+                   for i, a in enumerate(annex, start=1)], size=8)
+        doc.ln(3)
+        doc.paragraph("Este anexo no contiene contraseñas: cada persona elige la suya al activar "
+                      "su cuenta con el código que se le entrega en persona.", size=8.5)
+    else:
+        doc.table(["#", "Folio", "Nombre", "Unidad (CLUES)", "SHA-256 (inicio)"],
+                  [8, 44, 58, 30, doc.width - 140],
+                  [(str(i), a.folio, a.name, a.unit, a.content_sha256[:16])
+                   for i, a in enumerate(annex, start=1)], size=8)
     return doc.to_bytes()

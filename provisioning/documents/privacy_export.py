@@ -25,6 +25,9 @@ _LABELS = {
     "aviso_de_privacidad_aceptado_sha256": "Aviso de privacidad aceptado (SHA-256)",
     "plazo_en_anios": "Plazo en años", "explicacion": "Explicación", "accion": "Acción",
     "descripcion": "Descripción", "ip": "IP", "concluida_el": "Concluida el",
+    "libero": "Liberó", "recibio": "Recibió", "entrego": "Entregó",
+    "identificacion": "Identificación", "cedula_profesional": "Cédula profesional",
+    "telefono_institucional": "Teléfono institucional",
 }
 
 

@@ -29,7 +29,7 @@ from provisioning.documents import layouts
 from provisioning.documents.models import KIND_LABELS, SOLICITUD, IssuedDocument
 from provisioning.errors import NotFound
 from provisioning.oficios import services as oficios
-from provisioning.oficios.models import CANCELLED, Oficio
+from provisioning.oficios.models import CANCELLED, RESPUESTA, Oficio
 
 CODE_RE = re.compile(r"^[2-9A-HJ-NP-Z]{10}$")
 
@@ -122,6 +122,10 @@ def _render_oficio(oficio: Oficio, code: str, now: object) -> bytes:
     requests = oficios.requests_of(oficio, live_only=False)
     reply_to = db_get(Oficio, oficio.in_reply_to_id) if oficio.in_reply_to_id else None
     count = len(requests)
+    users = oficios.user_names(requests) if oficio.kind == RESPUESTA else {}
+    annex_label = (f"Anexo: {count} cuenta{'s' if count != 1 else ''} de usuario creada"
+                   f"{'s' if count != 1 else ''}" if oficio.kind == RESPUESTA else
+                   f"Anexo: {count} solicitud{'es' if count != 1 else ''} FO-DPE-STI-DI-04")
     return layouts.oficio(
         code=code, url=verify_url(code), created_at=now,  # type: ignore[arg-type]
         institution=settings().oficios.institution, issuing_area=oficio.issuing_area_name,
@@ -134,9 +138,10 @@ def _render_oficio(oficio: Oficio, code: str, now: object) -> bytes:
                                 timeutil.format_datetime(oficio.signed_at, seconds=True),
                                 oficio.content_sha256, oficio.signer_ip),
         ccp=oficio.ccp_lines, initials=f"{oficios.initials(oficio.signer_name)}/alta",
-        annex=[layouts.AnnexRow(r.folio, r.full_name, r.unit_clues, approvals.content_hash(r))
+        annex=[layouts.AnnexRow(r.folio, r.full_name, r.unit_clues, approvals.content_hash(r),
+                                users.get(r.id, "") if oficio.kind == RESPUESTA else None)
                for r in requests],
-        annex_label=f"Anexo: {count} solicitud{'es' if count != 1 else ''} FO-DPE-STI-DI-04")
+        annex_label=annex_label)
 
 
 # ---------------------------------------------------------------------------------------------

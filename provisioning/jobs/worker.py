@@ -8,6 +8,7 @@ import signal
 import socket
 import threading
 import time
+from datetime import timedelta
 from types import FrameType
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -21,8 +22,11 @@ log = logging.getLogger(__name__)
 class Worker:
     """One worker process; several may run at once (each claims different jobs)."""
 
-    def __init__(self, *, poll_seconds: float = 1.0, worker_id: str | None = None) -> None:
+    def __init__(self, *, poll_seconds: float = 1.0, worker_id: str | None = None,
+                 lease: timedelta = timedelta(minutes=5)) -> None:
         self.poll_seconds = poll_seconds
+        # How long a claimed job is ours; if this worker dies, another takes it after that.
+        self.lease = lease
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = False
 
@@ -49,7 +53,7 @@ class Worker:
                     interrupted = None
                 services.enqueue_due_periodic()
                 db.commit()
-                job = services.claim(self.worker_id)
+                job = services.claim(self.worker_id, lease=self.lease)
                 if job is None:
                     if once:
                         break

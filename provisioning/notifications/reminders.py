@@ -21,7 +21,7 @@ from provisioning.oficios.models import ENVIO, SENT, Oficio
 from provisioning.staff.models import Role
 
 WAITING_STATES = (RequestStatus.ENVIADA, RequestStatus.FIRMADA_JEFE,
-                  RequestStatus.LISTA_PARA_OFICIO)
+                  RequestStatus.LISTA_PARA_OFICIO, RequestStatus.EN_ENTREGA)
 
 
 @dataclass(frozen=True)

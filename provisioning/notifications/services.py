@@ -86,7 +86,23 @@ def next_actors(request: AccountRequest) -> list[str]:
                             jurisdiction_code=request.jurisdiction_code)
     if status == RequestStatus.LISTA_PARA_OFICIO:
         return staff_emails(Role.ENLACE, jurisdiction_code=request.jurisdiction_code)
+    if status == RequestStatus.EN_ENTREGA:
+        return _custody_receivers(request)
     return []
+
+
+def _custody_receivers(request: AccountRequest) -> list[str]:
+    """Whoever received (or must receive) the account in its latest custody hop: they act
+    next (acuse, release, receipt or delivery in person)."""
+    from provisioning.handoff import custody  # handoff notifies through this module
+
+    transfer = custody.current_transfer(request)
+    if transfer is None:
+        return []
+    role = Role(transfer.to_role)
+    if role.scope == "unit":
+        return staff_emails(role, unit_clues=transfer.to_unit_clues)
+    return staff_emails(role, jurisdiction_code=transfer.to_jurisdiction_code)
 
 
 # What the applicant is told, by the state the request reached.
@@ -98,6 +114,7 @@ _APPLICANT_OUTCOMES = {
                                                  "firmas"),
     RequestStatus.RECIBIDA_INFORMATICA: ("recibida", "Su solicitud {folio} llegó al "
                                                      "Departamento de Informática"),
+    RequestStatus.ACCESO_ACTIVO: ("activo", "Su cuenta de la solicitud {folio} está activa"),
 }
 
 
@@ -131,6 +148,30 @@ def oficio_acknowledged(*, recipient: str, oficio_id: int, number: str, receiver
     queue([recipient], "acuse", f"Acuse de recibo del oficio {number}",
           object_type="oficio", object_id=number, number=number, receiver=receiver,
           received_at=timeutil.format_datetime(received_at), path=f"/oficios/{oficio_id}")
+
+
+def reply_issued(recipients: Iterable[str], *, oficio_id: int, number: str,
+                 count: int) -> None:
+    """Tell the liaison that IT's reply oficio (accounts created) waits for their acuse."""
+    queue(recipients, "oficio_respuesta",
+          f"Oficio de respuesta {number}: {count} cuentas para entregar",
+          object_type="oficio", object_id=number, number=number, count=count,
+          path=f"/oficios/{oficio_id}")
+
+
+def custody_released(recipients: Iterable[str], *, transfer_id: int, count: int,
+                     giver: str) -> None:
+    """Tell the next holder that accounts were released to them (confirm the receipt)."""
+    queue(recipients, "custodia", f"{count} cuentas de usuario para entregar en persona",
+          object_type="custody_transfer", object_id=str(transfer_id), count=count,
+          giver=giver, path="/entregas")
+
+
+def code_ready(request: AccountRequest, *, holder: str) -> None:
+    """Tell the applicant to come for their activation code in person (never the code)."""
+    queue([request.contact_email], "codigo_listo",
+          f"Su cuenta de la solicitud {request.folio} está lista para entregarse",
+          object_type="request", object_id=request.folio, request=request, holder=holder)
 
 
 # ---------------------------------------------------------------------------------------------

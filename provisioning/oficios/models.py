@@ -15,6 +15,10 @@ STATUS_LABELS = {SENT: "Enviado: en espera del acuse de recibo",
                  RECEIVED: "Recibido por el Departamento de Informática",
                  CANCELLED: "Cancelado por quien lo emitió"}
 KIND_LABELS = {ENVIO: "Oficio de envío de solicitudes", RESPUESTA: "Oficio de respuesta"}
+# IT's reply goes the other way: the liaison acknowledges it.
+REPLY_STATUS_LABELS = {SENT: "Enviado al enlace: en espera del acuse de recibo",
+                       RECEIVED: "Recibido por el enlace jurisdiccional",
+                       CANCELLED: STATUS_LABELS[CANCELLED]}
 
 
 class Oficio(Base):
@@ -70,6 +74,12 @@ class Oficio(Base):
         Index("ix_oficios_status", "kind", "status"),
         Index("ix_oficios_jurisdiction", "jurisdiction_code"),
     )
+
+    @property
+    def status_label(self) -> str:
+        """The state in Spanish, as seen from the side that acknowledges this kind."""
+        labels = REPLY_STATUS_LABELS if self.kind == RESPUESTA else STATUS_LABELS
+        return labels.get(self.status, self.status)
 
     @property
     def ccp_lines(self) -> list[str]:

@@ -31,12 +31,15 @@ from provisioning.config import current as settings
 from provisioning.crypto import canonical_json, sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
+from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
+from provisioning.handoff import custody
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import (
     CANCELLED,
     ENVIO,
     RECEIVED,
+    RESPUESTA,
     SENT,
     Oficio,
     OficioItem,
@@ -172,9 +175,19 @@ def envio_body(count: int, jurisdiction: str, with_responsable: bool) -> str:
             "Sin otro particular, le envío un cordial saludo.")
 
 
+def user_names(requests: Sequence[AccountRequest]) -> dict[int, str]:
+    """The domain user name of each request that has an account (IT's reply lists them)."""
+    ids = [r.id for r in requests]
+    return dict(session().execute(
+        select(DirectoryAccount.request_id, DirectoryAccount.sam_account_name)
+        .where(DirectoryAccount.request_id.in_(ids))).all()) if ids else {}
+
+
 def canonical_content(oficio: Oficio, requests: Sequence[AccountRequest]) -> dict[str, object]:
-    """The oficio as signed: every printed field and, per annexed request, its content hash."""
+    """The oficio as signed: every printed field and, per annexed request, its content hash
+    (and in IT's reply, the user name of its account: never a password)."""
     reply_to = db_get(Oficio, oficio.in_reply_to_id) if oficio.in_reply_to_id else None
+    users = user_names(requests) if oficio.kind == RESPUESTA else None
     return {
         "tipo": oficio.kind,
         "numero": oficio.number,
@@ -191,7 +204,9 @@ def canonical_content(oficio: Oficio, requests: Sequence[AccountRequest]) -> dic
         "ccp": oficio.ccp_lines,
         "en_respuesta_a": reply_to.number if reply_to else None,
         "anexo": [{"folio": r.folio, "nombre": r.full_name, "clues": r.unit_clues,
-                   "contenido_sha256": approvals.content_hash(r)} for r in requests],
+                   "contenido_sha256": approvals.content_hash(r),
+                   **({"usuario": users.get(r.id, "")} if users is not None else {})}
+                  for r in requests],
     }
 
 
@@ -254,9 +269,10 @@ def create(kind: str, *, requests: Sequence[AccountRequest], signer: StaffUser,
     return oficio
 
 
-def _subject(text: str) -> str:
+def subject_text(text: str, default: str) -> str:
+    """The subject typed when signing (``default`` when left empty), cleaned."""
     try:
-        return clean(text or settings().oficios.subject, max_length=300)
+        return clean(text or default, max_length=300)
     except TextError as exc:
         raise ValidationError(exc.message, {"subject": exc.message}) from None
 
@@ -290,7 +306,7 @@ def issue(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[
     if len(jurisdictions) != 1:
         raise ValidationError("Un oficio lleva solicitudes de una sola jurisdicción.")
     (jurisdiction_code,) = jurisdictions
-    subject = _subject(subject)
+    subject = subject_text(subject, settings().oficios.subject)
     staff.verify_step_up(user, code, ip=ip)
     actor = principal.actor(ip, Role.ENLACE)
     requests.sort(key=lambda r: (r.unit_clues, r.folio))
@@ -345,18 +361,30 @@ def cancel(oficio: Oficio, *, principal: staff.Principal, reason: str, ip: str |
 
 
 def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
-                ip: str | None) -> None:
-    """IT's acuse de recibo: who, when, from where and the SHA-256 of the oficio received.
+                ip: str | None, code: str | None = None) -> None:
+    """The receiving side's acuse de recibo: who, when, from where and the SHA-256 received.
 
-    Moves each request to ``recibida_informatica``; audits ``oficio.acknowledged``; tells the
-    liaison and the applicants. A second acuse (or one racing it) is refused with 409.
+    The liaison's oficio (envío) is acknowledged by IT: each request moves to
+    ``recibida_informatica`` and the applicants are told. IT's reply oficio (respuesta) is
+    acknowledged by the liaison of its jurisdiction with a fresh TOTP ``code``: it is the
+    receipt of the first hop of the chain of custody (``handoff.custody``), and its requests
+    stay ``en_entrega``. Audits ``oficio.acknowledged`` and tells the signer. A second acuse
+    (or one racing it) is refused with 409.
     """
-    if not principal.has(*IT_ROLES):
-        raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
-    if oficio.kind != ENVIO or oficio.status != SENT:
+    if oficio.kind == RESPUESTA:
+        if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
+            raise Forbidden("Solo el enlace de la jurisdicción acusa de recibido el oficio de "
+                            "respuesta.")
+        role = Role.ENLACE
+    else:
+        if not principal.has(*IT_ROLES):
+            raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
+        role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+    if oficio.status != SENT:
         raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
-                       f"({oficio.status}).")
-    role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+                       f"({oficio.status_label.lower()}).")
+    if oficio.kind == RESPUESTA:
+        staff.verify_step_up(user, code or "", ip=ip)
     actor = principal.actor(ip, role)
     now = timeutil.now()
     oficio.status = RECEIVED
@@ -365,10 +393,13 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
     oficio.receipt_sha256 = oficio.content_sha256
     _bump(oficio)
     requests = requests_of(oficio)
-    for request in requests:
-        workflow.transition(request, "acknowledge", actor=actor,
-                            details={"oficio": oficio.number})
-        notifications.request_moved(request, "acknowledge")
+    if oficio.kind == RESPUESTA:
+        custody.receive_from_it(oficio, user=user, actor=actor)
+    else:
+        for request in requests:
+            workflow.transition(request, "acknowledge", actor=actor,
+                                details={"oficio": oficio.number})
+            notifications.request_moved(request, "acknowledge")
     audit.record("oficio.acknowledged", actor=actor, object_type="oficio",
                  object_id=oficio.number,
                  summary=f"Acuse de recibo del oficio {oficio.number} por {user.full_name}",
@@ -379,4 +410,3 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
         notifications.oficio_acknowledged(recipient=signer.email, oficio_id=oficio.id,
                                           number=oficio.number, receiver=user.full_name,
                                           received_at=now)
-

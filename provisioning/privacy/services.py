@@ -26,6 +26,9 @@ from provisioning.config import current as settings
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.errors import Conflict, NotFound
+from provisioning.handoff import custody
+from provisioning.handoff import services as handoff
+from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoKind, ArcoRequest, ArcoStatus
 from provisioning.retention import services as retention
 from provisioning.retention.classes import SOLICITUD
@@ -42,9 +45,26 @@ class Section:
     rows: list[dict[str, str]] = field(default_factory=list)
 
 
+def _section(title: str, rows: list[dict[str, str]]) -> Section | None:
+    return Section(title, rows) if rows else None
+
+
+def _custody(request: AccountRequest) -> Section | None:
+    return _section("Cadena de custodia de su cuenta", custody.rows_for_export(request))
+
+
+def _deliveries(request: AccountRequest) -> Section | None:
+    return _section("Entregas de su código de activación", handoff.delivery_rows(request))
+
+
+def _preregistration(request: AccountRequest) -> Section | None:
+    return _section("Su pre-registro (NOM-024, tabla 1)", preregistration.export_rows(request))
+
+
 # Each function gets the request and returns its section (or None). Other domains add
 # theirs here, e.g. the approvals' signatures and the handoff's chain of custody.
-SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = ()
+SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = (
+    _custody, _deliveries, _preregistration)
 
 
 def by_folio(folio: str) -> AccountRequest:

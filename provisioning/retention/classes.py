@@ -20,8 +20,10 @@ from provisioning.audit.services import purge_through
 from provisioning.db import session
 from provisioning.documents import models as documents_models
 from provisioning.documents import services as documents
+from provisioning.handoff import services as handoff
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import Oficio
+from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoRequest
 from provisioning.retention.models import Disposal
 from provisioning.retention.services import (
@@ -58,10 +60,19 @@ def _clear_history_reasons(folios: list[str]) -> None:
         RequestEvent.request_id.in_(_request_ids(folios))).values(reason=None))
 
 
+def _remove_handoff_data(folios: list[str]) -> None:
+    """The person's pre-registration (Tabla 1) and the activation codes' rows (hashes, which
+    ID they showed); the custody hops stay (staff names and folios, no personal data)."""
+    ids = _request_ids(folios)
+    preregistration.remove(ids)
+    handoff.remove_codes(ids)
+
+
 # Stored files and texts of solicitudes, removed when they are anonymized: each takes the
 # folios of one batch.
 SOLICITUD_FILE_REMOVERS: tuple[Callable[[list[str]], None], ...] = (
-    _remove_request_documents, _remove_request_mail, _clear_history_reasons)
+    _remove_request_documents, _remove_request_mail, _clear_history_reasons,
+    _remove_handoff_data)
 ANONYMIZED = "purgado"  # what replaces the tracking code's hash: no code matches it
 
 

@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, redirect, request, session, url_for
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
 
 from provisioning import db, timeutil
 from provisioning.config import current as settings
@@ -121,6 +121,17 @@ def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
         return wrapper
 
     return decorate
+
+
+def step_up_refused(exc: services.AuthError) -> Any | None:
+    """After a refused TOTP step-up: keep the failure count (commit) and, on a lockout, end
+    the session. Returns the page to show for a lockout; None: re-show the form with the
+    message."""
+    db.commit()
+    if exc.status == 403:
+        end()
+        return render_template("error.html", message=exc.message, status=403), 403
+    return None
 
 
 def current() -> services.Principal:

@@ -107,3 +107,14 @@ def test_cli_needs_version_for_csv(app, tmp_path) -> None:
     path.write_text("clues,name\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["catalog", "load", str(path)])
     assert result.exit_code == 1 and "versión" in result.output
+
+
+def test_nationalities_are_a_catalog_with_renapo_keys(app, tmp_path) -> None:
+    codes = [n.code for n in catalogs.nationalities()]
+    assert codes[0] == "MEX" and "GTM" in codes and len(codes) == len(set(codes))
+    path = tmp_path / "nationalities.json"
+    path.write_text(json.dumps({"catalog": "nationalities", "version": "2026-02-01",
+                                "rows": [{"code": "Mexico", "name": "Mexicana"}]}),
+                    encoding="utf-8")
+    with pytest.raises(ValidationError, match="3 letras"):
+        catalogs.load(catalogs.read_file(path), actor=TEST_ACTOR)

@@ -292,3 +292,38 @@ def test_solicitud_disposal_removes_its_pdfs_mail_and_reasons(app, client, later
     reasons = db.session().scalars(select(RequestEvent.reason).where(
         RequestEvent.request_id == request.id)).all()
     assert reasons and all(r is None for r in reasons)
+
+
+def test_solicitud_disposal_removes_preregistration_and_activation_codes(
+        app, client, later_clock) -> None:
+    from datetime import date
+
+    from provisioning.handoff.models import ActivationCode
+    from provisioning.preregistration.models import PreRegistration
+    from provisioning.staff import services as staff
+    from provisioning.staff.models import Role
+    from tests.conftest import create_staff_account
+
+    clock = later_clock
+    folio, _ = closed_request(client, clock, CURPS[0], closed_ago=timedelta(0))
+    request = request_row(folio)
+    holder = create_staff_account("jefe.ret", staff.Grant(Role.JEFE_UNIDAD,
+                                                          unit_clues="MSSSA000120"))
+    db.session().add_all([
+        ActivationCode(request_id=request.id, code_hash="$argon2id$x", issued_at=clock.now,
+                       expires_at=clock.now, attempts=0, max_attempts=5, used_at=clock.now,
+                       delivered_by_id=holder.id, delivered_by_name="PERSONA JEFE.RET",
+                       delivered_by_role="jefe_unidad", id_document="ine"),
+        PreRegistration(request_id=request.id, curp=request.curp, nombres="LUIS ÁNGEL",
+                        primer_apellido="BERNAL", segundo_apellido="MUÑOZ",
+                        fecha_nacimiento=date(1992, 3, 13), sexo="H", entidad_nacimiento="MC",
+                        nacionalidad="MEX", staff_type_code="medico",
+                        cedula_profesional="1234567", telefono_institucional="7771234567",
+                        completed_at=clock.now)])
+    db.commit()
+    clock.advance(days=3 * 365 + 2)
+    assert run_cli(app).exit_code == 0
+    db.session().expire_all()
+    assert db.session().scalar(select(PreRegistration.id)) is None
+    assert db.session().scalar(select(ActivationCode.id)) is None
+    assert request_row(folio).curp == ""

@@ -1,0 +1,1 @@
+"""The JSON status API for SIEMPRE and other systems, and its OpenAPI document."""

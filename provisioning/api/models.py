@@ -1,0 +1,26 @@
+"""API clients: systems allowed to ask about a person by CURP, each with its own token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from provisioning.db import Base
+
+
+class ApiClient(Base):
+    """A calling system. Only a SHA-256 of its bearer token is kept."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(12), unique=True,
+                                              comment="Public part of the token, to find the row")
+    token_sha256: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the whole token")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -1,0 +1,330 @@
+"""Provisioning requests into Active Directory: queue, record the outcome, show progress.
+
+The web never talks to the DC. IT queues requests (``queue_provisioning``): one job per
+request, with the key ``directory.provision:<id>``, in IT's own transaction. ``alta worker``
+runs the job (``directory.tasks``): it reads the request, creates or links the account on the
+DC, and records the outcome here (``record_outcome``) in a new transaction, which moves the
+request to ``cuenta_creada``. The job is safe to run again at any point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from provisioning import audit, db, timeutil
+from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.workflow import RequestStatus, transition
+from provisioning.config import current as settings
+from provisioning.directory.accounts import Outcome, Person
+from provisioning.directory.errors import DirectoryNotConfigured
+from provisioning.directory.models import CREATED, LINKED, DirectoryAccount, ProvisioningBatch
+from provisioning.errors import Conflict, NotFound
+from provisioning.jobs import services as jobs
+from provisioning.jobs.models import CANCELLED, FAILED, QUEUED, RUNNING, Job
+
+KIND = "directory.provision"
+OBJECT_TYPE = "request"
+WORKER = audit.Actor.system("alta-worker")
+# The requests IT works on: received (to create) and created (waiting for the reply oficio).
+IT_STATES = (RequestStatus.RECIBIDA_INFORMATICA, RequestStatus.CUENTA_CREADA)
+
+
+def configured() -> bool:
+    """True when a directory is configured and enabled."""
+    return settings().directory.active
+
+
+def job_key(request_id: int) -> str:
+    """The idempotency key of a request's provisioning job."""
+    return f"{KIND}:{request_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Queueing (IT, in the web request's transaction)
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    """What ``queue_provisioning`` did: the batch, and what it left out and why."""
+
+    batch: ProvisioningBatch
+    queued: list[AccountRequest]
+    skipped: list[tuple[str, str]]  # (folio or id, Spanish reason)
+
+
+def queue_provisioning(request_ids: Iterable[int], *, actor: audit.Actor) -> QueueResult:
+    """Queue account creation for requests received by IT; returns the batch.
+
+    Requests not in «recibida por Informática» or that already have an account are skipped
+    with a reason. A failed or cancelled job is queued again. Audits ``directory.queued``
+    per request and ``directory.batch_queued``. Raises Conflict when nothing could be
+    queued, DirectoryNotConfigured without a directory.
+    """
+    if not configured():
+        raise DirectoryNotConfigured()
+    ids = list(dict.fromkeys(int(i) for i in request_ids))
+    if not ids:
+        raise Conflict("No eligió ninguna solicitud.")
+    session = db.session()
+    found = {r.id: r for r in session.scalars(
+        select(AccountRequest).where(AccountRequest.id.in_(ids)))}
+    with_account = set(session.scalars(
+        select(DirectoryAccount.request_id).where(DirectoryAccount.request_id.in_(ids))))
+    queued: list[AccountRequest] = []
+    skipped: list[tuple[str, str]] = []
+    for request_id in ids:
+        request = found.get(request_id)
+        if request is None:
+            skipped.append((str(request_id), "no existe"))
+        elif request_id in with_account:
+            skipped.append((request.folio, "ya tiene cuenta"))
+        elif request.status != RequestStatus.RECIBIDA_INFORMATICA:
+            skipped.append((request.folio, f"está en «{RequestStatus(request.status).label}»"))
+        else:
+            _enqueue(request, actor)
+            queued.append(request)
+    if not queued:
+        reasons = "; ".join(f"{who}: {why}" for who, why in skipped[:5])
+        raise Conflict(f"Ninguna de las solicitudes elegidas puede enviarse al directorio "
+                       f"({reasons}).")
+    batch = ProvisioningBatch(created_at=timeutil.now(), created_by=actor.name,
+                              request_ids_json=json.dumps([r.id for r in queued]))
+    session.add(batch)
+    session.flush()
+    audit.record("directory.batch_queued", actor=actor, object_type="directory_batch",
+                 object_id=batch.id,
+                 summary=f"Lote {batch.id}: {len(queued)} solicitudes enviadas a crear su "
+                         f"cuenta" + (f" ({len(skipped)} omitidas)" if skipped else ""),
+                 details={"queued": len(queued), "skipped": len(skipped)})
+    return QueueResult(batch, queued, skipped)
+
+
+def _enqueue(request: AccountRequest, actor: audit.Actor) -> Job:
+    job = jobs.enqueue(KIND, {"request_id": request.id, "queued_by": actor.name},
+                       key=job_key(request.id), object_type=OBJECT_TYPE,
+                       object_id=str(request.id))
+    audit.record("directory.queued", actor=actor, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Solicitud {request.folio}: creación de la cuenta en cola",
+                 details={"job_id": job.id})
+    return job
+
+
+def batch(batch_id: int) -> ProvisioningBatch:
+    """A batch by id, or NotFound."""
+    found = db.get(ProvisioningBatch, batch_id)
+    if found is None:
+        raise NotFound("No existe ese lote.")
+    return found
+
+
+def job_for(request: AccountRequest) -> Job | None:
+    """The provisioning job of a request, if it was ever queued."""
+    return db.session().scalar(select(Job).where(Job.key == job_key(request.id)))
+
+
+def retry(request: AccountRequest, *, actor: audit.Actor) -> Job:
+    """Queue the request's job again now (after an error, a cancellation, or a long wait)."""
+    job = job_for(request)
+    if job is None:
+        if not configured():
+            raise DirectoryNotConfigured()
+        if request.status != RequestStatus.RECIBIDA_INFORMATICA:
+            raise Conflict(f"La solicitud {request.folio} no está en Informática.")
+        return _enqueue(request, actor)
+    jobs.retry(job, actor=actor)
+    return job
+
+
+def cancel(request: AccountRequest, *, actor: audit.Actor) -> Job:
+    """Cancel the request's queued or failed job (the request stays with IT)."""
+    job = job_for(request)
+    if job is None:
+        raise Conflict(f"La solicitud {request.folio} no tiene una creación de cuenta en "
+                       "curso.")
+    jobs.cancel(job, actor=actor)
+    return job
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker's side (called by directory.tasks)
+
+
+def person_for(request_id: int) -> Person | None:
+    """What the directory needs to create the request's account; None when already done.
+
+    Raises NotFound, or Conflict when the request is no longer with IT.
+    """
+    request = db.get(AccountRequest, request_id)
+    if request is None:
+        raise NotFound(f"La solicitud {request_id} ya no existe.")
+    if account_of(request) is not None:
+        return None
+    if request.status != RequestStatus.RECIBIDA_INFORMATICA:
+        state = RequestStatus(request.status).label
+        raise Conflict(f"La solicitud {request.folio} está en «{state}»: ya no se crea su "
+                       "cuenta.")
+    return Person(curp=request.curp, given_names=request.nombres,
+                  first_surname=request.primer_apellido,
+                  second_surname=request.segundo_apellido, folio=request.folio,
+                  unit_name=request.unit.name, unit_clues=request.unit_clues,
+                  unit_type=request.unit_type, jurisdiction_code=request.jurisdiction_code,
+                  staff_type_code=request.staff_type_code,
+                  wants_email=request.wants_email_account)
+
+
+def record_outcome(request_id: int, outcome: Outcome, *,
+                   queued_by: str | None = None) -> DirectoryAccount:
+    """Record the request's account and move it to «cuenta creada»; idempotent.
+
+    Audits ``directory.account_created`` or ``directory.account_linked`` and the transition.
+    """
+    session = db.session()
+    request = session.get(AccountRequest, request_id, populate_existing=True)
+    if request is None:
+        raise NotFound(f"La solicitud {request_id} ya no existe.")
+    existing = account_of(request)
+    if existing is not None:
+        if existing.object_guid != outcome.account.guid:
+            raise Conflict(f"La solicitud {request.folio} ya tiene otra cuenta registrada "
+                           f"({existing.sam_account_name}).")
+        return existing
+    account = outcome.account
+    row = DirectoryAccount(request_id=request.id, sam_account_name=account.sam_account_name,
+                           user_principal_name=account.user_principal_name or "",
+                           object_guid=account.guid, dn=account.dn,
+                           origin=CREATED if outcome.created else LINKED,
+                           created_at=timeutil.now())
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # Another run of this job recorded it first (a worker whose lease had expired).
+        existing = account_of(request)
+        if existing is not None and existing.object_guid == account.guid:
+            return existing
+        raise Conflict(f"La solicitud {request.folio} ya tiene otra cuenta registrada.") from None
+    details = {"sam_account_name": account.sam_account_name,
+               "user_principal_name": account.user_principal_name,
+               "object_guid": account.guid, "origin": row.origin, "queued_by": queued_by}
+    transition(request, "account_created", actor=WORKER, details=details)
+    verb = "creada" if outcome.created else "vinculada (ya existía con la misma CURP)"
+    audit.record(f"directory.account_{row.origin}", actor=WORKER, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Solicitud {request.folio}: cuenta {account.sam_account_name} {verb}",
+                 details={**details, "dn": account.dn})
+    return row
+
+
+def account_of(request: AccountRequest) -> DirectoryAccount | None:
+    """The request's recorded AD account, if any."""
+    return db.session().scalar(
+        select(DirectoryAccount).where(DirectoryAccount.request_id == request.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# What IT sees
+
+
+@dataclass(frozen=True)
+class Row:
+    """One request as IT's pages list it."""
+
+    request: AccountRequest
+    account: DirectoryAccount | None
+    job: Job | None
+
+    @property
+    def status_text(self) -> str:
+        """The request's provisioning status in Spanish."""
+        if self.account is not None:
+            verb = "Cuenta creada" if self.account.created else "Vinculada a cuenta existente"
+            return f"{verb}: {self.account.sam_account_name}"
+        if self.job is None:
+            return "Sin enviar al directorio"
+        return jobs.status_text(self.job)
+
+    @property
+    def can_retry(self) -> bool:
+        """IT may queue it (again) now."""
+        return self.account is None and (self.job is None or self.job.status in (
+            FAILED, CANCELLED, QUEUED))
+
+    @property
+    def can_cancel(self) -> bool:
+        """IT may cancel its job."""
+        return self.account is None and self.job is not None and self.job.status in (
+            QUEUED, FAILED)
+
+
+def rows(*, request_ids: Iterable[int] | None = None,
+         states: Iterable[RequestStatus] = IT_STATES) -> list[Row]:
+    """Requests with their account and job: the given ids, or every request in ``states``."""
+    session = db.session()
+    query = select(AccountRequest)
+    if request_ids is not None:
+        query = query.where(AccountRequest.id.in_(list(request_ids)))
+    else:
+        query = query.where(AccountRequest.status.in_([s.value for s in states]))
+    requests = list(session.scalars(query.order_by(AccountRequest.id)))
+    ids = [r.id for r in requests]
+    accounts = {a.request_id: a for a in session.scalars(
+        select(DirectoryAccount).where(DirectoryAccount.request_id.in_(ids)))}
+    by_key = {j.key: j for j in session.scalars(
+        select(Job).where(Job.key.in_([job_key(i) for i in ids])))}
+    return [Row(r, accounts.get(r.id), by_key.get(job_key(r.id))) for r in requests]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a set of requests got: counts by outcome."""
+
+    total: int
+    created: int
+    linked: int
+    queued: int  # waiting, running or retrying
+    failed: int
+    cancelled: int
+    not_queued: int
+
+    @property
+    def finished(self) -> bool:
+        """Nothing is waiting any more (every request has an account, failed or stopped)."""
+        return self.queued == 0
+
+    @property
+    def percent(self) -> int:
+        """Share of requests with an account, 0–100."""
+        return round(100 * (self.created + self.linked) / self.total) if self.total else 100
+
+
+def progress(request_ids: Iterable[int]) -> Progress:
+    """Counts of created / linked / in queue / failed for these requests."""
+    ids = list(dict.fromkeys(int(i) for i in request_ids))
+    session = db.session()
+    origins = dict(session.execute(
+        select(DirectoryAccount.request_id, DirectoryAccount.origin)
+        .where(DirectoryAccount.request_id.in_(ids))).all())
+    statuses = dict(session.execute(
+        select(Job.key, Job.status).where(Job.key.in_([job_key(i) for i in ids]))).all())
+    counts = dict.fromkeys(("created", "linked", "queued", "failed", "cancelled",
+                            "not_queued"), 0)
+    for request_id in ids:
+        status = statuses.get(job_key(request_id))
+        if request_id in origins:
+            counts["created" if origins[request_id] == CREATED else "linked"] += 1
+        elif status in (QUEUED, RUNNING):
+            counts["queued"] += 1
+        elif status == FAILED:
+            counts["failed"] += 1
+        elif status == CANCELLED:
+            counts["cancelled"] += 1
+        else:
+            counts["not_queued"] += 1
+    return Progress(total=len(ids), **counts)

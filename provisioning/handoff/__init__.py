@@ -1,0 +1,1 @@
+"""Credential hand-off: chain of custody, delivery in person, activation codes, activation."""

@@ -1,0 +1,340 @@
+"""The provisioning job against the real DC: queue, worker, AD, database, audit — and what
+happens when the DC, the worker or a commit fails midway."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from provisioning import audit, db
+from provisioning.account_requests.models import AccountRequest
+from provisioning.audit.models import AuditEvent
+from provisioning.audit.services import verify
+from provisioning.directory import accounts, connection, services
+from provisioning.directory.errors import DirectoryNotConfigured
+from provisioning.directory.models import DirectoryAccount
+from provisioning.errors import Conflict
+from provisioning.jobs import services as jobs
+from provisioning.jobs.models import Job
+from provisioning.jobs.worker import Worker
+from tests.conftest import DIRECTORY_TOML, _no_directory
+from tests.factories import make_requests
+
+ROOT = Path(__file__).resolve().parents[2]
+IT = audit.Actor("lucia", "informatica", "10.0.0.7")
+
+
+def reload(model: type, ident: Any) -> Any:
+    db.session().expire_all()
+    return db.session().get(model, ident)
+
+
+def ad_accounts_per_curp(ids: list[int]) -> dict[str, int]:
+    directory = connection.current()
+    requests = db.session().scalars(select(AccountRequest).where(AccountRequest.id.in_(ids)))
+    return {r.curp: len(accounts.find_by_curp(directory, r.curp)) for r in requests}
+
+
+def assert_exactly_one_account_each(ids: list[int]) -> None:
+    db.session().expire_all()
+    assert set(ad_accounts_per_curp(ids).values()) == {1}
+    rows = db.session().scalars(select(DirectoryAccount).where(
+        DirectoryAccount.request_id.in_(ids))).all()
+    assert len(rows) == len(ids) and len({r.object_guid for r in rows}) == len(ids)
+    statuses = set(db.session().scalars(select(AccountRequest.status).where(
+        AccountRequest.id.in_(ids))))
+    assert statuses == {"cuenta_creada"}
+    result = verify(db.session().connection())
+    db.rollback()
+    assert result.ok, result.reason
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, step: Callable[[], None]
+               = lambda: None, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        step()
+        time.sleep(0.05)
+
+
+def current_progress(ids: list[int]) -> services.Progress:
+    db.session().expire_all()
+    result = services.progress(ids)
+    db.rollback()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_queue_run_and_record(dir_app, clock) -> None:
+    ids = make_requests(3)
+    result = services.queue_provisioning(ids, actor=IT)
+    db.commit()
+    assert len(result.queued) == 3 and not result.skipped
+    assert services.progress(ids).queued == 3
+    assert jobs.run_pending() == 3
+    progress = services.progress(ids)
+    assert (progress.created, progress.queued, progress.finished) == (3, 0, True)
+    rows = {r.request.id: r for r in services.rows(request_ids=ids)}
+    first = rows[ids[0]]
+    assert first.request.status == "cuenta_creada"
+    assert first.account.sam_account_name == "juan.lopez" and first.account.created
+    assert first.status_text == "Cuenta creada: juan.lopez"
+    found = accounts.get(connection.current(), first.account.object_guid)
+    assert found.sam_account_name == "juan.lopez" and not found.enabled
+    assert found.description == (first.request.folio,)
+    actions = list(db.session().scalars(select(AuditEvent.action).where(
+        AuditEvent.object_id == first.request.folio).order_by(AuditEvent.seq)))
+    assert actions == ["directory.queued", "request.account_created",
+                       "directory.account_created"]
+    # Queueing again: nothing left to do, and it says why.
+    with pytest.raises(Conflict, match="ya tiene cuenta"):
+        services.queue_provisioning(ids, actor=IT)
+
+
+def test_existing_curp_account_is_linked(dir_app, clock) -> None:
+    (request_id,) = make_requests(1, first=100)
+    request = db.get(AccountRequest, request_id)
+    # The person already has an account, made for an earlier request.
+    earlier = dataclasses.replace(services.person_for(request_id), folio="MSSSA000120-2020-00001")
+    made = accounts.provision(connection.current(), earlier)
+    db.rollback()
+    services.queue_provisioning([request_id], actor=IT)
+    db.commit()
+    jobs.run_pending()
+    row = services.rows(request_ids=[request_id])[0]
+    assert row.account.object_guid == made.account.guid and row.account.origin == "linked"
+    assert row.status_text == "Vinculada a cuenta existente: juan.lopez"
+    assert services.progress([request_id]).linked == 1
+    assert ad_accounts_per_curp([request_id]) == {request.curp: 1}
+
+
+def test_crash_between_ad_write_and_commit_is_repaired(dir_app, clock, monkeypatch) -> None:
+    ids = make_requests(2, first=200)
+    services.queue_provisioning(ids, actor=IT)
+    db.commit()
+    real = services.record_outcome
+    calls = {"n": 0}
+
+    def crash_once(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("the database went away")  # after the DC wrote the account
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "record_outcome", crash_once)
+    jobs.run_pending()
+    job = db.session().scalar(select(Job).where(Job.key == services.job_key(ids[0])))
+    assert job.status == "queued" and job.attempts == 1
+    assert jobs.status_text(job).startswith("Reintentando (1): Error inesperado")
+    clock.advance(minutes=1)
+    jobs.run_pending()
+    assert_exactly_one_account_each(ids)
+    row = services.rows(request_ids=[ids[0]])[0]
+    # The retry found the account this job had made (its folio is in description).
+    assert row.account.origin == "created"
+
+
+def test_unreachable_dc_is_retried_with_a_spanish_message(make_app, directory_config,
+                                                          clock) -> None:
+    app = make_app(directory={**directory_config, "url": "ldaps://127.0.0.1:6399"})
+    with app.app_context():
+        ids = make_requests(1, first=300)
+        services.queue_provisioning(ids, actor=IT)
+        db.commit()
+        jobs.run_pending()
+        row = services.rows(request_ids=ids)[0]
+        assert row.job.status == "queued" and row.request.status == "recibida_informatica"
+        assert row.status_text == ("Reintentando (1): No hay conexión con el controlador de "
+                                   "dominio (ldaps://127.0.0.1:6399): la conexión fue "
+                                   "rechazada (¿está detenido?).")
+        assert timedelta_seconds(row.job.run_after - clock.now) >= 4
+        services.cancel(row.request, actor=IT)
+        db.commit()
+        assert services.progress(ids).cancelled == 1
+
+
+def timedelta_seconds(delta: Any) -> float:
+    return delta.total_seconds()
+
+
+def test_configuration_error_fails_the_job_and_it_can_retry(make_app, directory_config,
+                                                            clock) -> None:
+    app = make_app(directory={**directory_config, "groups": ["grupo-que-no-existe"]})
+    with app.app_context():
+        ids = make_requests(1, first=400)
+        services.queue_provisioning(ids, actor=IT)
+        db.commit()
+        jobs.run_pending()
+        row = services.rows(request_ids=ids)[0]
+        assert row.status_text == ("Error: El grupo «grupo-que-no-existe» de la configuración "
+                                   "no existe en el directorio.")
+        assert services.progress(ids).failed == 1 and row.can_retry
+        services.retry(row.request, actor=IT)
+        db.commit()
+        assert reload(Job, row.job.id).status == "queued"
+
+
+def test_queue_refuses_without_directory_and_skips_what_it_cannot_do(app, clock) -> None:
+    ids = make_requests(1, first=500)
+    with pytest.raises(DirectoryNotConfigured, match="No hay directorio configurado"):
+        services.queue_provisioning(ids, actor=IT)
+
+
+def test_skips_requests_not_with_it(dir_app, clock) -> None:
+    ids = make_requests(2, first=600)
+    other = db.get(AccountRequest, ids[1])
+    other.status = "en_oficio"
+    db.commit()
+    result = services.queue_provisioning([*ids, 999999], actor=IT)
+    db.commit()
+    assert [r.id for r in result.queued] == [ids[0]]
+    assert result.skipped == [(other.folio, "está en «Enviada por oficio al Departamento de "
+                                            "Informática»"), ("999999", "no existe")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The DC and the worker stopping midway
+
+
+@pytest.fixture
+def dc_control(dc) -> Iterator[Callable[[str], None]]:
+    """Run scripts/ad-dc stop|start on the test DC; it is running again afterwards."""
+    env = {**os.environ, "ALTA_DC_DIR": str(Path(DIRECTORY_TOML).parent)}
+
+    def run(action: str) -> None:
+        done = subprocess.run([str(ROOT / "scripts" / "ad-dc"), action], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode == 77:
+            _no_directory("stopping and starting the DC needs root")
+        assert done.returncode == 0, done.stderr
+
+    yield run
+    run("start")
+
+
+def test_dc_stopped_mid_batch_then_restarted(dir_app, clock, dc_control) -> None:
+    ids = make_requests(40, first=700)
+    services.queue_provisioning(ids, actor=IT)
+    db.commit()
+    worker = Worker(worker_id="hilo", poll_seconds=0.02)
+
+    def work() -> None:
+        with dir_app.app_context():
+            worker.run()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    try:
+        # Retries are scheduled on the test's clock: move it on while waiting.
+        def tick() -> None:
+            clock.advance(seconds=15)
+
+        wait_until(lambda: current_progress(ids).created >= 5, timeout=60,
+                   what="the first accounts")
+        dc_control("stop")
+
+        def retrying() -> bool:
+            db.session().expire_all()
+            found = db.session().scalar(select(func.count(Job.id)).where(
+                Job.key.in_([services.job_key(i) for i in ids]), Job.attempts > 1,
+                Job.last_error.like("No hay conexión con el controlador de dominio%")))
+            db.rollback()
+            return bool(found)
+
+        wait_until(retrying, timeout=60, step=tick, what="jobs retrying while the DC is down")
+        assert current_progress(ids).created < 40
+        dc_control("start")
+        wait_until(lambda: current_progress(ids).finished, timeout=120, step=tick,
+                   what="every job to finish")
+    finally:
+        worker.stop()
+        thread.join(timeout=60)
+    assert current_progress(ids).created == 40
+    assert_exactly_one_account_each(ids)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
+                               for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+def write_config(path: Path, settings: Any, directory_table: dict[str, Any]) -> Path:
+    """A TOML file for a worker process: this app's database, the test DC."""
+    sections = {
+        "app": {"secret_key": settings.app.secret_key, "instance_dir": settings.app.instance_dir},
+        "database": {"url": settings.database.url},
+        "directory": directory_table,
+    }
+    lines = []
+    for name, table in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ALTA_CONFIG": str(config),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env.pop("ALTA_DATABASE_URL", None)
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-c", "from provisioning.cli import main; main()", "worker",
+             "--poll", "0.02", "--lease", "2"], env=env, stdout=out, stderr=out)
+
+
+def test_worker_killed_mid_batch_then_restarted(dir_app, directory_config, tmp_path) -> None:
+    ids = make_requests(60, first=800)
+    config = write_config(tmp_path / "worker.toml",
+                          dir_app.extensions["alta.settings"], directory_config)
+    log = tmp_path / "worker.log"
+    services.queue_provisioning(ids, actor=IT)
+    db.commit()
+    first = start_worker(config, log)
+    try:
+        wait_until(lambda: current_progress(ids).created >= 3 or first.poll() is not None,
+                   timeout=60, what="the first worker's first accounts")
+        assert first.poll() is None, log.read_text()
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == -signal.SIGKILL
+    assert current_progress(ids).created < 60
+    second = start_worker(config, log)
+    try:
+        wait_until(lambda: current_progress(ids).finished, timeout=120,
+                   what="the restarted worker to finish")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    assert second.returncode == 0, log.read_text()
+    assert current_progress(ids).created == 60
+    assert_exactly_one_account_each(ids)
+

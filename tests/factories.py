@@ -1,0 +1,84 @@
+"""Synthetic data for tests and benchmarks: hypothetical CURPs and requests already received
+by IT (the signing and oficio steps are other domains' tests)."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+
+from sqlalchemy import select
+
+from provisioning import counters, curp, db, timeutil
+from provisioning.account_requests.models import AccountRequest, RequestEvent
+from provisioning.account_requests.workflow import RequestStatus
+from provisioning.catalogs.models import Unit
+
+
+def synthetic_curp(n: int, *, sex: str = "H") -> str:
+    """The ``n``-th (0 ≤ n < 175,760) of a family of valid, hypothetical CURPs.
+
+    Letters 1, 3 and 4 and the homonym digit count ``n``; the second letter is X, the birth
+    date 1 January 1990, the state Morelos. Never a real person's CURP shape on purpose.
+    """
+    value, homonym = divmod(n, 10)
+    letters = ""
+    for _ in range(3):
+        value, digit = divmod(value, 26)
+        letters = string.ascii_uppercase[digit] + letters
+    if value:
+        raise ValueError("n too large for synthetic_curp")
+    first17 = f"{letters[0]}X{letters[1:]}900101{sex}MSXXX{homonym}"
+    text = first17 + str(curp.check_digit(first17))
+    curp.validate(text, today=date(2026, 1, 1))
+    return text
+
+
+def received_request(nombres: str, primer_apellido: str, segundo_apellido: str | None = None,
+                     *, curp_value: str, unit_clues: str = "MSSSA000120",
+                     staff_type_code: str = "medico", wants_email: bool = False,
+                     wants_ece: bool = True) -> AccountRequest:
+    """A request in «recibida por Informática», flushed in the current session."""
+    session = db.session()
+    unit = session.scalar(select(Unit).where(Unit.clues == unit_clues,
+                                             Unit.valid_to.is_(None)))
+    assert unit is not None, unit_clues
+    now = timeutil.now()
+    today = timeutil.to_local(now).date()
+    seq = counters.next_value(f"folio:{unit.clues}:{today.year}")
+    central = unit.unit_type == "oficinas_centrales"
+    request = AccountRequest(
+        folio=f"{unit.clues}-{today.year}-{seq:05d}", tracking_code_hash="x",
+        status=RequestStatus.RECIBIDA_INFORMATICA.value, submitted_at=now, updated_at=now,
+        form_date=today, wants_user_account=True, wants_email_account=wants_email,
+        wants_ece=wants_ece, curp=curp_value, nombres=nombres.upper(),
+        primer_apellido=primer_apellido.upper(),
+        segundo_apellido=segundo_apellido.upper() if segundo_apellido else None,
+        unit_id=unit.id, unit_clues=unit.clues, unit_type=unit.unit_type,
+        jurisdiction_code=unit.jurisdiction_code, direccion_code="DAM",
+        subdireccion_code="SAPS", departamento="Informática" if central else "N/A",
+        telefono="7771234567", extension=None, contact_email="persona@example.org",
+        staff_type_code=staff_type_code, privacy_notice_sha256="0" * 64)
+    session.add(request)
+    session.flush()
+    session.add(RequestEvent(request_id=request.id, occurred_at=now, event="acknowledge",
+                             from_status=RequestStatus.EN_OFICIO.value,
+                             to_status=request.status, actor="prueba", actor_role="prueba",
+                             reason=None, public=True))
+    session.flush()
+    return request
+
+
+NAMES = [("Juan", "López", "López"), ("María José", "Hernández", "Ruiz"),
+         ("Begoña", "Ibáñez", None), ("Shaun", "O'Neill", "de la Cruz"),
+         ("Maximiliano", "Hernández", "Ortiz"), ("Ana", "Pérez-Gómez", None)]
+
+
+def make_requests(count: int, *, first: int = 0) -> list[int]:
+    """``count`` committed requests received by IT (names from NAMES, in turn); their ids."""
+    ids = []
+    for i in range(count):
+        given, surname1, surname2 = NAMES[i % len(NAMES)]
+        ids.append(received_request(given, surname1, surname2,
+                                    curp_value=synthetic_curp(first + i)).id)
+    db.commit()
+    return ids

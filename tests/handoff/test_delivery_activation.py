@@ -1,0 +1,260 @@
+"""Delivery in person and activation against the real DC: the code is shown once and kept
+only as a hash; wrong, expired, reused, replaced and locked codes are refused with one
+message; the person's password goes to the DC, whose verdict comes back in Spanish."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from provisioning import db
+from provisioning.account_requests.models import AccountRequest
+from provisioning.audit.models import AuditEvent
+from provisioning.crypto import CODE_ALPHABET
+from provisioning.directory import accounts, connection
+from provisioning.directory.errors import BindRefused
+from provisioning.directory.models import DirectoryAccount
+from provisioning.handoff.models import ActivationCode
+from provisioning.handoff.services import ACTIVATION_REFUSED
+from tests.conftest import Browser
+from tests.handoff_flow import Applicant, Scene, status_of, user_name, values
+from tests.test_no_secrets_leak import all_database_text, variants
+
+GOOD_PASSWORD = "Jacaranda-Azul-2026"
+CODE_SHAPE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}(-[{CODE_ALPHABET}]{{4}}){{3}}$")
+
+
+def delivered_scene(dir_app, clock, *names: tuple[str, str, str | None]
+                    ) -> tuple[Scene, list[Applicant]]:
+    """Requests of the centro de salud (no expediente: its head delivers), received by its
+    head and ready to be delivered."""
+    scene = Scene(dir_app, clock).cast()
+    applicants = [scene.applicant(*name, ece=False) for name in names]
+    scene.to_holders(applicants)
+    assert scene.receive("jefe.centro")
+    return scene, applicants
+
+
+def activate(applicant: Applicant, code: str, *, user: str | None = None,
+             curp: str | None = None, password: str = GOOD_PASSWORD,
+             again: str | None = None) -> object:
+    return applicant.browser.post("/activar", {
+        "usuario": user if user is not None else user_name(applicant.request_id),
+        "code": code, "curp": curp if curp is not None else applicant.curp,
+        "password": password, "password2": password if again is None else again},
+        page="/activar")
+
+
+def code_row(request_id: int) -> ActivationCode:
+    return values(lambda: db.session().scalars(select(ActivationCode).where(
+        ActivationCode.request_id == request_id).order_by(ActivationCode.id.desc())).first())
+
+
+def error_text(response: object) -> str:
+    found = re.search(r'<div class="msg error" role="alert">([^<]+)</div>',
+                      response.get_data(as_text=True))
+    return found.group(1) if found else ""
+
+
+def ad_account(request_id: int) -> accounts.Account:
+    guid = values(lambda: db.session().scalar(select(DirectoryAccount.object_guid).where(
+        DirectoryAccount.request_id == request_id)))
+    return accounts.get(connection.current(), guid)
+
+
+def test_delivery_checks_identity_and_shows_the_code_once(dir_app, clock) -> None:
+    scene, (person,) = delivered_scene(dir_app, clock, ("Julia", "Bautista", "Reyes"))
+    path = f"/entregas/cuentas/{person.request_id}"
+    page = scene.people["jefe.centro"][0].get(path).get_data(as_text=True)
+    assert person.curp in page and "JULIA BAUTISTA REYES" in page
+    assert user_name(person.request_id) in page
+    assert scene.people["jefe.hospital"][0].get(path).status_code == 404
+    assert scene.people["enlace"][0].get(path).status_code == 403
+    # Identity first: the ID shown, and the holder's confirmation; then a fresh TOTP code.
+    missing = scene.post("jefe.centro", f"{path}/entregar", {"id_document": "ine"},
+                         step_up=True)
+    assert missing.status_code == 400 and "Confirme que comparó" in missing.get_data(
+        as_text=True)
+    assert scene.post("jefe.centro", f"{path}/entregar", {"id_document": "credencial",
+                                                          "identity": "on"},
+                      step_up=True).status_code == 400
+    assert scene.post("jefe.centro", f"{path}/entregar", {"id_document": "ine",
+                                                          "identity": "on", "code": "000000"}
+                      ).status_code == 401
+    assert status_of(person.request_id) == "en_entrega" and code_row(person.request_id) is None
+
+    clock.advance(seconds=30)
+    slip = scene.people["jefe.centro"][0].post(f"{path}/entregar", {
+        "id_document": "pasaporte", "identity": "on",
+        "code": scene.people["jefe.centro"][1].code()}, page="/panel")
+    assert slip.status_code == 200 and slip.headers["Cache-Control"] == "no-store"
+    html = slip.get_data(as_text=True)
+    code = re.search(r'class="secret">([^<]+)<', html).group(1)
+    assert CODE_SHAPE.match(code)
+    assert person.folio in html and user_name(person.request_id) in html
+    assert f"/activar?usuario={user_name(person.request_id)}" in html and "<svg" in html
+    assert "una sola vez" in html and "<script" not in html and code not in slip.headers.get(
+        "Location", "")
+    row = code_row(person.request_id)
+    assert row.code_hash.startswith("$argon2id$") and code not in row.code_hash
+    assert row.expires_at == clock.now + timedelta(days=15) and row.max_attempts == 5
+    assert row.id_document == "pasaporte" and row.delivered_by_name == "PERSONA JEFE.CENTRO"
+    assert status_of(person.request_id) == "entregada"
+    # Shown once: the page afterwards has the receipt, not the code; delivering again is 409.
+    page = scene.people["jefe.centro"][0].get(path).get_data(as_text=True)
+    assert code not in page and "Pasaporte" in page and "Reemplazar el código" in page
+    again = scene.post("jefe.centro", f"{path}/entregar", {"id_document": "ine",
+                                                          "identity": "on"}, step_up=True)
+    assert again.status_code == 409 and "emita uno nuevo" in again.get_data(as_text=True)
+    details = values(lambda: db.session().scalar(select(AuditEvent.details).where(
+        AuditEvent.action == "request.deliver")))
+    assert "pasaporte" in details and code not in details and code.replace("-", "") not in \
+        details
+
+
+def test_wrong_data_gets_one_message_and_the_code_locks(dir_app, clock) -> None:
+    scene, (person,) = delivered_scene(dir_app, clock, ("Karla", "Domínguez", "Soto"))
+    code = scene.deliver("jefe.centro", person.request_id)
+    wrong_code = "2222-3333-4444-5555"
+    answers = [
+        activate(person, code, user="no.existe"),
+        activate(person, wrong_code),
+        activate(person, code, curp="BEML920313HMCLNS09"),
+    ]
+    assert {r.status_code for r in answers} == {400}
+    assert {error_text(r) for r in answers} == {ACTIVATION_REFUSED}
+    assert code_row(person.request_id).attempts == 2  # the unknown user counts nothing
+    # Mismatched passwords are the person's typo, not an attempt on the code.
+    typo = activate(person, code, again="Otra-Cosa-2026")
+    assert typo.status_code == 400 and "no coinciden" in typo.get_data(as_text=True)
+    assert code_row(person.request_id).attempts == 2
+    for _ in range(3):
+        activate(person, wrong_code)
+    assert code_row(person.request_id).attempts == 5
+    # Locked: the right data no longer opens it, with the same message.
+    locked = activate(person, code)
+    assert locked.status_code == 400 and error_text(locked) == ACTIVATION_REFUSED
+    assert code_row(person.request_id).attempts == 5 and not ad_account(
+        person.request_id).enabled
+    refused = values(lambda: db.session().scalar(select(AuditEvent.summary).where(
+        AuditEvent.action == "handoff.activation_refused").order_by(AuditEvent.seq.desc())))
+    assert "bloqueado" in refused
+    # The holder replaces it (reason required); the old code stays dead, the new one works.
+    path = f"/entregas/cuentas/{person.request_id}/reemitir"
+    assert scene.post("jefe.centro", path, {"id_document": "ine", "identity": "on",
+                                            "reason": ""}, step_up=True).status_code == 400
+    response = scene.post("jefe.centro", path, {"id_document": "ine", "identity": "on",
+                                                "reason": "Se bloqueó por intentos"},
+                          step_up=True)
+    new_code = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True)).group(1)
+    assert new_code != code
+    assert error_text(activate(person, code)) == ACTIVATION_REFUSED
+    assert activate(person, new_code).status_code == 200
+    assert status_of(person.request_id) == "activada"
+    # Used: the same code cannot activate again.
+    assert error_text(activate(person, new_code, password="Otra-Clave-Nueva-77")) == \
+        ACTIVATION_REFUSED
+    history = values(lambda: [r for (r,) in db.session().execute(text(
+        "SELECT reason FROM request_events WHERE request_id = :id AND event = 'deliver' "
+        "ORDER BY id"), {"id": person.request_id})])
+    assert history == [None, "Código de activación reemplazado: Se bloqueó por intentos"]
+
+
+def test_expired_code_is_refused_until_replaced(dir_app, clock) -> None:
+    scene, (person,) = delivered_scene(dir_app, clock, ("Laura", "Mendoza", None))
+    code = scene.deliver("jefe.centro", person.request_id)
+    clock.advance(days=15, seconds=1)
+    assert error_text(activate(person, code)) == ACTIVATION_REFUSED
+    assert code_row(person.request_id).attempts == 0  # an expired code counts nothing
+    page = scene.sign_in_again("jefe.centro").get(
+        f"/entregas/cuentas/{person.request_id}").get_data(as_text=True)
+    assert "Vencido" in page
+    response = scene.post("jefe.centro", f"/entregas/cuentas/{person.request_id}/reemitir",
+                          {"id_document": "licencia", "identity": "on",
+                           "reason": "El código venció sin usarse"}, step_up=True)
+    fresh = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True)).group(1)
+    assert activate(person, fresh.lower().replace("-", " ")).status_code == 200
+
+
+def test_the_person_chooses_the_password_and_ad_judges_it(dir_app, clock) -> None:
+    scene, (person,) = delivered_scene(dir_app, clock, ("Mario", "Núñez", "Ibarra"))
+    code = scene.deliver("jefe.centro", person.request_id)
+    page = person.browser.get(f"/activar?usuario={user_name(person.request_id)}").get_data(
+        as_text=True)
+    assert "al menos tres de estos tipos" in page  # the policy is shown
+    assert f'value="{user_name(person.request_id)}"' in page
+    short = activate(person, code, password="Ab1-")
+    assert short.status_code == 400
+    assert "demasiado corta: debe tener al menos 7 caracteres" in short.get_data(as_text=True)
+    simple = activate(person, code, password="abcdefghijkl")
+    assert "requisitos de complejidad" in simple.get_data(as_text=True)
+    # A refused password is not a wrong code: nothing counted, nothing changed on the DC.
+    assert code_row(person.request_id).attempts == 0
+    assert not ad_account(person.request_id).enabled
+    reasons = values(lambda: list(db.session().scalars(select(AuditEvent.details).where(
+        AuditEvent.action == "handoff.password_rejected").order_by(AuditEvent.seq))))
+    assert ['"too_short"' in r for r in reasons] == [True, False]
+    done = activate(person, code)
+    assert done.status_code == 200
+    assert "Completar mi pre-registro" in done.get_data(as_text=True)
+    account = ad_account(person.request_id)
+    assert account.enabled and not account.must_change_password
+    accounts.verify_password(connection.current(), account.guid, GOOD_PASSWORD)  # AD bind
+    with pytest.raises(BindRefused):
+        accounts.verify_password(connection.current(), account.guid, "Ab1-")
+    row = code_row(person.request_id)
+    assert row.used_at == clock.now
+    assert values(lambda: db.session().get(AccountRequest, person.request_id).status) == \
+        "activada"
+
+
+def test_codes_and_passwords_never_reach_logs_audit_or_database(dir_app, clock,
+                                                                caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    try:
+        scene, (person,) = delivered_scene(dir_app, clock, ("Nora", "Espinoza", "Gil"))
+        first = scene.deliver("jefe.centro", person.request_id)
+        activate(person, first, curp="BEML920313HMCLNS09")  # a wrong attempt
+        response = scene.post("jefe.centro",
+                              f"/entregas/cuentas/{person.request_id}/reemitir",
+                              {"id_document": "ine", "identity": "on",
+                               "reason": "Perdió la hoja"}, step_up=True)
+        second = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True))[1]
+        weak = "Ab1-x"
+        activate(person, second, password=weak)
+        activate(person, second)
+        signed_in = Browser(dir_app.test_client()).post(
+            "/preregistro", {"usuario": user_name(person.request_id),
+                             "password": GOOD_PASSWORD}, page="/preregistro")
+        assert signed_in.status_code == 302
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    logged = caplog.text
+    assert "INSERT INTO activation_codes" in logged  # the SQL was really captured
+    stored = values(all_database_text)
+    audit_rows = values(lambda: "\n".join(str(r) for r in db.session().execute(
+        text("SELECT * FROM audit_events"))))
+    secrets = variants(first) | variants(second) | {GOOD_PASSWORD, weak}
+    for secret in secrets:
+        assert secret not in logged, secret
+        assert secret not in stored, secret
+        assert secret not in audit_rows, secret
+
+
+def test_activation_and_preregistration_sign_in_are_rate_limited_per_ip(make_app) -> None:
+    app = make_app(rate_limit={"activar": 2, "preregistro": 2})
+    with app.app_context():
+        browser = Browser(app.test_client())
+        form = {"usuario": "alguien", "code": "2222-3333-4444-5555",
+                "curp": "BEML920313HMCLNS09", "password": "x", "password2": "x"}
+        statuses = [browser.post("/activar", form, page="/activar").status_code
+                    for _ in range(3)]
+        assert statuses == [400, 400, 429]
+        statuses = [browser.post("/preregistro", form, page="/preregistro").status_code
+                    for _ in range(3)]
+        assert statuses == [401, 401, 429]

@@ -1,0 +1,236 @@
+"""Helpers for tests that walk requests from the oficio to the person, on a database that
+really commits and the real test DC: people with roles, requests whose CURP matches their
+names, and one function per step of the procedure, each through HTTP."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from provisioning import audit, curp, db
+from provisioning.account_requests import workflow
+from provisioning.account_requests.models import AccountRequest
+from provisioning.directory.models import DirectoryAccount
+from provisioning.handoff.models import CustodyTransfer
+from provisioning.jobs import services as jobs
+from provisioning.oficios.models import Oficio
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from tests.conftest import VALID_FORM, Browser, StaffAccount, create_staff_account, login
+
+CENTRO = {"unit_clues": "MSSSA000120"}  # centro de salud, Jurisdicción I
+HOSPITAL = {"unit_clues": "MSSSA001270", "subdireccion_code": "SH"}  # hospital, JS I
+SLIP_CODE = re.compile(r'class="secret">([^<]+)<')
+
+# Each run draws its own birth dates, so CURPs never collide with accounts that other runs
+# (or other engineers' tests on the shared DC) are using at the same moment.
+_RNG = random.Random(uuid.uuid4().int)
+
+
+def person_curp(nombres: str, primer: str, segundo: str | None, *, born: date,
+                sex: str = "H", state: str = "MS") -> str:
+    """A valid hypothetical CURP whose letters, date, sex and state match the given data."""
+    letters = curp.expected_letters(nombres, primer, segundo)
+    homonym = str(_RNG.randrange(10)) if born.year < 2000 else _RNG.choice("ABCDEFGHJK")
+    first17 = letters[:4] + born.strftime("%y%m%d") + sex + state + letters[4:] + homonym
+    return first17 + str(curp.check_digit(first17))
+
+
+def random_birth() -> date:
+    """A birth date between 1960 and 1999."""
+    return date(_RNG.randrange(1960, 2000), _RNG.randrange(1, 13), _RNG.randrange(1, 29))
+
+
+def values(read: Any) -> Any:
+    """Run ``read()`` on fresh data and end the transaction (SQLite: never keep the lock).
+
+    Rows it returns are detached with what was loaded: reading them later runs no query
+    (a query would open a transaction and block the next HTTP request on SQLite).
+    """
+    db.session().expire_all()
+    try:
+        return read()
+    finally:
+        db.session().expunge_all()
+        db.rollback()
+
+
+def status_of(request_id: int) -> str:
+    """The request's state as committed."""
+    return values(lambda: db.session().get(AccountRequest, request_id).status)
+
+
+@dataclass
+class Applicant:
+    """A person who filed a request: what they know and what the test needs."""
+
+    request_id: int
+    folio: str
+    tracking_code: str
+    curp: str
+    nombres: str
+    primer_apellido: str
+    segundo_apellido: str | None
+    born: date
+    sex: str
+    state: str
+    browser: Browser
+
+
+@dataclass
+class Scene:
+    """Staff members with roles (each with a signed-in browser) on one committing app."""
+
+    app: Flask
+    clock: Any
+    people: dict[str, tuple[Browser, StaffAccount]] = field(default_factory=dict)
+
+    def person(self, name: str, role: Role, **scope: str) -> Browser:
+        """A staff member (created and signed in on first use)."""
+        if name not in self.people:
+            account = create_staff_account(name, staff.Grant(role, **scope))
+            browser = Browser(self.app.test_client())
+            login(browser, account, self.clock)
+            self.people[name] = (browser, account)
+        return self.people[name][0]
+
+    def sign_in_again(self, name: str) -> Browser:
+        """A new session for ``name`` (after the clock jumped past the idle timeout)."""
+        browser, account = self.people[name]
+        login(browser, account, self.clock)
+        return browser
+
+    def totp(self, name: str) -> str:
+        """A fresh TOTP code of ``name`` (the clock moves to a new 30-second step)."""
+        self.clock.advance(seconds=30)
+        return self.people[name][1].code()
+
+    def post(self, name: str, path: str, data: dict[str, Any] | None = None,
+             *, step_up: bool = False) -> Any:
+        """POST as ``name`` (with a fresh TOTP code in ``code`` when ``step_up``)."""
+        form = dict(data or {})
+        if step_up:
+            form["code"] = self.totp(name)
+        return self.people[name][0].post(path, form, page="/panel")
+
+    # The usual cast of the Jurisdicción I.
+    def cast(self) -> Scene:
+        """Liaison, IT, head of IT, the centro de salud's and the hospital's heads, and the
+        responsable jurisdiccional."""
+        self.person("enlace", Role.ENLACE, jurisdiction_code="I")
+        self.person("it.dept", Role.INFORMATICA)
+        self.person("jefe.it", Role.JEFE_INFORMATICA)
+        self.person("jefe.centro", Role.JEFE_UNIDAD, unit_clues=CENTRO["unit_clues"])
+        self.person("jefe.hospital", Role.JEFE_UNIDAD, unit_clues=HOSPITAL["unit_clues"])
+        self.person("responsable", Role.RESPONSABLE_JURISDICCIONAL, jurisdiction_code="I")
+        return self
+
+    # -- requests ------------------------------------------------------------------------
+
+    def applicant(self, nombres: str, primer: str, segundo: str | None, *, unit: dict[str, str]
+                  = CENTRO, ece: bool = True, sex: str = "H", state: str = "MS",
+                  staff_type: str = "medico") -> Applicant:
+        """File a request through the public form, then record its signatures (the signing
+        chain is tested elsewhere): it is ready for the liaison's oficio."""
+        born = random_birth()
+        value = person_curp(nombres, primer, segundo, born=born, sex=sex, state=state)
+        browser = Browser(self.app.test_client())
+        form = {**VALID_FORM, **unit, "curp": value, "nombres": nombres,
+                "primer_apellido": primer, "segundo_apellido": segundo or "",
+                "expediente_electronico": "si" if ece else "no",
+                "staff_type_code": staff_type,
+                "contact_email": f"persona{_RNG.randrange(10**6)}@example.org"}
+        if not ece:
+            form["subdireccion_code"] = unit.get("subdireccion_code", "SAPS")
+        response = browser.post("/solicitud", form, page="/solicitud")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        folio, code = re.findall(r'class="secret">([^<]+)<', response.get_data(as_text=True))[:2]
+        request = db.session().scalar(select(AccountRequest).where(AccountRequest.folio == folio))
+        workflow.transition(request, "sign_unit_head",
+                            actor=audit.Actor("prueba", "jefe_unidad"),
+                            to=workflow.RequestStatus.LISTA_PARA_OFICIO)
+        request_id = request.id
+        db.commit()
+        return Applicant(request_id, folio, code, value, nombres, primer, segundo, born, sex,
+                         state, browser)
+
+    # -- the procedure, step by step -----------------------------------------------------
+
+    def received_oficio(self, request_ids: list[int]) -> int:
+        """The liaison signs an oficio with these requests and IT acknowledges it."""
+        response = self.post("enlace", "/oficios", {"request_id": [str(i) for i in request_ids],
+                                                    "subject": "Altas"}, step_up=True)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        oficio_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        assert self.post("it.dept", f"/oficios/{oficio_id}/acuse").status_code == 302
+        return oficio_id
+
+    def create_accounts(self, oficio_id: int) -> Any:
+        """IT queues every account of the oficio; the worker makes them on the DC."""
+        response = self.post("it.dept", f"/informatica/oficios/{oficio_id}/crear-cuentas")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        jobs.run_pending()
+        return response
+
+    def reply(self, oficio_id: int) -> int:
+        """The head of IT signs the reply oficio; returns its id."""
+        response = self.post("jefe.it", f"/informatica/oficios/{oficio_id}/respuesta",
+                             {"subject": ""}, step_up=True)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def acknowledge_reply(self, reply_id: int) -> None:
+        """The liaison's acuse of the reply oficio (first custody receipt)."""
+        response = self.post("enlace", f"/oficios/{reply_id}/acuse-respuesta", step_up=True)
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    def release(self, request_ids: list[int]) -> Any:
+        """The liaison hands the accounts on (grouped by who delivers each)."""
+        return self.post("enlace", "/entregas/liberar",
+                         {"request_id": [str(i) for i in request_ids]}, step_up=True)
+
+    def receive(self, holder: str) -> list[int]:
+        """``holder`` confirms every transfer waiting for them; returns the transfers."""
+        ids = values(lambda: list(db.session().scalars(select(CustodyTransfer.id).where(
+            CustodyTransfer.received_at.is_(None), CustodyTransfer.stage == "enlace_entrega")
+            .order_by(CustodyTransfer.id))))
+        received = []
+        for transfer_id in ids:
+            response = self.post(holder, f"/entregas/{transfer_id}/recibir", step_up=True)
+            if response.status_code == 302:
+                received.append(transfer_id)
+        return received
+
+    def deliver(self, holder: str, request_id: int, **extra: str) -> str:
+        """``holder`` delivers in person; returns the activation code read from the slip."""
+        response = self.post(holder, f"/entregas/cuentas/{request_id}/entregar",
+                             {"id_document": "ine", "identity": "on", **extra}, step_up=True)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return SLIP_CODE.search(response.get_data(as_text=True)).group(1)
+
+    def to_holders(self, applicants: list[Applicant]) -> int:
+        """Oficio, acuse, accounts, reply, acuse of the reply, release: returns the oficio."""
+        ids = [a.request_id for a in applicants]
+        oficio_id = self.received_oficio(ids)
+        self.create_accounts(oficio_id)
+        self.acknowledge_reply(self.reply(oficio_id))
+        assert self.release(ids).status_code == 302
+        return oficio_id
+
+
+def user_name(request_id: int) -> str:
+    """The request's domain user name as recorded."""
+    return values(lambda: db.session().scalar(select(DirectoryAccount.sam_account_name).where(
+        DirectoryAccount.request_id == request_id)))
+
+
+def oficio_number(oficio_id: int) -> str:
+    """An oficio's number."""
+    return values(lambda: db.session().get(Oficio, oficio_id).number)
