@@ -16,6 +16,8 @@ from provisioning.jobs import services
 
 log = logging.getLogger(__name__)
 
+PERIODIC_CHECK_SECONDS = 5.0
+
 
 class Worker:
     """One worker process; several may run at once (each claims different jobs)."""
@@ -40,9 +42,14 @@ class Worker:
         done = 0
         log.info("worker %s started; kinds: %s", self.worker_id,
                  ", ".join(services.registered_kinds()))
+        next_periodic = 0.0
         while not self.stopping:
-            services.enqueue_due_periodic()
-            db.commit()
+            # Periodic slots are hours or days long: looking every few seconds is enough, and
+            # spares each job a transaction (on SQLite, a turn of the write lock).
+            if time.monotonic() >= next_periodic:
+                services.enqueue_due_periodic()
+                db.commit()
+                next_periodic = time.monotonic() + PERIODIC_CHECK_SECONDS
             job = services.claim(self.worker_id, lease=self.lease)
             if job is None:
                 if once:
