@@ -18,8 +18,13 @@ demo: $(BIN)/alta
 test: $(VENV)/.test-deps
 	scripts/run-tests
 
+# Needs root: it resets the throwaway DC (scripts/ad-dc). PostgreSQL too when
+# ALTA_BENCH_DATABASE_URL names a server.
+bench: $(VENV)/.test-deps
+	$(BIN)/python bench/provision_bulk.py
+
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check provisioning tests migrations
+	$(BIN)/ruff check provisioning tests migrations bench
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
