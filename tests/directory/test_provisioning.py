@@ -23,7 +23,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.audit.services import verify
 from provisioning.directory import accounts, connection, services
-from provisioning.directory.errors import DirectoryNotConfigured
+from provisioning.directory.errors import BindRefused, DirectoryNotConfigured
 from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import Conflict
 from provisioning.jobs import services as jobs
@@ -338,3 +338,27 @@ def test_worker_killed_mid_batch_then_restarted(dir_app, directory_config, tmp_p
     assert current_progress(ids).created == 60
     assert_exactly_one_account_each(ids)
 
+
+
+def test_the_random_password_is_never_logged_or_stored(dir_app, clock, monkeypatch,
+                                                       caplog) -> None:
+    import logging
+
+    from tests.test_no_secrets_leak import all_database_text
+
+    known = "Clave-Que-Nadie-Ve-7f3Q"
+    monkeypatch.setattr(accounts, "random_password", lambda *a, **k: known)
+    caplog.set_level(logging.DEBUG)
+    ids = make_requests(1, first=1500)
+    services.queue_provisioning(ids, actor=IT)
+    db.commit()
+    jobs.run_pending()
+    assert services.progress(ids).created == 1
+    # The add carried that password: the DC answers 533 (disabled), not 52e (wrong).
+    guid = services.rows(request_ids=ids)[0].account.object_guid
+    with pytest.raises(BindRefused) as refused:
+        accounts.verify_password(connection.current(), guid, known)
+    assert refused.value.reason == "disabled"
+    assert known not in caplog.text
+    assert known not in all_database_text()
+    db.rollback()
