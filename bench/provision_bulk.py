@@ -64,7 +64,7 @@ from provisioning.catalogs import services as catalogs  # noqa: E402
 from provisioning.config import load_settings  # noqa: E402
 from provisioning.directory import accounts, connection, naming, services  # noqa: E402
 from provisioning.jobs.models import Job  # noqa: E402
-from tests.factories import received_request, synthetic_curp  # noqa: E402
+from tests.factories import received_request, synthetic_curp, write_toml  # noqa: E402
 
 GIVEN = ["José", "Juan", "Luis", "Carlos", "Jorge", "Miguel Ángel", "Francisco", "Jesús",
          "Alejandro", "Roberto", "Fernando", "Ricardo", "Eduardo", "Javier", "Raúl", "Sergio",
@@ -113,19 +113,6 @@ def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) process ``pid`` has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def toml(value: Any) -> str:
-    """A TOML value for the workers' configuration file."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {toml(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)
 
 
 def wait_for(condition: Any, timeout: float, what: str, every: float = 0.05) -> None:
@@ -314,10 +301,7 @@ class Bench:
                                     curp_value=p["curp"], unit_clues=p["unit_clues"],
                                     staff_type_code=p["staff_type_code"]).id for p in group]
             db.commit()
-        config_file = self.work / f"{label}.toml"
-        config_file.write_text("".join(
-            f"[{name}]\n" + "".join(f"{k} = {toml(v)}\n" for k, v in table.items())
-            for name, table in config.items()), encoding="utf-8")
+        config_file = write_toml(self.work / f"{label}.toml", config)
         log = self.work / f"{label}-workers.log"
         env = {**os.environ, "ALTA_CONFIG": str(config_file),
                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}

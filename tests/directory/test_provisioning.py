@@ -4,7 +4,6 @@ happens when the DC, the worker or a commit fails midway."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import subprocess
@@ -30,7 +29,7 @@ from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.jobs.worker import Worker
 from tests.conftest import DIRECTORY_TOML, _no_directory
-from tests.factories import make_requests
+from tests.factories import make_requests, write_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 IT = audit.Actor("lucia", "informatica", "10.0.0.7")
@@ -163,14 +162,10 @@ def test_unreachable_dc_is_retried_with_a_spanish_message(make_app, directory_co
         assert row.status_text == ("Reintentando (1): No hay conexión con el controlador de "
                                    "dominio (ldaps://127.0.0.1:6399): la conexión fue "
                                    "rechazada (¿está detenido?).")
-        assert timedelta_seconds(row.job.run_after - clock.now) >= 4
+        assert (row.job.run_after - clock.now).total_seconds() >= 4
         services.cancel(row.request, actor=IT)
         db.commit()
         assert services.progress(ids).cancelled == 1
-
-
-def timedelta_seconds(delta: Any) -> float:
-    return delta.total_seconds()
 
 
 def test_configuration_error_fails_the_job_and_it_can_retry(make_app, directory_config,
@@ -269,32 +264,13 @@ def test_dc_stopped_mid_batch_then_restarted(dir_app, clock, dc_control) -> None
     assert_exactly_one_account_each(ids)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
-                               for k, v in value.items()) + "}"
-    return json.dumps(value)
-
-
 def write_config(path: Path, settings: Any, directory_table: dict[str, Any]) -> Path:
     """A TOML file for a worker process: this app's database, the test DC."""
-    sections = {
+    return write_toml(path, {
         "app": {"secret_key": settings.app.secret_key, "instance_dir": settings.app.instance_dir},
         "database": {"url": settings.database.url},
         "directory": directory_table,
-    }
-    lines = []
-    for name, table in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    })
 
 
 def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
