@@ -19,7 +19,8 @@ test: $(VENV)/.test-deps
 	scripts/run-tests
 
 # Every benchmark script in bench/ (PostgreSQL too when scripts/pg-test can start it).
-bench: $(BIN)/alta
+# bench/provision_bulk.py needs root: it resets the throwaway DC (scripts/ad-dc).
+bench: $(VENV)/.test-deps
 	@pg_url=$$(scripts/pg-test start 2>/dev/null || true); \
 	for script in bench/[!_]*.py; do \
 	  echo "== $$script"; ALTA_BENCH_DATABASE_URL=$$pg_url $(BIN)/python $$script || exit 1; \

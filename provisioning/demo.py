@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
+import shutil
+import subprocess
+import threading
+import tomllib
+from pathlib import Path
 
 import click
 import pyotp
-from flask import current_app
+from flask import Flask, current_app
 from werkzeug.serving import run_simple
 
 from provisioning import audit, db
 from provisioning.catalogs import services as catalogs
-from provisioning.config import Settings
+from provisioning.config import DirectorySettings, Settings, load_settings
 from provisioning.crypto import hasher, sealer
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -91,8 +97,55 @@ def run(*, port: int, serve: bool) -> None:
         settings,
         security=dataclasses.replace(settings.security, session_cookie_secure=False),
         app=dataclasses.replace(settings.app, base_url=f"http://127.0.0.1:{port}"),
+        directory=demo_directory(settings),
     )
     app = create_app(local)
+    if local.directory.active:
+        start_worker(app)
     click.echo(f"\nAlta en http://127.0.0.1:{port}  (Ctrl+C para detener)\n")
     # Flask ignores app.run() inside a CLI command, so serve with Werkzeug directly.
     run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+
+
+AD_DC = Path(__file__).resolve().parent.parent / "scripts" / "ad-dc"
+
+
+def demo_directory(settings: Settings) -> DirectorySettings:
+    """The configured directory; else the throwaway DC when this machine can run it.
+
+    The throwaway DC (scripts/ad-dc) needs root and apt. Without them the demo has no
+    directory, and the IT pages say so: never a fake one.
+    """
+    if settings.directory.active:
+        return settings.directory
+    if os.geteuid() != 0 or shutil.which("apt-get") is None or not AD_DC.exists():
+        click.echo("\nSin directorio: el controlador de dominio de prueba (scripts/ad-dc) "
+                   "necesita root y apt. Las páginas de Informática dirán que no hay "
+                   "directorio configurado.")
+        return settings.directory
+    click.echo("\nArrancando el controlador de dominio de prueba (scripts/ad-dc start)…")
+    started = subprocess.run([str(AD_DC), "start"], capture_output=True, text=True,  # noqa: S603
+                             check=False)
+    if started.returncode != 0:
+        click.echo(f"No arrancó el controlador de dominio de prueba:\n{started.stderr.strip()}"
+                   "\nLa demostración sigue sin directorio.")
+        return settings.directory
+    path = subprocess.run([str(AD_DC), "env"], capture_output=True, text=True,  # noqa: S603
+                          check=True).stdout.strip()
+    table = tomllib.loads(Path(path).read_text(encoding="utf-8"))["directory"]
+    click.echo(f"Directorio de prueba: {table['url']} (dominio {table['base_dn']}); las "
+               "cuentas de la demostración van a OU=SIEMPRE.")
+    return load_settings(overrides={"app": {"instance_dir": settings.app.instance_dir},
+                                    "directory": table}, environ={}).directory
+
+
+def start_worker(app: Flask) -> None:
+    """Run the job worker in a background thread of the demo server."""
+    import provisioning.tasks  # noqa: F401  (registers the handlers)
+    from provisioning.jobs.worker import Worker
+
+    def work() -> None:
+        with app.app_context():
+            Worker(worker_id="demo", poll_seconds=1.0).run()
+
+    threading.Thread(target=work, name="alta-worker", daemon=True).start()

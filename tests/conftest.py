@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tomllib
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -89,10 +90,21 @@ class Databases:
         if not PG_URL:
             return
         engine = self._admin_engine()
-        with engine.connect() as conn:
+        try:
             for name in reversed(self.created):
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        engine.dispose()
+                # An autovacuum worker may still be in a database the suite wrote a lot to;
+                # it leaves within moments, so try again rather than leak the database.
+                for attempt in range(10):
+                    try:
+                        with engine.connect() as conn:
+                            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                        break
+                    except sa.exc.DBAPIError:
+                        if attempt == 9:
+                            raise
+                        time.sleep(0.5)
+        finally:
+            engine.dispose()
 
 
 def _settings(url: str, workdir: Path, **overrides: Any) -> Settings:

@@ -3,8 +3,11 @@ by IT (the signing and oficio steps are other domains' tests)."""
 
 from __future__ import annotations
 
+import json
 import string
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -82,3 +85,23 @@ def make_requests(count: int, *, first: int = 0) -> list[int]:
                                     curp_value=synthetic_curp(first + i)).id)
     db.commit()
     return ids
+
+
+def write_toml(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    """Write a configuration file (tables of text, numbers, booleans, lists, inline tables)."""
+
+    def value(item: Any) -> str:
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, int | float):
+            return str(item)
+        if isinstance(item, list | tuple):
+            return "[" + ", ".join(value(v) for v in item) + "]"
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{json.dumps(k)} = {value(v)}" for k, v in item.items()) + "}"
+        return json.dumps(item)  # a JSON string is a valid TOML basic string
+
+    path.write_text("".join(f"[{name}]\n" + "".join(f"{k} = {value(v)}\n"
+                                                     for k, v in table.items())
+                            for name, table in sections.items()), encoding="utf-8")
+    return path

@@ -190,11 +190,14 @@ class Directory:
                 operation(conn)
             except ldap_exc.LDAPCommunicationError as exc:
                 self._drop()
+                log.warning("directory connection lost during %s (%s): %s", what, dn,
+                            type(exc).__name__)
                 if retry and attempt == 1:
                     continue
                 raise DirectoryUnavailable(self._unreachable(_network_reason(exc))) from None
             except ldap_exc.LDAPResponseTimeoutError:
                 self._drop()
+                log.warning("directory timed out during %s (%s)", what, dn)
                 raise DirectoryUnavailable(self._unreachable("no respondió a tiempo")) from None
             return conn.result
         raise AssertionError("unreachable")  # pragma: no cover

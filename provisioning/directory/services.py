@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, db, timeutil
 from provisioning.account_requests.models import AccountRequest
@@ -200,16 +199,11 @@ def record_outcome(request_id: int, outcome: Outcome, *,
                            object_guid=account.guid, dn=account.dn,
                            origin=CREATED if outcome.created else LINKED,
                            created_at=timeutil.now())
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        # Another run of this job recorded it first (a worker whose lease had expired).
-        existing = account_of(request)
-        if existing is not None and existing.object_guid == account.guid:
-            return existing
-        raise Conflict(f"La solicitud {request.folio} ya tiene otra cuenta registrada.") from None
+    # A run of this job on another worker (whose lease had expired) could insert the same
+    # row at the same time: the unique request_id then fails this transaction, and the
+    # job's next run finds the account recorded.
+    session.add(row)
+    session.flush()
     details = {"sam_account_name": account.sam_account_name,
                "user_principal_name": account.user_principal_name,
                "object_guid": account.guid, "origin": row.origin, "queued_by": queued_by}

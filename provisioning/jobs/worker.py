@@ -18,6 +18,8 @@ from provisioning.jobs import services
 
 log = logging.getLogger(__name__)
 
+PERIODIC_CHECK_SECONDS = 5.0
+
 
 class Worker:
     """One worker process; several may run at once (each claims different jobs)."""
@@ -44,6 +46,7 @@ class Worker:
                  ", ".join(services.registered_kinds()))
         outage = 0.0
         interrupted: int | None = None  # a job of ours cut short by a database outage
+        next_periodic = 0.0
         while not self.stopping:
             job_id: int | None = None
             try:
@@ -51,8 +54,12 @@ class Worker:
                     # Ours, and unfinished: give it back now instead of waiting for the lease.
                     services.release(interrupted, self.worker_id)
                     interrupted = None
-                services.enqueue_due_periodic()
-                db.commit()
+                # Periodic slots are hours or days long: looking every few seconds is enough,
+                # and spares each job a transaction (on SQLite, a turn of the write lock).
+                if time.monotonic() >= next_periodic:
+                    services.enqueue_due_periodic()
+                    db.commit()
+                    next_periodic = time.monotonic() + PERIODIC_CHECK_SECONDS
                 job = services.claim(self.worker_id, lease=self.lease)
                 if job is None:
                     if once:

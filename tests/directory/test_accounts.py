@@ -106,6 +106,8 @@ def test_namesakes_get_distinct_deterministic_names(directory, test_ou) -> None:
     assert cns == ["Juan López López", "Juan López López (juan.lopez2)",
                    "Juan López López (juan.lopez3)"]
     assert len({a.guid for a in made}) == 3
+    assert not accounts.name_is_free(directory, "juan.lopez3")
+    assert accounts.name_is_free(directory, "juan.lopez4")
 
 
 HARD = [

@@ -4,7 +4,6 @@ happens when the DC, the worker or a commit fails midway."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import subprocess
@@ -23,14 +22,14 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.audit.services import verify
 from provisioning.directory import accounts, connection, services
-from provisioning.directory.errors import DirectoryNotConfigured
+from provisioning.directory.errors import BindRefused, DirectoryNotConfigured
 from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import Conflict
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.jobs.worker import Worker
 from tests.conftest import DIRECTORY_TOML, _no_directory
-from tests.factories import make_requests
+from tests.factories import make_requests, write_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 IT = audit.Actor("lucia", "informatica", "10.0.0.7")
@@ -163,14 +162,10 @@ def test_unreachable_dc_is_retried_with_a_spanish_message(make_app, directory_co
         assert row.status_text == ("Reintentando (1): No hay conexión con el controlador de "
                                    "dominio (ldaps://127.0.0.1:6399): la conexión fue "
                                    "rechazada (¿está detenido?).")
-        assert timedelta_seconds(row.job.run_after - clock.now) >= 4
+        assert (row.job.run_after - clock.now).total_seconds() >= 4
         services.cancel(row.request, actor=IT)
         db.commit()
         assert services.progress(ids).cancelled == 1
-
-
-def timedelta_seconds(delta: Any) -> float:
-    return delta.total_seconds()
 
 
 def test_configuration_error_fails_the_job_and_it_can_retry(make_app, directory_config,
@@ -269,32 +264,13 @@ def test_dc_stopped_mid_batch_then_restarted(dir_app, clock, dc_control) -> None
     assert_exactly_one_account_each(ids)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
-                               for k, v in value.items()) + "}"
-    return json.dumps(value)
-
-
 def write_config(path: Path, settings: Any, directory_table: dict[str, Any]) -> Path:
     """A TOML file for a worker process: this app's database, the test DC."""
-    sections = {
+    return write_toml(path, {
         "app": {"secret_key": settings.app.secret_key, "instance_dir": settings.app.instance_dir},
         "database": {"url": settings.database.url},
         "directory": directory_table,
-    }
-    lines = []
-    for name, table in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    })
 
 
 def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -338,3 +314,27 @@ def test_worker_killed_mid_batch_then_restarted(dir_app, directory_config, tmp_p
     assert current_progress(ids).created == 60
     assert_exactly_one_account_each(ids)
 
+
+
+def test_the_random_password_is_never_logged_or_stored(dir_app, clock, monkeypatch,
+                                                       caplog) -> None:
+    import logging
+
+    from tests.test_no_secrets_leak import all_database_text
+
+    known = "Clave-Que-Nadie-Ve-7f3Q"
+    monkeypatch.setattr(accounts, "random_password", lambda *a, **k: known)
+    caplog.set_level(logging.DEBUG)
+    ids = make_requests(1, first=1500)
+    services.queue_provisioning(ids, actor=IT)
+    db.commit()
+    jobs.run_pending()
+    assert services.progress(ids).created == 1
+    # The add carried that password: the DC answers 533 (disabled), not 52e (wrong).
+    guid = services.rows(request_ids=ids)[0].account.object_guid
+    with pytest.raises(BindRefused) as refused:
+        accounts.verify_password(connection.current(), guid, known)
+    assert refused.value.reason == "disabled"
+    assert known not in caplog.text
+    assert known not in all_database_text()
+    db.rollback()
