@@ -4,12 +4,13 @@ member's first sign-in with TOTP enrolment, and the layout at laptop and phone w
 from __future__ import annotations
 
 import pyotp
+from playwright.sync_api import expect
 
 from provisioning import db
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.conftest import STAFF_PASSWORD, create_staff_account
-from tests.e2e.conftest import horizontal_overflow
+from tests.e2e.conftest import assert_fits, horizontal_overflow, sign_in
 
 
 def fill_request(page, *, curp: str = "BEML920313HMCLNS09", nombres: str = "Luis Ángel",
@@ -85,3 +86,21 @@ def test_pages_fit_a_phone_screen(new_page, shots) -> None:
     page.goto("/solicitud")
     shots(page, "solicitud en telefono")
 
+
+def test_a_request_fits_a_phone_for_the_unit_head(new_page, live_app, clock, shots) -> None:
+    """The staff request page (with its 64-character content hash) must not scroll sideways."""
+    with live_app.app_context():
+        head = create_staff_account("jefa.telefono",
+                                    staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA000120"))
+    applicant = new_page()
+    fill_request(applicant)
+    applicant.get_by_role("button", name="Enviar solicitud").click()
+    folio = applicant.locator(".secret").first.inner_text().strip()
+    page = new_page(390, 844)
+    sign_in(page, head, clock)
+    page.goto("/firmas")
+    assert_fits(page)
+    page.get_by_role("link", name=folio).first.click()
+    expect(page.locator("h1")).to_contain_text(folio)
+    assert_fits(page)
+    shots(page, "solicitud del jefe en telefono")
