@@ -12,8 +12,8 @@ import dataclasses
 import os
 import re
 import shutil
-import tomllib
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -456,15 +456,21 @@ def dir_app(make_app: Any, directory_config: dict[str, Any]) -> Iterator[Flask]:
         yield app
 
 
-@pytest.fixture
-def siempre_app(make_app: Any, directory_config: dict[str, Any],
-                directory: Directory) -> Iterator[tuple[Flask, str]]:
-    """Like ``dir_app``, with a SIEMPRE access group in the test's OU: (app, group DN)."""
+def make_siempre_group(directory: Directory, directory_config: dict[str, Any]) -> tuple[str, str]:
+    """A SIEMPRE access group in the test's OU: (sAMAccountName, DN)."""
     ou = directory.absolute(directory_config["users_ou"])
     accounts.ensure_ou(directory, ou)
     name = f"siempre-{uuid.uuid4().hex[:8]}"
     dn = f"CN={name},{ou}"
     directory.add(dn, ["top", "group"], {"sAMAccountName": name})
+    return name, dn
+
+
+@pytest.fixture
+def siempre_app(make_app: Any, directory_config: dict[str, Any],
+                directory: Directory) -> Iterator[tuple[Flask, str]]:
+    """Like ``dir_app``, with a SIEMPRE access group in the test's OU: (app, group DN)."""
+    name, dn = make_siempre_group(directory, directory_config)
     app = make_app(directory={**directory_config, "siempre_group": name})
     with app.app_context():
         yield app, dn

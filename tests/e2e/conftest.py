@@ -8,6 +8,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,9 @@ def _require_chromium() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture
-def live_app(make_app) -> Iterator[Any]:
-    """The app on a committing database, served by a real HTTP server on 127.0.0.1."""
-    app = make_app(rate_limit={"enabled": False})
+@contextmanager
+def serving(app: Any) -> Iterator[Any]:
+    """Serve ``app`` with a real HTTP server on 127.0.0.1 (its address in LIVE_URL)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -42,6 +42,35 @@ def live_app(make_app) -> Iterator[Any]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(make_app) -> Iterator[Any]:
+    """The app on a committing database, served on loopback (no rate limits)."""
+    with serving(make_app(rate_limit={"enabled": False})) as app:
+        yield app
+
+
+def horizontal_overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the viewport (> 0: sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+_STICKING_OUT = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(e => !e.parentElement.closest('.table-wrap'))
+  .slice(-5)
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+       + ' ' + (e.textContent || '').trim().slice(0, 40))"""
+
+
+def assert_fits(page: Any, what: str = "") -> None:
+    """No sideways scrolling; on failure, name the elements that stick out."""
+    overflow = horizontal_overflow(page)
+    if overflow > 0:
+        width = page.viewport_size["width"]
+        raise AssertionError(f"{what or page.url} is {overflow} px too wide at {width} px: "
+                             f"{page.evaluate(_STICKING_OUT)}")
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +121,16 @@ def new_page(chromium: Any, live_app: Any) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
+
+
+def sign_in(page: Any, account: Any, clock: Any) -> None:
+    """Sign a staff member in through /acceso: password, then a TOTP code of a new step."""
+    page.goto("/acceso")
+    page.fill("#username", account.username)
+    page.fill("#password", account.password)
+    page.get_by_role("button", name="Continuar").click()
+    page.wait_for_url("**/acceso/verificacion")
+    clock.advance(seconds=30)  # a new 30-second step: the code is not a replay
+    page.fill("#code", account.code())
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url("**/panel")

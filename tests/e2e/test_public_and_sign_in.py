@@ -4,24 +4,29 @@ member's first sign-in with TOTP enrolment, and the layout at laptop and phone w
 from __future__ import annotations
 
 import pyotp
+from playwright.sync_api import expect
 
 from provisioning import db
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.conftest import STAFF_PASSWORD, create_staff_account
+from tests.e2e.conftest import assert_fits, horizontal_overflow, sign_in
 
 
-def fill_request(page, *, curp: str = "BEML920313HMCLNS09") -> None:
+def fill_request(page, *, curp: str = "BEML920313HMCLNS09", nombres: str = "Luis Ángel",
+                 primer_apellido: str = "Bernal", segundo_apellido: str = "Muñoz",
+                 unit_clues: str = "MSSSA000120", email: str = "luis@example.org") -> None:
+    """Fill /solicitud as a person would (expediente electrónico: SÍ, the default)."""
     page.goto("/solicitud")
     page.fill("#curp", curp)
-    page.fill("#nombres", "Luis Ángel")
-    page.fill("#primer_apellido", "Bernal")
-    page.fill("#segundo_apellido", "Muñoz")
-    page.select_option("#unit_clues", "MSSSA000120")
+    page.fill("#nombres", nombres)
+    page.fill("#primer_apellido", primer_apellido)
+    page.fill("#segundo_apellido", segundo_apellido)
+    page.select_option("#unit_clues", unit_clues)
     page.select_option("#direccion_code", "DAM")
     page.select_option("#subdireccion_code", "SAPS")
     page.fill("#telefono", "777 123 4567")
-    page.fill("#contact_email", "luis@example.org")
+    page.fill("#contact_email", email)
     page.select_option("#staff_type_code", "medico")
     for name in ("accepts_personal_account", "accepts_institutional_use",
                  "accepts_privacy_notice"):
@@ -77,7 +82,25 @@ def test_pages_fit_a_phone_screen(new_page, shots) -> None:
     page = new_page(390, 844)
     for path in ("/", "/solicitud", "/seguimiento", "/acceso"):
         page.goto(path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, (path, overflow)
+        assert horizontal_overflow(page) <= 0, (path, horizontal_overflow(page))
     page.goto("/solicitud")
     shots(page, "solicitud en telefono")
+
+
+def test_a_request_fits_a_phone_for_the_unit_head(new_page, live_app, clock, shots) -> None:
+    """The staff request page (with its 64-character content hash) must not scroll sideways."""
+    with live_app.app_context():
+        head = create_staff_account("jefa.telefono",
+                                    staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA000120"))
+    applicant = new_page()
+    fill_request(applicant)
+    applicant.get_by_role("button", name="Enviar solicitud").click()
+    folio = applicant.locator(".secret").first.inner_text().strip()
+    page = new_page(390, 844)
+    sign_in(page, head, clock)
+    page.goto("/firmas")
+    assert_fits(page)
+    page.get_by_role("link", name=folio).first.click()
+    expect(page.locator("h1")).to_contain_text(folio)
+    assert_fits(page)
+    shots(page, "solicitud del jefe en telefono")

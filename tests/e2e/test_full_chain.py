@@ -1,0 +1,295 @@
+"""The whole procedure in Chromium, through the pages only, against the real test DC: a
+centro de salud request with expediente electrónico (observaciones 5 and 6: the responsable
+jurisdiccional signs it and delivers it), from /solicitud to SIEMPRE access.
+
+Service helpers only create the staff accounts and compute their TOTP codes; a worker thread
+runs the jobs as ``alta worker`` would. Every step leaves a screenshot; every screenshot
+checks the page does not scroll sideways, at 1366 px and, for the staff pages of the chain, at
+a phone's 390 px.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from provisioning.directory import accounts
+from provisioning.jobs.worker import Worker
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from tests.conftest import StaffAccount, create_staff_account, make_siempre_group
+from tests.e2e.conftest import assert_fits, serving, sign_in
+from tests.e2e.test_public_and_sign_in import fill_request
+from tests.handoff_flow import person_curp, random_birth
+
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "Ahuehuete-Verde-73"
+CENTRO = "MSSSA000120"  # a centro de salud of the Jurisdicción I
+WAIT_MS = 20_000  # a page that refreshes itself until the worker is done
+
+
+@pytest.fixture
+def live_app(make_app, directory_config, directory) -> Iterator[Any]:
+    """This module's live app (it overrides tests/e2e/conftest.py's): the test DC as its
+    directory, accounts in the test's OU, a SIEMPRE access group there; mail stays in the
+    outbox (no SMTP server here)."""
+    group, dn = make_siempre_group(directory, directory_config)
+    app = make_app(rate_limit={"enabled": False}, mail={"enabled": False},
+                   directory={**directory_config, "siempre_group": group})
+    app.config["SIEMPRE_GROUP_DN"] = dn
+    with serving(app):
+        yield app
+
+
+@contextmanager
+def worker_running(app: Any) -> Iterator[None]:
+    """A job worker in a thread, as ``alta worker`` runs beside the web server."""
+    worker = Worker(worker_id="e2e", poll_seconds=0.1)
+
+    def work() -> None:
+        with app.app_context():
+            worker.run()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+
+
+class Chain:
+    """The cast (each in their own browser context) and the checks every step shares."""
+
+    def __init__(self, app: Any, new_page: Any, shots: Any, clock: Any) -> None:
+        self.app, self.new_page, self.shots, self.clock = app, new_page, shots, clock
+        self.staff: dict[str, StaffAccount] = {}
+
+    def shot(self, page: Any, step: str, *, phone: bool = False) -> None:
+        """Screenshot ``step``; the page must fit 1366 px (and 390 px with ``phone``)."""
+        assert_fits(page, step)
+        self.shots(page, step)
+        if phone:
+            page.set_viewport_size(PHONE)
+            try:
+                assert_fits(page, step)
+                self.shots(page, f"{step} en telefono")
+            finally:
+                page.set_viewport_size(LAPTOP)
+
+    def code(self, name: str) -> str:
+        """A fresh TOTP code of ``name``: the clock moves to a new 30-second step."""
+        self.clock.advance(seconds=30)
+        return self.staff[name].code()
+
+    def sign_in(self, name: str, role: Role, **scope: str) -> Any:
+        """Create the staff member, then sign in through /acceso with password and TOTP."""
+        with self.app.app_context():
+            self.staff[name] = create_staff_account(name, staff.Grant(role, **scope))
+        page = self.new_page()
+        sign_in(page, self.staff[name], self.clock)
+        return page
+
+    def flash(self, page: Any, text: str) -> None:
+        """The page shows the confirmation message ``text``."""
+        expect(page.locator('main .msg[role="status"]')).to_contain_text(text)
+
+
+def nav(page: Any, name: str) -> None:
+    """Follow a link of the top navigation bar."""
+    page.locator("header nav").get_by_role("link", name=name, exact=True).click()
+
+
+def track(page: Any, folio: str, code: str) -> str:
+    """/seguimiento with folio and tracking code; returns the state shown."""
+    page.goto("/seguimiento")
+    page.fill("#folio", folio)
+    page.fill("#code", code)
+    page.get_by_role("button", name="Consultar").click()
+    badge = page.locator("main .badge")
+    expect(badge).to_be_visible()
+    return badge.inner_text()
+
+
+def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, clock,
+                                                     directory) -> None:
+    chain = Chain(live_app, new_page, shots, clock)
+    born = random_birth()
+    curp_value = person_curp("Renata", "Olvera", "Zúñiga", born=born, sex="M",
+                                    state="GR")
+
+    # 1. The applicant: the form, the folio and tracking code, the tracking page.
+    applicant = new_page()
+    fill_request(applicant, curp=curp_value, nombres="Renata", primer_apellido="Olvera",
+                 segundo_apellido="Zúñiga", unit_clues=CENTRO, email="renata@example.org")
+    assert applicant.is_checked("input[name=expediente_electronico][value=si]")
+    chain.shot(applicant, "solicitud llena")
+    applicant.get_by_role("button", name="Enviar solicitud").click()
+    secrets = applicant.locator(".secret")
+    expect(secrets).to_have_count(2)
+    folio, tracking_code = [s.strip() for s in secrets.all_inner_texts()]
+    assert folio.startswith(f"{CENTRO}-")
+    chain.shot(applicant, "folio y codigo de seguimiento")
+    assert "en espera de la firma del jefe de unidad" in track(applicant, folio, tracking_code)
+    chain.shot(applicant, "seguimiento enviada")
+
+    with worker_running(live_app):
+        # 2. The unit head signs (TOTP step-up); observación 5 asks for a second signature.
+        jefe = chain.sign_in("jefe.centro", Role.JEFE_UNIDAD, unit_clues=CENTRO)
+        nav(jefe, "Firmas")
+        chain.shot(jefe, "firmas del jefe de unidad", phone=True)
+        jefe.get_by_role("link", name=folio).first.click()  # waiting (and recent) requests
+        expect(jefe.locator("h1")).to_contain_text(folio)
+        jefe.fill("#code", chain.code("jefe.centro"))
+        chain.shot(jefe, "firma del jefe de unidad", phone=True)
+        jefe.get_by_role("button", name="Firmar").click()
+        chain.flash(jefe, f"Solicitud {folio} firmada.")
+        assert "en espera del responsable jurisdiccional" in jefe.inner_text("main")
+
+        # 3. The responsable jurisdiccional signs.
+        responsable = chain.sign_in("resp.juris", Role.RESPONSABLE_JURISDICCIONAL,
+                                    jurisdiction_code="I")
+        nav(responsable, "Firmas")
+        responsable.get_by_role("link", name=folio).first.click()
+        responsable.fill("#code", chain.code("resp.juris"))
+        responsable.get_by_role("button", name="Firmar").click()
+        chain.flash(responsable, f"Solicitud {folio} firmada.")
+        chain.shot(responsable, "firma del responsable jurisdiccional")
+
+        # 4. The liaison signs an oficio to IT with the request (TOTP).
+        enlace = chain.sign_in("enlace.i", Role.ENLACE, jurisdiction_code="I")
+        nav(enlace, "Oficios")
+        enlace.get_by_label(f"Incluir {folio}").check()
+        enlace.fill("#code", chain.code("enlace.i"))
+        chain.shot(enlace, "oficio por firmar", phone=True)
+        enlace.get_by_role("button", name="Firmar y enviar el oficio").click()
+        chain.flash(enlace, "firmado y enviado al Departamento de Informática")
+        oficio_number = enlace.locator("h1").inner_text().removeprefix("Oficio ").strip()
+        assert re.fullmatch(r"\S+/\d{4}/\d{4}", oficio_number), oficio_number
+        chain.shot(enlace, "oficio enviado")
+
+        # 5. IT acknowledges receipt and creates the account on the DC.
+        it = chain.sign_in("it.depto", Role.INFORMATICA)
+        nav(it, "Oficios recibidos")
+        it.get_by_role("link", name=oficio_number).first.click()
+        it.get_by_role("button", name="Acusar de recibido").click()
+        chain.flash(it, f"Acuse de recibo del oficio {oficio_number} registrado.")
+        chain.shot(it, "acuse de informatica", phone=True)
+        it.get_by_role("link", name="Crear las cuentas y ver su avance").click()
+        it.get_by_role("button", name="Crear las 1 cuentas pendientes de este oficio").click()
+        chain.flash(it, "enviadas a crear su cuenta")
+        # The page refreshes itself every 3 s while the worker creates the account.
+        expect(it.locator("main")).to_contain_text(
+            "Ninguna cuenta de este oficio espera en la cola", timeout=WAIT_MS)
+        expect(it.locator("dl.facts dt:text-is('Cuentas creadas') + dd")).to_have_text("1")
+        chain.shot(it, "cuenta creada en el directorio", phone=True)
+
+        # 6. The head of IT signs the reply oficio (TOTP).
+        jefe_it = chain.sign_in("jefe.it", Role.JEFE_INFORMATICA)
+        nav(jefe_it, "Oficios recibidos")
+        jefe_it.get_by_role("link", name="Respuesta", exact=True).click()
+        user_name = jefe_it.locator("table code").first.inner_text().strip()
+        assert user_name, "the reply shows the domain user name"
+        jefe_it.fill("#code", chain.code("jefe.it"))
+        chain.shot(jefe_it, "oficio de respuesta por firmar", phone=True)
+        jefe_it.get_by_role("button", name="Firmar y enviar el oficio de respuesta").click()
+        chain.flash(jefe_it, "firmado y enviado al enlace jurisdiccional")
+        reply_number = jefe_it.locator("h1").inner_text().removeprefix("Oficio ").strip()
+        chain.shot(jefe_it, "oficio de respuesta firmado")
+
+        # 7. The liaison acknowledges the reply (custody hop 1) and releases the account to
+        # the responsable jurisdiccional (hop 2), both with TOTP.
+        nav(enlace, "Entregas")
+        enlace.get_by_role("link", name=reply_number).click()
+        enlace.fill("#code", chain.code("enlace.i"))
+        enlace.get_by_role("button", name="Acusar de recibido").click()
+        chain.flash(enlace, "las cuentas quedaron bajo su resguardo")
+        nav(enlace, "Entregas")
+        enlace.get_by_label(f"Entregar {folio}").check()
+        assert "el responsable jurisdiccional de la Jurisdicción Sanitaria I" in \
+            enlace.locator("table").first.inner_text()  # observación 6
+        enlace.fill("#code", chain.code("enlace.i"))
+        chain.shot(enlace, "entregas del enlace", phone=True)
+        enlace.get_by_role("button", name="Entregar las cuentas elegidas").click()
+        chain.flash(enlace, "1 cuentas entregadas a 1 responsable(s)")
+
+        # 8. The responsable confirms receipt (TOTP), checks the person's ID and delivers the
+        # activation code in person: the printable slip.
+        nav(responsable, "Entregas")
+        receipt = responsable.locator("form[action$='/recibir']")
+        expect(receipt).to_contain_text(folio)
+        receipt.locator("input[name=code]").fill(chain.code("resp.juris"))
+        chain.shot(responsable, "recepcion del responsable", phone=True)
+        receipt.get_by_role("button", name="Confirmar que las recibí").click()
+        chain.flash(responsable, "Recepción confirmada: 1 cuentas")
+        responsable.get_by_role("link", name="Entregar", exact=True).click()
+        expect(responsable.locator("main")).to_contain_text(curp_value)
+        responsable.select_option("#id_document", "ine")
+        responsable.check("input[name=identity]")
+        responsable.fill("#code", chain.code("resp.juris"))
+        chain.shot(responsable, "entrega en persona", phone=True)
+        responsable.get_by_role("button", name="Entregar y mostrar el código").click()
+        activation_code = responsable.locator(".slip .secret").inner_text().strip()
+        assert responsable.locator(".slip-user").inner_text().strip() == user_name
+        chain.shot(responsable, "hoja de activacion", phone=True)
+
+        # 9. The person activates the account with their own password, then pre-registers.
+        person = new_page()
+        person.goto(f"/activar?usuario={user_name}")
+        person.fill("#code", activation_code)
+        person.fill("#curp", curp_value.lower())
+        person.fill("#password", PASSWORD)
+        person.fill("#password2", PASSWORD)
+        chain.shot(person, "activar")
+        person.get_by_role("button", name="Activar mi cuenta").click()
+        expect(person.locator("h1")).to_have_text("Su cuenta está activa")
+        chain.shot(person, "cuenta activada")
+        person.get_by_role("link", name="Completar mi pre-registro").click()
+        expect(person.locator("#usuario")).to_have_value(user_name)
+        person.fill("#password", PASSWORD)
+        person.get_by_role("button", name="Continuar").click()
+        person.wait_for_url("**/preregistro/datos")
+        person.fill("#nombres", "Renata")
+        person.fill("#primer_apellido", "Olvera")
+        person.fill("#segundo_apellido", "Zúñiga")
+        person.fill("#fecha_nacimiento", born.isoformat())
+        person.select_option("#sexo", "M")
+        person.select_option("#entidad_nacimiento", "GR")
+        person.select_option("#nacionalidad", "MEX")
+        person.select_option("#staff_type_code", "medico")
+        person.fill("#cedula_profesional", "1234567")
+        person.fill("#telefono_institucional", "7773114455")
+        chain.shot(person, "pre-registro")
+        person.get_by_role("button", name="Completar mi pre-registro").click()
+        # The confirmation refreshes itself until the worker adds the SIEMPRE group.
+        expect(person.locator("main")).to_contain_text("Su acceso a SIEMPRE está activo",
+                                                       timeout=WAIT_MS)
+        chain.shot(person, "pre-registro completo")
+
+    # 10. What everyone sees at the end.
+    state = track(applicant, folio, tracking_code)
+    assert state == "Acceso activo a SIEMPRE"
+    history = applicant.locator("main table").inner_text()
+    for label in ("Firmada por el jefe de unidad", "Recibida por el Departamento de Informática",
+                  "Cuenta creada", "Recibida por el enlace jurisdiccional",
+                  "Recibida por el responsable jurisdiccional", "Código de activación entregado",
+                  "Cuenta activada"):
+        assert label in history, label
+    chain.shot(applicant, "seguimiento final")
+
+    (account,) = accounts.find_by_curp(directory, curp_value)
+    assert account.sam_account_name == user_name and account.enabled
+    assert directory.absolute(directory.settings.users_ou).lower() in account.dn.lower()
+    assert live_app.config["SIEMPRE_GROUP_DN"].lower() in [g.lower() for g in account.groups]
+    accounts.verify_password(directory, account.guid, PASSWORD)  # a real bind
+    with live_app.app_context():
+        result = live_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
