@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from provisioning import db, ratelimit, timeutil
+from provisioning import db, ratelimit, timeutil, wording
 from provisioning.config import Settings
 from provisioning.config import current as settings
 from provisioning.errors import AltaError
@@ -153,3 +153,4 @@ def init_app(app: Flask, config: Settings) -> None:
     app.add_template_filter(timeutil.format_date, "fecha")
     app.add_template_filter(timeutil.format_datetime, "fecha_hora")
     app.add_template_filter(timeutil.format_long_date, "fecha_larga")
+    app.add_template_filter(wording.count, "cantidad")

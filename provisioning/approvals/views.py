@@ -16,6 +16,7 @@ from provisioning.account_requests.views import (
     tracked_request,
 )
 from provisioning.approvals import rules, services
+from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.errors import ValidationError
 from provisioning.staff import auth
@@ -42,7 +43,8 @@ def inbox() -> Any:
     """Requests waiting for the signed-in person's signature, oldest first."""
     principal = g.principal
     pending = services.inbox(principal)
-    recent = services.recent_for_units(principal)
+    waiting = {r.id for r in pending}
+    recent = [r for r in services.recent_for_units(principal) if r.id not in waiting]
     services.record_list_view([*pending, *recent], actor=principal.actor(client_ip()),
                               where="firmas")
     db.commit()
@@ -56,6 +58,7 @@ def _detail(account_request: Any, *, error: str | None = None, status: int = 200
     db.commit()
     return render_template(
         "approvals/detail.html", r=account_request, unit_name=services.unit_name(account_request),
+        labels=catalogs.request_labels(account_request),
         chain=rules.chain(account_request), request_type=rules.REQUEST_TYPES[
             rules.request_type(account_request)],
         signatures=services.signatures(account_request, live_only=False),

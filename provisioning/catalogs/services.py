@@ -323,6 +323,20 @@ def staff_types() -> Sequence[StaffType]:
     ).all()
 
 
+def request_labels(account_request: Any) -> dict[str, str]:
+    """Catalog names of a request's coded fields (the code itself if it left the catalog)."""
+    direcciones = {o.code: o.name for o in org_units("direccion")}
+    subdirecciones = {o.code: o.name for o in org_units("subdireccion")}
+    types = {t.code: t.name for t in staff_types()}
+    return {
+        "direccion": direcciones.get(account_request.direccion_code,
+                                     account_request.direccion_code),
+        "subdireccion": subdirecciones.get(account_request.subdireccion_code,
+                                           account_request.subdireccion_code),
+        "staff_type": types.get(account_request.staff_type_code, account_request.staff_type_code),
+    }
+
+
 def nationalities() -> Sequence[Nationality]:
     """Nacionalidades valid today, in catalog order (Mexican first in the shipped file)."""
     return session().scalars(

@@ -72,12 +72,8 @@ def _certified(kind: str, obj: AccountRequest | Oficio) -> bytes:
 # Rendering
 
 
-def _org_names(kind: str) -> dict[str, str]:
-    return {o.code: o.name for o in catalogs.org_units(kind)}
-
-
 def _render_solicitud(request: AccountRequest, code: str, now: object) -> bytes:
-    staff_types = {t.code: t.name for t in catalogs.staff_types()}
+    labels = catalogs.request_labels(request)
     signed = {s.step: s for s in approvals.signatures(request)}
 
     def evidence(step: rules.Step) -> layouts.Evidence | None:
@@ -102,14 +98,12 @@ def _render_solicitud(request: AccountRequest, code: str, now: object) -> bytes:
         ("CURP", request.curp),
         ("UNIDAD / CENTRO DE SALUD", f"{approvals.unit_name(request)} ({request.unit_clues})"),
         ("JURISDICCIÓN SANITARIA", approvals.jurisdiction_name(request.jurisdiction_code)),
-        ("DIRECCIÓN DE ADSCRIPCIÓN", _org_names("direccion").get(request.direccion_code,
-                                                                 request.direccion_code)),
-        ("SUBDIRECCIÓN", _org_names("subdireccion").get(request.subdireccion_code,
-                                                        request.subdireccion_code)),
+        ("DIRECCIÓN DE ADSCRIPCIÓN", labels["direccion"]),
+        ("SUBDIRECCIÓN", labels["subdireccion"]),
         ("DEPARTAMENTO", request.departamento),
         ("TELÉFONO / EXT.", f"{request.telefono} / {extension}"),
         ("CORREO PARA AVISOS", request.contact_email),
-        ("TIPO DE PERSONAL", staff_types.get(request.staff_type_code, request.staff_type_code)),
+        ("TIPO DE PERSONAL", labels["staff_type"]),
     ]
     return layouts.solicitud(
         code=code, url=verify_url(code), created_at=now, folio=request.folio,  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
-from provisioning import audit, timeutil
+from provisioning import audit, timeutil, wording
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
@@ -210,8 +210,9 @@ def _audit_release(transfer: CustodyTransfer, requests: Sequence[AccountRequest]
                    actor: audit.Actor) -> None:
     audit.record("custody.released", actor=actor, object_type="custody_transfer",
                  object_id=transfer.id,
-                 summary=f"Entrega {transfer.id}: {len(requests)} cuentas liberadas a "
-                         f"{receiver_label(transfer)}",
+                 summary=f"Entrega {transfer.id}: "
+                         f"{wording.count(len(requests), 'cuenta liberada', 'cuentas liberadas')}"
+                         f" a {receiver_label(transfer)}",
                  details={"hop": HOPS[transfer.stage], "to_role": transfer.to_role,
                           "to_unit": transfer.to_unit_clues,
                           "to_jurisdiction": transfer.to_jurisdiction_code,
@@ -247,7 +248,7 @@ def _confirm_receipt(transfer: CustodyTransfer, *, user: StaffUser, actor: audit
     audit.record("custody.received", actor=actor, object_type="custody_transfer",
                  object_id=transfer.id,
                  summary=f"Entrega {transfer.id}: {user.full_name} confirmó la recepción de "
-                         f"{len(requests)} cuentas",
+                         f"{wording.count(len(requests), 'cuenta')}",
                  details={"hop": HOPS[transfer.stage], "released_by": transfer.released_by_name,
                           "folios": [r.folio for r in requests]})
     return requests

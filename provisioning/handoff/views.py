@@ -8,7 +8,7 @@ from typing import Any
 import segno
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from provisioning import db, timeutil
+from provisioning import db, timeutil, wording
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
 from provisioning.directory.errors import PasswordRejected
@@ -85,8 +85,8 @@ def release() -> Any:
         return _inbox(error=exc.message, errors=exc.fields, status=400)
     db.commit()
     count = sum(len(t.items) for t in transfers)
-    flash(f"{count} cuentas entregadas a {len(transfers)} responsable(s) de su entrega en "
-          "persona; cada uno debe confirmar que las recibió.", "ok")
+    flash(f"{wording.count(count, 'cuenta')} para {wording.count(len(transfers), 'responsable')}"
+          " de su entrega en persona; cada uno debe confirmar que las recibió.", "ok")
     return redirect(url_for("handoff.inbox"))
 
 
@@ -104,8 +104,8 @@ def receive(transfer_id: int) -> Any:
         return auth.step_up_refused(exc) or _inbox(
             error=exc.message, errors={f"code-{transfer.id}": exc.message}, status=exc.status)
     db.commit()
-    flash(f"Recepción confirmada: {len(requests)} cuentas quedan bajo su resguardo para "
-          "entregarlas en persona.", "ok")
+    flash(f"Recepción confirmada: {wording.count(len(requests), 'cuenta')} bajo su resguardo "
+          "para entregar en persona.", "ok")
     return redirect(url_for("handoff.inbox"))
 
 

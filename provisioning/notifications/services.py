@@ -24,7 +24,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import delete, select
 
-from provisioning import audit, db, timeutil
+from provisioning import audit, db, timeutil, wording
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.config import current as settings
@@ -154,7 +154,7 @@ def reply_issued(recipients: Iterable[str], *, oficio_id: int, number: str,
                  count: int) -> None:
     """Tell the liaison that IT's reply oficio (accounts created) waits for their acuse."""
     queue(recipients, "oficio_respuesta",
-          f"Oficio de respuesta {number}: {count} cuentas para entregar",
+          f"Oficio de respuesta {number}: {wording.count(count, 'cuenta')} para entregar",
           object_type="oficio", object_id=number, number=number, count=count,
           path=f"/oficios/{oficio_id}")
 
@@ -162,7 +162,8 @@ def reply_issued(recipients: Iterable[str], *, oficio_id: int, number: str,
 def custody_released(recipients: Iterable[str], *, transfer_id: int, count: int,
                      giver: str) -> None:
     """Tell the next holder that accounts were released to them (confirm the receipt)."""
-    queue(recipients, "custodia", f"{count} cuentas de usuario para entregar en persona",
+    queue(recipients, "custodia",
+          f"{wording.count(count, 'cuenta')} de usuario para entregar en persona",
           object_type="custody_transfer", object_id=str(transfer_id), count=count,
           giver=giver, path="/entregas")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from provisioning import audit
+from provisioning import audit, wording
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
@@ -109,8 +109,9 @@ def provision_all(oficio: Oficio, *, actor: audit.Actor) -> directory.QueueResul
     result = directory.queue_provisioning(ids, actor=actor)
     audit.record("oficio.provisioning_queued", actor=actor, object_type="oficio",
                  object_id=oficio.number,
-                 summary=f"Oficio {oficio.number}: {len(result.queued)} cuentas enviadas a "
-                         f"crear (lote {result.batch.id})",
+                 summary=f"Oficio {oficio.number}: "
+                         f"{wording.count(len(result.queued), 'cuenta')} por crear "
+                         f"(lote {result.batch.id})",
                  details={"batch": result.batch.id, "queued": len(result.queued),
                           "skipped": len(result.skipped)})
     return result

@@ -358,6 +358,17 @@ def test_inbox_lists_only_the_heads_units_oldest_first(app, client, clock) -> No
     page = jefe.get("/firmas").get_data(as_text=True)
     assert folio1 in page and folio2 in page and folio3 not in page
     assert page.index(folio1) < page.index(folio2)
+    # Waiting requests are not listed again among the unit's other recent requests.
+    assert page.count(folio1) == 1 and page.count(folio2) == 1
+
+
+def test_detail_shows_catalog_names_not_codes(app, client, clock) -> None:
+    request, _, _ = new_request(client, **CENTRO_I)
+    jefe, _ = person(client, app, "jefe.nombres", JEFE, clock, unit_clues="MSSSA000120")
+    page = jefe.get(f"/solicitudes/{request.id}").get_data(as_text=True)
+    assert "Dirección de Atención Médica / Subdirección de Atención Primaria a la Salud" in page
+    assert "DAM / SAPS" not in page
+    assert "<dd>Médico(a)</dd>" in page
 
 
 # ---------------------------------------------------------------------------------------------

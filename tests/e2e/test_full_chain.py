@@ -184,7 +184,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         chain.flash(it, f"Acuse de recibo del oficio {oficio_number} registrado.")
         chain.shot(it, "acuse de informatica", phone=True)
         it.get_by_role("link", name="Crear las cuentas y ver su avance").click()
-        it.get_by_role("button", name="Crear las 1 cuentas pendientes de este oficio").click()
+        it.get_by_role("button", name="Crear la cuenta pendiente de este oficio").click()
         chain.flash(it, "enviadas a crear su cuenta")
         # The page refreshes itself every 3 s while the worker creates the account.
         expect(it.locator("main")).to_contain_text(
@@ -219,7 +219,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         enlace.fill("#code", chain.code("enlace.i"))
         chain.shot(enlace, "entregas del enlace", phone=True)
         enlace.get_by_role("button", name="Entregar las cuentas elegidas").click()
-        chain.flash(enlace, "1 cuentas entregadas a 1 responsable(s)")
+        chain.flash(enlace, "1 cuenta para 1 responsable de su entrega")
 
         # 8. The responsable confirms receipt (TOTP), checks the person's ID and delivers the
         # activation code in person: the printable slip.
@@ -229,7 +229,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         receipt.locator("input[name=code]").fill(chain.code("resp.juris"))
         chain.shot(responsable, "recepcion del responsable", phone=True)
         receipt.get_by_role("button", name="Confirmar que las recibí").click()
-        chain.flash(responsable, "Recepción confirmada: 1 cuentas")
+        chain.flash(responsable, "Recepción confirmada: 1 cuenta bajo su resguardo")
         responsable.get_by_role("link", name="Entregar", exact=True).click()
         expect(responsable.locator("main")).to_contain_text(curp_value)
         responsable.select_option("#id_document", "ine")
