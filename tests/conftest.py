@@ -12,6 +12,7 @@ import dataclasses
 import os
 import re
 import shutil
+import threading
 import time
 import tomllib
 import uuid
@@ -27,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import make_server
 
 from provisioning import audit, create_app, db, timeutil
 from provisioning.audit import services as audit_services
@@ -182,6 +184,21 @@ def make_app(databases: Databases, tmp_path: Path) -> Iterator[Any]:
     for item in built:
         close_for(item)
         item.extensions["alta.db"].engine.dispose()
+
+
+@pytest.fixture
+def live_app(make_app) -> Iterator[Any]:
+    """The app on a committing database, served by a real HTTP server on 127.0.0.1."""
+    app = make_app(rate_limit={"enabled": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 # ---------------------------------------------------------------------------------------------
