@@ -275,7 +275,8 @@ class Browser:
     def post(self, path: str, data: dict[str, Any] | None = None, *, page: str | None = None,
              **kw: Any) -> Any:
         form = dict(data or {})
-        form.setdefault("csrf_token", self.token(page or "/acceso"))
+        if "csrf_token" not in form:  # not setdefault: that would fetch the page anyway
+            form["csrf_token"] = self.token(page or "/acceso")
         return self.client.post(path, data=form, **kw)
 
 
