@@ -40,12 +40,12 @@ INCONVENIENT_WORDS = frozenset({
 
 _SHAPE = re.compile(
     r"^[A-ZÑ][AEIOUX][A-ZÑ]{2}"  # surname/name letters
-    r"\d{6}"  # birth date YYMMDD
+    r"[0-9]{6}"  # birth date YYMMDD (ASCII digits only: int() reads others)
     r"[HMX]"  # sex
     r"[A-Z]{2}"  # state of birth
     r"[B-DF-HJ-NP-TV-ZÑ]{3}"  # internal consonants
     r"[0-9A-Z]"  # homonym differentiator (gives the century)
-    r"\d$"  # check digit
+    r"[0-9]$"  # check digit
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request, session
+from flask import Flask, Response, jsonify, make_response, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -133,7 +133,13 @@ def init_app(app: Flask, config: Settings) -> None:
         # Also receives unhandled exceptions as a 500, after Flask has logged the traceback.
         db.rollback()
         status = exc.code or 500
-        return error_response(_HTTP_MESSAGES.get(status, _HTTP_MESSAGES[400]), status)
+        body, status = error_response(_HTTP_MESSAGES.get(status, _HTTP_MESSAGES[400]), status)
+        response = make_response(body, status)
+        # Headers the status needs (Allow on a 405, as RFC 9110 requires); our own body.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -12,10 +12,12 @@ import dataclasses
 import os
 import re
 import shutil
+import threading
 import time
 import tomllib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import make_server
 
 from provisioning import audit, create_app, db, timeutil
 from provisioning.audit import services as audit_services
@@ -184,6 +187,27 @@ def make_app(databases: Databases, tmp_path: Path) -> Iterator[Any]:
         item.extensions["alta.db"].engine.dispose()
 
 
+@contextmanager
+def serving(app: Any) -> Iterator[Any]:
+    """Serve ``app`` with a real HTTP server on 127.0.0.1 (its address in LIVE_URL)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(make_app) -> Iterator[Any]:
+    """The app on a committing database, served on loopback (no rate limits)."""
+    with serving(make_app(rate_limit={"enabled": False})) as app:
+        yield app
+
+
 # ---------------------------------------------------------------------------------------------
 # Clock
 
@@ -258,7 +282,8 @@ class Browser:
     def post(self, path: str, data: dict[str, Any] | None = None, *, page: str | None = None,
              **kw: Any) -> Any:
         form = dict(data or {})
-        form.setdefault("csrf_token", self.token(page or "/acceso"))
+        if "csrf_token" not in form:  # not setdefault: that would fetch the page anyway
+            form["csrf_token"] = self.token(page or "/acceso")
         return self.client.post(path, data=form, **kw)
 
 

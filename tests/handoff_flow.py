@@ -17,6 +17,8 @@ from sqlalchemy import select
 from provisioning import audit, curp, db
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
+from provisioning.directory import accounts
+from provisioning.directory import services as directory
 from provisioning.directory.models import DirectoryAccount
 from provisioning.handoff.models import CustodyTransfer
 from provisioning.jobs import services as jobs
@@ -163,9 +165,9 @@ class Scene:
 
     # -- the procedure, step by step -----------------------------------------------------
 
-    def received_oficio(self, request_ids: list[int]) -> int:
+    def received_oficio(self, request_ids: list[int], liaison: str = "enlace") -> int:
         """The liaison signs an oficio with these requests and IT acknowledges it."""
-        response = self.post("enlace", "/oficios", {"request_id": [str(i) for i in request_ids],
+        response = self.post(liaison, "/oficios", {"request_id": [str(i) for i in request_ids],
                                                     "subject": "Altas"}, step_up=True)
         assert response.status_code == 302, response.get_data(as_text=True)
         oficio_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -179,6 +181,19 @@ class Scene:
         jobs.run_pending()
         return response
 
+    def record_accounts(self, request_ids: list[int]) -> None:
+        """The accounts recorded as the worker records them, without the DC (for tests of
+        what follows; creating them is tested against the DC)."""
+        for request_id in request_ids:
+            guid = str(uuid.uuid4())
+            account = accounts.Account(
+                guid=guid, dn=f"CN=u{request_id},OU=SIEMPRE,DC=ssm,DC=test",
+                sam_account_name=f"u{request_id}.{guid[:6]}", user_principal_name=None,
+                user_account_control=512, pwd_last_set=None, description=(), curp=None,
+                display_name=None, groups=())
+            directory.record_outcome(request_id, accounts.Outcome(account, created=True))
+        db.commit()
+
     def reply(self, oficio_id: int) -> int:
         """The head of IT signs the reply oficio; returns its id."""
         response = self.post("jefe.it", f"/informatica/oficios/{oficio_id}/respuesta",
@@ -186,14 +201,14 @@ class Scene:
         assert response.status_code == 302, response.get_data(as_text=True)
         return int(response.headers["Location"].rsplit("/", 1)[1])
 
-    def acknowledge_reply(self, reply_id: int) -> None:
+    def acknowledge_reply(self, reply_id: int, liaison: str = "enlace") -> None:
         """The liaison's acuse of the reply oficio (first custody receipt)."""
-        response = self.post("enlace", f"/oficios/{reply_id}/acuse-respuesta", step_up=True)
+        response = self.post(liaison, f"/oficios/{reply_id}/acuse-respuesta", step_up=True)
         assert response.status_code == 302, response.get_data(as_text=True)
 
-    def release(self, request_ids: list[int]) -> Any:
+    def release(self, request_ids: list[int], liaison: str = "enlace") -> Any:
         """The liaison hands the accounts on (grouped by who delivers each)."""
-        return self.post("enlace", "/entregas/liberar",
+        return self.post(liaison, "/entregas/liberar",
                          {"request_id": [str(i) for i in request_ids]}, step_up=True)
 
     def receive(self, holder: str) -> list[int]:

@@ -3,9 +3,16 @@
 Each family is a list of payloads; most are also sent wrapped in a plausible value
 ("Juan<payload>"), because filters that only look at the start of a field are common.
 Invalid UTF-8 cannot be a Python str: those byte strings are kept apart (``RAW_BYTES``).
+At the end, what the tests that send them judge the answers with.
 """
 
 from __future__ import annotations
+
+import re
+
+from sqlalchemy import inspect, text
+
+from provisioning import db
 
 OVERLONG = ["A" * n for n in (51, 101, 121, 255, 256, 501, 1001, 4097, 20000)] + [
     "Ñ" * 300, "🙂" * 300, "9" * 400]
@@ -74,10 +81,15 @@ INJECTION = [
     "| cat /etc/passwd", "&& whoami", "x' || pg_sleep(3) || '",
 ]
 
+# Decimal digits of other scripts: Python's \d and int() take them, a CURP or a phone never has
+# them (they once crashed the CURP check digit).
+DIGITS = ["٠١٢٣٤٥٦٧٨٩", "１２３４５", "²³", "৪২", "777 ١٢٣ ٤٥٦٧", "BEML٩٢٠٣١٣HMCLNS09",
+          "BEML920313HMCLNS0٩", "ＢＥＭＬ９２０３１３ＨＭＣＬＮＳ０９"]
+
 FAMILIES = {
     "overlong": OVERLONG, "control": CONTROL, "html_js": HTML_JS, "sql": SQL, "ldap": LDAP,
     "traversal": TRAVERSAL, "format": FORMAT, "unicode": UNICODE, "emoji": EMOJI,
-    "edge": EDGE, "injection": INJECTION,
+    "edge": EDGE, "injection": INJECTION, "digits": DIGITS,
 }
 
 
@@ -94,3 +106,28 @@ def corpus() -> list[str]:
 
 RAW_BYTES = [b"\xff\xfe", b"\xc3", b"\xc3\x28", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80",
              b"Jos\xe9", b"\x80abc", b"%00", b"\xc0\xaf"]
+
+
+# -- judging the answers ----------------------------------------------------------------------
+
+# Tables that may change when a request is refused: the audit trail of the refusal, rate
+# limits, sign-in failure counters (UPDATEs), document and checkpoint bookkeeping.
+VOLATILE = {"audit_events", "audit_head", "audit_checkpoints", "rate_limit_hits",
+            "alembic_version", "counters"}
+SPANISH = re.compile(r"[áéíóúñÁÉÍÓÚÑ¿¡]|\b(?:no|el|la|de|que|su|una?|debe|revise|escriba|"
+                     r"elija|puede|válid[oa])\b", re.IGNORECASE)
+
+
+_TABLES: dict[str, list[str]] = {}  # per database URL: the catalogue is not read again
+
+
+def domain_counts(exclude: frozenset[str] | set[str] = VOLATILE) -> dict[str, int]:
+    """Rows in every table but ``exclude`` (a refusal must leave them as they were)."""
+    connection = db.session().connection()
+    url = str(connection.engine.url)
+    if url not in _TABLES:
+        _TABLES[url] = inspect(connection).get_table_names()
+    tables = [t for t in _TABLES[url] if t not in exclude]
+    # Table names come from the schema itself, not from input.
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)  # noqa: S608
+    return dict(connection.execute(text(sql)).all())

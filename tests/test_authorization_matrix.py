@@ -2,25 +2,38 @@
 anonymous and as every role, is allowed or refused exactly as the policy below says.
 
 A new route without a line here fails ``test_every_route_has_a_policy``, so nobody adds a
-page without deciding who may use it. Object scope (a unit head on another unit's request)
-is checked by each domain's tests and by the scoped cases at the end.
+page without deciding who may use it. Then every route that names an object is called by
+every role, scoped to one unit or jurisdiction and to another, on real objects inside and
+outside that scope (``test_objects_inside_and_outside_each_scope``); a new object route
+without objects there fails ``test_every_object_route_has_objects``.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import url_for
+from sqlalchemy import select
 
+from provisioning import audit, db
+from provisioning.account_requests.models import AccountRequest
+from provisioning.directory.models import ProvisioningBatch
+from provisioning.handoff.models import CustodyTransfer
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
+from tests.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, hypothetical_curp, new_request
 from tests.conftest import Browser, create_staff_account, login
+from tests.handoff_flow import Scene, values
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNING_IN = "signing-in"  # only mid sign-in (redirects everyone else)
 STAFF = "staff"  # any signed-in staff member
 APPLICANT = "applicant"  # only with a session verified by folio + tracking code
 PERSON = "person"  # only after signing in with the new domain account (pre-registration)
+TOKEN = "token"  # only with an API client's bearer token; a session gives nothing (401)
 ALL_ROLES = list(Role)
 SIGNERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}
 IT = {Role.INFORMATICA, Role.JEFE_INFORMATICA}
@@ -84,7 +97,7 @@ POLICY: dict[str, Any] = {
     "privacy.cancellation": APPLICANT,
     "privacy.tasks": {Role.JEFE_INFORMATICA},
     "privacy.task": {Role.JEFE_INFORMATICA},
-    "api.person_status": PUBLIC,  # bearer token, no session: tests/api checks the token
+    "api.person_status": TOKEN,  # tests/api checks the token itself
     "api.openapi_document": PUBLIC,
     "api.clients": {Role.ADMIN},
     "api.revoke": {Role.ADMIN},
@@ -120,8 +133,8 @@ SCOPES = {
 def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
     """Values for the route's variables: real objects created for the test."""
     # Ids of objects that do not exist: an allowed role gets 404, a refused one 403, because
-    # the role is checked before anything is looked up. Scope on real objects is tested by
-    # each domain (tests/approvals, tests/oficios).
+    # the role is checked before anything is looked up. Real objects, inside and outside
+    # each scope: test_objects_inside_and_outside_each_scope.
     missing = 987654
     return {
         "approvals.detail": {"request_id": missing},
@@ -176,8 +189,6 @@ def _routes(app) -> list[tuple[str, str, str]]:
 
 def _call(browser: Browser, app, endpoint: str, method: str, objects: dict[str, Any],
           token_page: str) -> Any:
-    from flask import url_for
-
     with app.test_request_context():
         path = url_for(endpoint, **url_args(endpoint, objects))
     if method == "GET":
@@ -190,9 +201,27 @@ def _allowed(policy: Any, role: Role | None) -> bool:
         return True
     if policy in (STAFF,):
         return role is not None
-    if policy in (SIGNING_IN, APPLICANT, PERSON):
+    if policy in (SIGNING_IN, APPLICANT, PERSON, TOKEN):
         return False
     return role in policy
+
+
+def assert_refused(policy: Any, role: Role | None, response: Any, where: str) -> None:
+    """The answer to someone the policy does not let in (by role, before any object)."""
+    status, location = response.status_code, response.headers.get("Location", "")
+    if policy in (APPLICANT, PERSON):
+        # Staff roles give no access to a person's request: folio + tracking code, or
+        # the person's own domain credentials, only.
+        assert status == 403, where
+    elif policy == TOKEN:
+        assert status == 401 and response.is_json, where
+    elif policy == SIGNING_IN:
+        # Outside a sign-in these pages only send people on: never show or act.
+        assert status in (302, 400), where
+    elif role is None:
+        assert status == 302 and "/acceso" in location, where
+    else:
+        assert status == 403, where
 
 
 @pytest.mark.parametrize("role", [None, *ALL_ROLES], ids=lambda r: r.value if r else "anonimo")
@@ -218,14 +247,238 @@ def test_matrix(app, clock, role: Role | None) -> None:
             # 401 here is a failed sign-in (empty form), not a refusal of the page.
             assert status != 403, where
             assert "/acceso" not in location or endpoint.startswith("staff."), where
-        elif policy in (APPLICANT, PERSON):
-            # Staff roles give no access to a person's request: folio + tracking code, or
-            # the person's own domain credentials, only.
-            assert status == 403, where
-        elif policy == SIGNING_IN:
-            # Outside a sign-in these pages only send people on: never show or act.
-            assert status in (302, 400), where
-        elif role is None:
-            assert status == 302 and "/acceso" in location, where
         else:
-            assert status == 403, where
+            assert_refused(policy, role, response, where)
+
+
+# ---------------------------------------------------------------------------------------------
+# Objects inside and outside each scope
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who reaches an object, among the roles its route lets in: a holder's role (None: any)
+    over a unit or jurisdiction (None: any); ``nobody`` for an object of the wrong kind."""
+
+    role: Role | None = None
+    unit: str | None = None
+    jurisdiction: str | None = None
+    nobody: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """A real object a route is called on and who reaches it. Anyone else gets 404 (its
+    existence is not revealed), or 403 when they may see it (``viewer``) but not do this."""
+
+    label: str
+    args: dict[str, Any]
+    owner: Owner = Owner()
+    viewer: Owner | None = None
+
+    def deny(self, grant: staff.Grant) -> int:
+        """The refusal ``grant``'s holder gets."""
+        return 403 if self.viewer is not None and reaches(grant, self.viewer) else 404
+
+
+def reaches(grant: staff.Grant, owner: Owner) -> bool:
+    """Whether the holder of ``grant`` reaches an object of ``owner``."""
+    if owner.nobody or owner.role not in (None, grant.role):
+        return False
+    if grant.role.scope == "unit":
+        return owner.unit in (None, grant.unit_clues)
+    if grant.role.scope == "jurisdiction":
+        return owner.jurisdiction in (None, grant.jurisdiction_code)
+    return True
+
+
+# Principals: each scoped role over two different scopes, and the service-wide roles.
+PRINCIPALS = [
+    None,
+    staff.Grant(Role.JEFE_UNIDAD, unit_clues=CENTRO_I["unit_clues"]),
+    staff.Grant(Role.JEFE_UNIDAD, unit_clues=CENTRO_II["unit_clues"]),
+    staff.Grant(Role.RESPONSABLE_JURISDICCIONAL, jurisdiction_code="I"),
+    staff.Grant(Role.RESPONSABLE_JURISDICCIONAL, jurisdiction_code="II"),
+    staff.Grant(Role.ENLACE, jurisdiction_code="I"),
+    staff.Grant(Role.ENLACE, jurisdiction_code="II"),
+    *(staff.Grant(role) for role in sorted(SERVICE_WIDE)),
+]
+
+# Routes whose URL names something that is not an object in anyone's scope.
+NOT_SCOPED = {
+    "documents.verify": "a public verification code (tests/documents)",
+    "privacy.download": "the applicant's own export format (tests/privacy)",
+    "api.person_status": "a CURP read with an API token (tests/api)",
+}
+
+
+def _unit(clues: str, jurisdiction: str, role: Role | None = None) -> Owner:
+    return Owner(role, unit=clues, jurisdiction=jurisdiction)
+
+
+def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
+    """Real objects in Jurisdicción I (two units) and II, without the DC: requests waiting
+    for signatures; oficios and reply oficios; accounts received by each kind of holder and
+    accounts still in transit to them; a batch, a legal hold, an ARCO request, an API client
+    and a staff member. Returns the objects each object route is called on."""
+    from provisioning.api import services as api
+    from provisioning.privacy import services as privacy
+    from provisioning.retention import services as retention
+
+    scene = Scene(app, clock)
+    scene.person("it.dept", Role.INFORMATICA)
+    scene.person("jefe.it", Role.JEFE_INFORMATICA)
+    units = {"I": CENTRO_I["unit_clues"], "II": CENTRO_II["unit_clues"]}
+    other_unit = CENTRO_I_OTHER["unit_clues"]  # a second unit of Jurisdicción I
+    scene.person("jefe.other", Role.JEFE_UNIDAD, unit_clues=other_unit)
+
+    # Requests waiting for the unit head's signature (expediente electrónico of a centro de
+    # salud: the responsable jurisdiccional signs them too).
+    signing = []
+    for n, (clues, jurisdiction) in enumerate(((units["I"], "I"), (other_unit, "I"),
+                                               (units["II"], "II"))):
+        request, folio, _ = new_request(Browser(app.test_client()),
+                                        curp=hypothetical_curp(15 + n), unit_clues=clues)
+        signing.append(Target(f"solicitud {clues}", {"request_id": request.id, "folio": folio},
+                              Owner(unit=clues, jurisdiction=jurisdiction)))
+
+    # Per jurisdiction: an oficio, its accounts and the reply, acknowledged; accounts each
+    # holder received (observación 6: expediente electrónico of a centro de salud goes to
+    # the responsable, the rest to the unit head) and accounts released but not received.
+    held, envios, replies = [], [], []
+    for jurisdiction in ("I", "II"):
+        liaison, unit = f"enlace.{jurisdiction}", units[jurisdiction]
+        scene.person(liaison, Role.ENLACE, jurisdiction_code=jurisdiction)
+        responsable, head = f"resp.{jurisdiction}", f"jefe.{jurisdiction}"
+        scene.person(responsable, Role.RESPONSABLE_JURISDICCIONAL,
+                     jurisdiction_code=jurisdiction)
+        scene.person(head, Role.JEFE_UNIDAD, unit_clues=unit)
+        to_hold = [
+            (scene.applicant("Rosa", "Quintero", "Salas", unit={"unit_clues": unit}),
+             responsable, Owner(Role.RESPONSABLE_JURISDICCIONAL, jurisdiction=jurisdiction)),
+            (scene.applicant("Iván", "Zúñiga", "Ortega", unit={"unit_clues": unit}, ece=False),
+             head, Owner(Role.JEFE_UNIDAD, unit=unit))]
+        if jurisdiction == "I":
+            to_hold.append((scene.applicant("Gerardo", "Pineda", "Luna", ece=False,
+                                            unit={"unit_clues": other_unit}),
+                            "jefe.other", Owner(Role.JEFE_UNIDAD, unit=other_unit)))
+        later = [scene.applicant("Óscar", "Velázquez", None, unit={"unit_clues": unit}),
+                 scene.applicant("Hilda", "Campos", "Vera", unit={"unit_clues": unit},
+                                 ece=False)]
+        ids = [a.request_id for a, _, _ in to_hold] + [a.request_id for a in later]
+        oficio_id = scene.received_oficio(ids, liaison=liaison)
+        scene.record_accounts(ids)
+        reply_id = scene.reply(oficio_id)
+        scene.acknowledge_reply(reply_id, liaison=liaison)
+        assert scene.release(ids[:len(to_hold)], liaison=liaison).status_code == 302
+        for applicant, holder, owner in to_hold:
+            assert scene.receive(holder), holder
+            held.append(Target(f"cuenta en manos de {holder}",
+                               {"request_id": applicant.request_id}, owner))
+        assert scene.release(ids[len(to_hold):], liaison=liaison).status_code == 302
+        envios.append((jurisdiction, oficio_id))
+        replies.append((jurisdiction, reply_id))
+    in_transit = [Target(f"entrega en tránsito a {t.to_role}", {"transfer_id": t.id},
+                         Owner(Role(t.to_role), t.to_unit_clues, t.to_jurisdiction_code))
+                  for t in values(lambda: list(db.session().scalars(select(CustodyTransfer)
+                                  .where(CustodyTransfer.stage == "enlace_entrega",
+                                         CustodyTransfer.received_at.is_(None)))))]
+    assert len(in_transit) == 4
+
+    actor = audit.Actor("prueba", "prueba")
+    batch = ProvisioningBatch(created_at=clock.now, created_by="prueba",
+                              request_ids_json=json.dumps([signing[0].args["request_id"]]))
+    db.session().add(batch)
+    hold = retention.set_hold("solicitud", signing[0].args["folio"], "Juicio laboral",
+                              actor=actor)
+    arco = privacy.request_rectification(db.get(AccountRequest, later[0].request_id),
+                                         "Mi teléfono cambió", ip=None)
+    client, _ = api.create_client("SIEMPRE", actor=actor)
+    target = create_staff_account("objetivo", staff.Grant(Role.AUDITOR))
+    db.commit()
+
+    def oficios(numbered: list[tuple[str, int]], label: str, owner: Owner | None = None,
+                seen: bool = False) -> list[Target]:
+        """The oficios, reached by their jurisdiction unless ``owner`` is given; ``seen``:
+        those who may see them get 403 rather than 404."""
+        return [Target(f"{label} JS {j}", {"oficio_id": i}, owner or Owner(jurisdiction=j),
+                       Owner(jurisdiction=j) if seen else None) for j, i in numbered]
+
+    anyone, wrong_kind = Owner(), Owner(nobody=True)
+    request_ids = [Target(t.label, {"request_id": t.args["request_id"]}, t.owner)
+                   for t in signing]
+    it_envio = oficios(envios, "oficio", anyone) + oficios(replies, "respuesta", wrong_kind)
+    return {
+        **{e: request_ids for e in ("approvals.detail", "approvals.sign",
+                                    "approvals.return_request", "approvals.reject",
+                                    "documents.request_pdf")},
+        "directory.request_action": [Target(t.label, {**t.args, "action": "reintentar"},
+                                            t.owner) for t in request_ids],
+        "audit.history": [Target(t.label, {"object_type": "request",
+                                           "object_id": t.args["folio"]}, t.owner)
+                          for t in signing],
+        **{e: held for e in ("handoff.delivery", "handoff.deliver", "handoff.reissue")},
+        "handoff.receive": in_transit,
+        **{e: oficios(envios, "oficio") + oficios(replies, "respuesta")
+           for e in ("oficios.detail", "documents.oficio_pdf")},
+        # The wrong kind of oficio: 403 for whoever may see it (the service refuses).
+        "oficios.cancel": oficios(envios, "oficio")
+        + oficios(replies, "respuesta", wrong_kind, seen=True),
+        "oficios.acknowledge": oficios(envios, "oficio", anyone)
+        + oficios(replies, "respuesta", wrong_kind, seen=True),
+        "oficios.acknowledge_reply": oficios(replies, "respuesta")
+        + oficios(envios, "oficio", wrong_kind, seen=True),
+        **{e: it_envio for e in ("oficios.it_accounts", "oficios.it_provision",
+                                 "oficios.it_reply_form", "oficios.it_reply_sign")},
+        "directory.batch_page": [Target("lote", {"batch_id": batch.id})],
+        "retention.lift_hold": [Target("conservación", {"hold_id": hold.id})],
+        "privacy.task": [Target("solicitud ARCO", {"arco_id": arco.id})],
+        "api.revoke": [Target("cliente de la API", {"client_id": client.id})],
+        **{e: [Target("personal", {"staff_id": target.id})]
+           for e in ("staff.staff_detail", "staff.staff_grant")},
+        "staff.staff_action": [Target("personal", {"staff_id": target.id,
+                                                   "action": "desbloquear"})],
+        "staff.staff_revoke": [Target("rol de personal", {
+            "staff_id": target.id, "role_id": staff.get(target.id).roles[0].id})],
+    }
+
+
+def _who(grant: staff.Grant | None) -> str:
+    if grant is None:
+        return "anonimo"
+    return " ".join(filter(None, (grant.role.value, grant.unit_clues, grant.jurisdiction_code)))
+
+
+def test_objects_inside_and_outside_each_scope(app, clock) -> None:
+    objects = build_objects(app, clock)
+    named = {r.endpoint for r in app.url_map.iter_rules() if r.arguments} - {"static"}
+    assert named - set(NOT_SCOPED) == set(objects), "object routes without objects here"
+    routes = [route for route in _routes(app) if route[0] in objects]
+    with app.test_request_context():
+        paths = {endpoint: [(target, url_for(endpoint, **target.args))
+                            for target in objects[endpoint]] for endpoint in objects}
+    for n, grant in enumerate(PRINCIPALS):
+        browser = Browser(app.test_client())
+        if grant is not None:
+            login(browser, create_staff_account(f"p{n}.{grant.role.value}", grant), clock)
+        token = browser.token("/cuenta" if grant else "/acceso")
+        role = grant.role if grant else None
+        for endpoint, method, rule in routes:
+            policy = POLICY[endpoint]
+            for target, path in paths[endpoint]:
+                response = (browser.get(path) if method == "GET"
+                            else browser.post(path, {"csrf_token": token}))
+                status = response.status_code
+                where = f"{method} {rule} on {target.label} as {_who(grant)}: {status}"
+                assert status < 500, where
+                if not _allowed(policy, role):
+                    assert_refused(policy, role, response, where)
+                elif not reaches(grant, target.owner):
+                    assert status == target.deny(grant), where
+                elif method == "GET":
+                    assert status == 200, where
+                else:
+                    # Allowed: whatever the empty form gets (400, 401 for a missing code,
+                    # 409 for the object's state, a redirect), never a refusal.
+                    assert status not in (403, 404), where
+                    assert "/acceso" not in response.headers.get("Location", ""), where

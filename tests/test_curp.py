@@ -59,6 +59,10 @@ def test_n_tilde_counts_as_24_in_check_digit() -> None:
     ("BEML920313HMCLNS0X", "estructura"),  # check digit must be a digit
     ("BEML920313ZMCLNS09", "estructura"),  # sex
     ("BAML920313HMCLAS09", "estructura"),  # a vowel among the internal consonants
+    # Other scripts' decimal digits: Python's int() reads them, a CURP never has them.
+    ("BEML\u0669\u0662\u0660\u0663\u0661\u0663HMCLNS09", "estructura"),  # Arabic-Indic
+    ("BEML\uff19\uff12\uff10\uff13\uff11\uff13HMCLNS09", "estructura"),  # full width
+    ("BEML920313HMCLNS0\u0669", "estructura"),  # check digit
 ])
 def test_structure_errors(value: str, message: str) -> None:
     with pytest.raises(curp.CurpError, match=message):

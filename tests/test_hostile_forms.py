@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
-from sqlalchemy import inspect, text
 from werkzeug.datastructures import MultiDict
 
 from provisioning import audit, db
@@ -25,16 +24,10 @@ from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.chain import CENTRO_I, HOSPITAL, fetch, issue, make_ready, new_request, person
 from tests.conftest import PG_URL, Browser, create_staff_account
-from tests.hostile_corpus import RAW_BYTES, corpus
+from tests.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
 
-# Tables that may change when a request is refused: the audit trail of the refusal, rate
-# limits, sign-in failure counters (UPDATEs), document and checkpoint bookkeeping.
-VOLATILE = {"audit_events", "audit_head", "audit_checkpoints", "rate_limit_hits",
-            "alembic_version", "counters"}
 SKIP_PATHS = ("/salir", "/static/", ".pdf", "descarga", "/auditoria/exportar",
               "/mis-datos/salir")
-SPANISH = re.compile(r"[áéíóúñÁÉÍÓÚÑ¿¡]|\b(?:no|el|la|de|que|su|una?|debe|revise|escriba|"
-                     r"elija|puede|válid[oa])\b", re.IGNORECASE)
 
 
 @dataclass
@@ -133,14 +126,6 @@ def crawl(browser: Browser, starts: list[str], limit: int = 60) -> list[Form]:
             if not target.netloc and target.path.startswith("/"):
                 queue.append(target.path + (f"?{target.query}" if target.query else ""))
     return forms
-
-
-def domain_counts() -> dict[str, int]:
-    connection = db.session().connection()
-    tables = [t for t in inspect(connection).get_table_names() if t not in VOLATILE]
-    # Table names come from the schema itself, not from input.
-    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)  # noqa: S608
-    return dict(connection.execute(text(sql)).all())
 
 
 def build_world(app, client, clock) -> dict[str, Browser]:

@@ -21,7 +21,7 @@ from provisioning.errors import Conflict, NotFound, ValidationError
 from provisioning.notifications import services as notifications
 
 FOLIO_FORMAT = "{clues}-{year}-{seq:05d}"
-FOLIO_RE = re.compile(r"^[A-Z]{5}\d{6}-\d{4}-\d{5}$")
+FOLIO_RE = re.compile(r"^[A-Z]{5}[0-9]{6}-[0-9]{4}-[0-9]{5}$")
 
 
 def privacy_notice_hash() -> str:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-CURP_PATTERN = r"^[A-Z][AEIOUX][A-ZÑ]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-ZÑ]{3}[0-9A-Z]\d$"
+CURP_PATTERN = (r"^[A-ZÑ][AEIOUX][A-ZÑ]{2}[0-9]{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-ZÑ]{3}[0-9A-Z]"
+                r"[0-9]$")
+# What the path takes: the same shape in either case (the answer gives it in upper case).
+CURP_PARAMETER_PATTERN = (r"^[A-ZÑa-zñ][AEIOUXaeioux][A-ZÑa-zñ]{2}[0-9]{6}[HMXhmx][A-Za-z]{2}"
+                          r"[B-DF-HJ-NP-TV-ZÑb-df-hj-np-tv-zñ]{3}[0-9A-Za-z][0-9]$")
 
 
 def document(base_url: str) -> dict[str, Any]:
@@ -29,8 +33,13 @@ def document(base_url: str) -> dict[str, Any]:
                     "summary": "Estado de la cuenta de una persona por su CURP",
                     "parameters": [{
                         "name": "curp", "in": "path", "required": True,
-                        "description": "CURP de 18 caracteres (se valida el dígito verificador)",
-                        "schema": {"type": "string"},
+                        "description": (
+                            "CURP de 18 caracteres, en mayúsculas o minúsculas. Además de la "
+                            "forma se validan la fecha, la entidad, el sexo (H o M) y el dígito "
+                            "verificador: una CURP con esta forma puede recibir 400."),
+                        "schema": {"type": "string", "format": "curp",
+                                   "pattern": CURP_PARAMETER_PATTERN},
+                        "example": "BEML920313HMCLNS09",
                     }],
                     "responses": {
                         "200": {"description": "Respuesta",
@@ -42,6 +51,9 @@ def document(base_url: str) -> dict[str, Any]:
                         "400": {"description": "CURP mal formada",
                                 "content": {"application/json": {"schema": error}}},
                         "401": {"description": "Sin credencial válida",
+                                "headers": {"WWW-Authenticate": {
+                                    "description": "Bearer realm=\"alta\"",
+                                    "schema": {"type": "string"}}},
                                 "content": {"application/json": {"schema": error}}},
                         "429": {"description": "Demasiadas consultas",
                                 "content": {"application/json": {"schema": error}}},

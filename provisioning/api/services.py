@@ -83,11 +83,12 @@ def revoke_client(client: ApiClient, *, actor: audit.Actor) -> None:
 def authenticate(authorization: str | None) -> ApiClient:
     """The client whose bearer token is in the Authorization header, or ApiAuthError."""
     scheme, _, token = (authorization or "").partition(" ")
-    match = TOKEN_RE.match(token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip(" \t")  # the optional white space of HTTP (RFC 9110), nothing else
+    match = TOKEN_RE.match(token) if scheme.lower() == "bearer" else None
     client = None
     if match:
         client = session().scalar(select(ApiClient).where(ApiClient.token_prefix == match[1]))
-    digest = sha256_hex(token.strip().encode())
+    digest = sha256_hex(token.encode())
     if client is None or not hmac.compare_digest(client.token_sha256, digest) or (
             client.revoked_at is not None):
         raise ApiAuthError()

@@ -29,7 +29,9 @@ def _account_name(account_request: Any) -> str | None:
     return account.sam_account_name if account else None
 
 
-@bp.route("/api/v1/personal/<path:curp>")
+# No merging of "//" into a redirect: a caller gets JSON (a 400 for a CURP with slashes),
+# never an HTML redirect page.
+@bp.route("/api/v1/personal/<path:curp>", merge_slashes=False)
 def person_status(curp: str) -> Any:
     """One person's status by CURP: no_encontrado, en_tramite or activo."""
     try:

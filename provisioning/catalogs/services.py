@@ -35,7 +35,7 @@ UNIT_TYPES = {
     "hospital": "Hospital",
     "oficinas_centrales": "Oficinas centrales",
 }
-CLUES_RE = re.compile(r"^[A-Z]{5}\d{6}$")
+CLUES_RE = re.compile(r"^[A-Z]{5}[0-9]{6}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
 

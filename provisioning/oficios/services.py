@@ -339,6 +339,9 @@ def _bump(oficio: Oficio) -> None:
 def cancel(oficio: Oficio, *, principal: staff.Principal, reason: str, ip: str | None) -> None:
     """The liaison withdraws an oficio IT has not acknowledged; its requests become ready
     again and its number stays in the register. Audits ``oficio.cancelled``."""
+    if oficio.kind != ENVIO:
+        raise Forbidden("Solo se cancela un oficio de envío; el oficio de respuesta es del "
+                        "Departamento de Informática.")
     if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
         raise Forbidden("Solo el enlace de la jurisdicción puede cancelar el oficio.")
     if oficio.status != SENT:

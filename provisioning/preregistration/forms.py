@@ -12,7 +12,7 @@ from provisioning import curp
 from provisioning.errors import ValidationError
 from provisioning.textcheck import TextError, clean, person_name, phone
 
-_CEDULA = re.compile(r"^\d{7,8}$")  # cédula profesional (SEP): 7 or 8 digits
+_CEDULA = re.compile(r"^[0-9]{7,8}$")  # cédula profesional (SEP): 7 or 8 digits
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,27 +25,6 @@ def _require_chromium() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[Any]:
-    """Serve ``app`` with a real HTTP server on 127.0.0.1 (its address in LIVE_URL)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def live_app(make_app) -> Iterator[Any]:
-    """The app on a committing database, served on loopback (no rate limits)."""
-    with serving(make_app(rate_limit={"enabled": False})) as app:
-        yield app
 
 
 def horizontal_overflow(page: Any) -> int:

@@ -23,8 +23,8 @@ from provisioning.directory import accounts
 from provisioning.jobs.worker import Worker
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import StaffAccount, create_staff_account, make_siempre_group
-from tests.e2e.conftest import assert_fits, serving, sign_in
+from tests.conftest import StaffAccount, create_staff_account, make_siempre_group, serving
+from tests.e2e.conftest import assert_fits, sign_in
 from tests.e2e.test_public_and_sign_in import fill_request
 from tests.handoff_flow import person_curp, random_birth
 

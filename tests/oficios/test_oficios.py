@@ -236,3 +236,20 @@ def test_concurrent_oficios_get_gap_free_unique_numbers(make_app, clock) -> None
         assert current_value("oficio:JS-I:2026") == threads_n - 1
         statuses_now = set(db.session().scalars(select(AccountRequest.status)))
         assert statuses_now == {"en_oficio"}
+
+
+def test_the_liaison_cannot_cancel_its_reply_oficio(app, clock) -> None:
+    # The reply is IT's oficio: cancelling it would return requests with accounts to the
+    # liaison's list. Refused as such (403), not only by the requests' state.
+    from tests.handoff_flow import Scene
+
+    scene = Scene(app, clock).cast()
+    applicant = scene.applicant("Rosa", "Quintero", "Salas")
+    oficio_id = scene.received_oficio([applicant.request_id])
+    scene.record_accounts([applicant.request_id])
+    reply_id = scene.reply(oficio_id)
+    response = scene.post("enlace", f"/oficios/{reply_id}/cancelar", {"reason": "Error"})
+    assert response.status_code == 403
+    assert "oficio de envío" in response.get_data(as_text=True)
+    assert [(o.kind, o.status) for o in oficios()] == [("envio", "recibido"),
+                                                       ("respuesta", "enviado")]

@@ -176,3 +176,14 @@ def test_cross_checks_for_a_person_born_abroad(app, changes, field) -> None:
                               state="NE")
     errors = services.cross_check(SimpleNamespace(curp=born_abroad), data(**changes))
     assert list(errors) == ([field] if field else [])
+
+
+@pytest.mark.parametrize("value", ["١٢٣٤٥٦٧", "１２３４５６７", "123456７"])
+def test_cedula_takes_ascii_digits_only(value) -> None:
+    # Other scripts' digits match a Unicode \d but are not a SEP cédula.
+    from provisioning.preregistration.forms import _cedula
+    from provisioning.textcheck import TextError
+
+    with pytest.raises(TextError, match="7 u 8 dígitos"):
+        _cedula(value)
+    assert _cedula(" 1234567 ") == "1234567"
