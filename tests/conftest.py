@@ -12,8 +12,8 @@ import dataclasses
 import os
 import re
 import shutil
-import tomllib
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
