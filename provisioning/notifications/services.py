@@ -212,18 +212,27 @@ def _smtp_send(message: OutboxMessage) -> None:
                 context=ssl.create_default_context())
         else:
             client = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
-        with client:
+        try:
             if config.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if config.username:
                 client.login(config.username, config.password)
             client.send_message(email)
+        except BaseException:
+            client.close()
+            raise
     except (OSError, smtplib.SMTPException) as exc:
         # socket errors (refused, timeout) are OSError; the text names no secret.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         if isinstance(exc, socket.timeout):
             reason = "tiempo de espera agotado"
         raise DeliveryError(f"El servidor de correo no aceptó el mensaje ({reason}).") from exc
+    # The server accepted the message: it is delivered, whatever the goodbye answers (an
+    # error here must not make the worker send it a second time).
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
 
 
 def deliver(message_id: int) -> bool:

@@ -115,6 +115,36 @@ def test_cli_flush_delivers_when_the_server_comes_back(make_app, clock) -> None:
         assert len(inbox.messages) == 2
 
 
+class RudeGoodbye(Inbox):
+    """Accepts every message, then answers QUIT with an error instead of 221."""
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        return "421 4.3.0 Closing with an error"
+
+
+def test_a_message_the_server_accepted_is_sent_whatever_quit_answers(make_app, clock) -> None:
+    port = free_port()
+    app = make_app(mail={"port": port})
+    inbox = RudeGoodbye()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        with app.app_context():
+            create_staff_account("jefe.quit", staff.Grant(Role.JEFE_UNIDAD,
+                                                          unit_clues="MSSSA000120"))
+            Browser(app.test_client()).post("/solicitud", {**VALID_FORM, **CENTRO_I},
+                                            page="/solicitud")
+            assert jobs.run_pending() == 1
+            (message,) = outbox()
+            assert (message.status, message.attempts, message.last_error) == ("sent", 1, None)
+            # Nothing is retried: the server has it once.
+            clock.advance(hours=3)
+            jobs.run_pending()
+    finally:
+        server.stop()
+    assert len(inbox.messages) == 1
+
+
 @pytest.mark.parametrize(("start", "end", "expected"), [
     (date(2026, 3, 6), date(2026, 3, 9), 1),     # Friday → Monday: the weekend does not count
     (date(2026, 3, 13), date(2026, 3, 17), 1),   # Friday → Tuesday across Benito Juárez (16)
