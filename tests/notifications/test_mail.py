@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from provisioning import db, workdays
 from provisioning.audit.models import AuditEvent
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.notifications import reminders
+from provisioning.notifications import services as notifications
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -140,6 +142,45 @@ def test_a_message_the_server_accepted_is_sent_whatever_quit_answers(make_app, c
             # Nothing is retried: the server has it once.
             clock.advance(hours=3)
             jobs.run_pending()
+    finally:
+        server.stop()
+    assert len(inbox.messages) == 1
+
+
+def test_a_database_outage_after_the_server_accepted_does_not_send_twice(
+        make_app, clock, monkeypatch) -> None:
+    """The server took the message, then the database went away before Alta recorded it:
+    recording is retried (the job is not run again, which would send it a second time)."""
+    port = free_port()
+    app = make_app(mail={"port": port})
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    real = notifications.audit.record
+    failures = iter([True, True])
+
+    def database_gone(*args, **kwargs):
+        if next(failures, False):
+            raise OperationalError("UPDATE mail_outbox", {}, ConnectionError("server closed"))
+        return real(*args, **kwargs)
+
+    try:
+        with app.app_context():
+            create_staff_account("jefe.caida", staff.Grant(Role.JEFE_UNIDAD,
+                                                            unit_clues="MSSSA000120"))
+            Browser(app.test_client()).post("/solicitud", {**VALID_FORM, **CENTRO_I},
+                                            page="/solicitud")
+            monkeypatch.setattr(notifications, "RECORD_RETRY_SECONDS", (0.01, 0.01, 0.01))
+            monkeypatch.setattr(notifications.audit, "record", database_gone)
+            assert jobs.run_pending() == 1
+            monkeypatch.undo()
+            (message,) = outbox()
+            assert (message.status, message.attempts) == ("sent", 1)
+            clock.advance(hours=3)
+            jobs.run_pending()
+            assert db.session().scalar(select(Job.status).where(Job.kind == "mail.send")) \
+                == "done"
+            db.rollback()
     finally:
         server.stop()
     assert len(inbox.messages) == 1
