@@ -161,9 +161,10 @@ def mail_retrying() -> bool:
 
 
 class WorkerThread:
-    """``alta worker`` in a thread of the test, on the test's frozen clock."""
+    """``alta worker`` in a thread of the test, on the test's frozen clock (a context)."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, clock: Any) -> None:
+        self.clock = clock
         self.worker = Worker(worker_id="hilo", poll_seconds=0.02)
         self.error: BaseException | None = None
 
@@ -176,26 +177,30 @@ class WorkerThread:
                 raise
 
         self.thread = threading.Thread(target=work, daemon=True)
+
+    def __enter__(self) -> WorkerThread:
         self.thread.start()
+        return self
+
+    def __exit__(self, failure: type[BaseException] | None, *_: object) -> None:
+        self.worker.stop()
+        self.thread.join(timeout=60)
+        if failure is None:  # else that failure is the one to report
+            assert not self.thread.is_alive() and self.error is None, self.error
 
     def check(self) -> None:
         """Fail now if the worker died."""
         assert self.thread.is_alive(), f"the worker stopped: {self.error!r}"
 
-    def stop(self) -> None:
-        self.worker.stop()
-        self.thread.join(timeout=60)
-        assert not self.thread.is_alive() and self.error is None, self.error
+    def ticking(self, seconds: float = 15) -> Callable[[], None]:
+        """A wait step: retries are scheduled on the test's clock, so move it on while
+        waiting (and check the worker is alive)."""
 
+        def step() -> None:
+            self.check()
+            self.clock.advance(seconds=seconds)
 
-def ticking(clock: Any, worker: WorkerThread, seconds: float = 15) -> Callable[[], None]:
-    """A wait step: retries are scheduled on the test's clock, so move it on while waiting."""
-
-    def step() -> None:
-        worker.check()
-        clock.advance(seconds=seconds)
-
-    return step
+        return step
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,27 +271,24 @@ def dc_control(dc: dict[str, Any]) -> Iterator[Callable[[str], None]]:
 
 def test_dc_stopped_mid_batch_then_restarted(batch, mail_server, dc_control, clock) -> None:
     ids = batch.request_ids
-    worker = WorkerThread(batch.app)
-    tick = ticking(clock, worker)
-    try:
+
+    def retrying() -> bool:
+        return bool(values(lambda: db.session().scalar(select(func.count(Job.id)).where(
+            Job.kind == directory.KIND, Job.attempts > 1,
+            Job.last_error.like("No hay conexión con el controlador de dominio%")))))
+
+    with WorkerThread(batch.app, clock) as worker:
+        tick = worker.ticking()
         wait_until(lambda: progress(ids).created >= 25, timeout=60, step=tick,
                    what="the first accounts")
         dc_control("stop")
-
-        def retrying() -> bool:
-            return bool(values(lambda: db.session().scalar(select(func.count(Job.id)).where(
-                Job.kind == directory.KIND, Job.attempts > 1,
-                Job.last_error.like("No hay conexión con el controlador de dominio%")))))
-
         wait_until(retrying, timeout=60, step=tick, what="jobs retrying while the DC is down")
         assert progress(ids).created < REQUESTS
         dc_control("start")
         # Jobs that failed often wait minutes (backoff): move the clock on faster.
-        wait_until(lambda: progress(ids).finished, timeout=120,
-                   step=ticking(clock, worker, seconds=60), what="every account")
+        wait_until(lambda: progress(ids).finished, timeout=120, step=worker.ticking(60),
+                   what="every account")
         finish(batch, mail_server, step=tick)
-    finally:
-        worker.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,9 +359,8 @@ def test_worker_killed_mid_batch_then_restarted(batch, mail_server, directory_co
 
 def test_smtp_down_mid_batch_then_up(batch, mail_server, clock) -> None:
     ids = batch.request_ids
-    worker = WorkerThread(batch.app)
-    tick = ticking(clock, worker)
-    try:
+    with WorkerThread(batch.app, clock) as worker:
+        tick = worker.ticking()
         wait_until(lambda: mail_server.received >= 50, timeout=60, step=tick,
                    what="the first e-mails")
         mail_server.down()
@@ -372,11 +373,8 @@ def test_smtp_down_mid_batch_then_up(batch, mail_server, clock) -> None:
             OutboxMessage.attempts)))) >= 2, timeout=60, step=tick, what="a second attempt")
         assert mail_server.received < 200
         mail_server.up()
-        wait_until(settled, timeout=120, step=ticking(clock, worker, seconds=60),
-                   what="every e-mail")
+        wait_until(settled, timeout=120, step=worker.ticking(60), what="every e-mail")
         finish(batch, mail_server, step=tick)
-    finally:
-        worker.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,9 +394,8 @@ def test_postgres_restarted_mid_batch(batch, mail_server, clock, caplog) -> None
     if os.geteuid() != 0:
         pytest.fail("restarting PostgreSQL needs root (CI runs as root)")
     ids = batch.request_ids
-    worker = WorkerThread(batch.app)
-    tick = ticking(clock, worker)
-    try:
+    with WorkerThread(batch.app, clock) as worker:
+        tick = worker.ticking()
         wait_until(lambda: mail_server.received >= 60, timeout=60, step=tick,
                    what="the first e-mails")
         # The restart begins with e-mails still to send (the worker may send the rest
@@ -413,8 +410,6 @@ def test_postgres_restarted_mid_batch(batch, mail_server, clock, caplog) -> None
                    what="every account")
         wait_until(settled, timeout=120, step=tick, what="every e-mail")
         finish(batch, mail_server, step=tick)
-    finally:
-        worker.stop()
-    # The worker met the outages (and lived: stop() found it running).
+    # The worker met the outages, and lived (it was still running when stopped).
     assert any(r.name.startswith("provisioning.jobs") and r.levelno >= logging.WARNING
                for r in caplog.records)
