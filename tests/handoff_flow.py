@@ -104,9 +104,12 @@ class Scene:
         return self.people[name][0]
 
     def sign_in_again(self, name: str) -> Browser:
-        """A new session for ``name`` (after the clock jumped past the idle timeout)."""
-        browser, account = self.people[name]
+        """A new browser and session for ``name`` (after the clock jumped past the idle
+        timeout, or just in case it did)."""
+        _, account = self.people[name]
+        browser = Browser(self.app.test_client())
         login(browser, account, self.clock)
+        self.people[name] = (browser, account)
         return browser
 
     def totp(self, name: str) -> str:

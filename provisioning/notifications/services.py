@@ -4,7 +4,8 @@ A message is written to ``mail_outbox`` together with the change that causes it 
 ``mail.send`` job (commit the intent). The worker sends it outside any transaction and marks
 it sent (commit the outcome); while the SMTP server is down the job is retried with backoff,
 and ``alta mail flush`` sends every pending message at once. Delivery is at-least-once: a
-worker killed between the server's acceptance and the commit sends that message again.
+worker killed between the server's acceptance and the commit sends that message again (with
+the same Message-ID); a database that is away at that moment is waited for instead.
 
 Messages never carry a password, tracking or activation code: only the folio, the state and
 a link to Alta.
@@ -12,9 +13,11 @@ a link to Alta.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from email.message import EmailMessage
@@ -23,6 +26,7 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from provisioning import audit, db, timeutil, wording
 from provisioning.account_requests.models import AccountRequest
@@ -33,6 +37,11 @@ from provisioning.notifications.models import PENDING, SENT, OutboxMessage
 from provisioning.staff.models import Role, StaffRole, StaffUser
 
 SEND_KIND = "mail.send"
+# Waits (seconds) between attempts to record a message the SMTP server accepted while the
+# database is away: about half a minute in all, longer than a restart or a failover.
+RECORD_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,18 +222,27 @@ def _smtp_send(message: OutboxMessage) -> None:
                 context=ssl.create_default_context())
         else:
             client = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
-        with client:
+        try:
             if config.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if config.username:
                 client.login(config.username, config.password)
             client.send_message(email)
+        except BaseException:
+            client.close()
+            raise
     except (OSError, smtplib.SMTPException) as exc:
         # socket errors (refused, timeout) are OSError; the text names no secret.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         if isinstance(exc, socket.timeout):
             reason = "tiempo de espera agotado"
         raise DeliveryError(f"El servidor de correo no aceptó el mensaje ({reason}).") from exc
+    # The server accepted the message: it is delivered, whatever the goodbye answers (an
+    # error here must not make the worker send it a second time).
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
 
 
 def deliver(message_id: int) -> bool:
@@ -246,7 +264,26 @@ def deliver(message_id: int) -> bool:
         row.last_error = exc.message[:500]
         db.commit()
         return False
-    row = session.get(OutboxMessage, message_id, populate_existing=True)
+    # The server has the message now. If the database is away at this moment (a restart, a
+    # failover), wait for it rather than fail: a failed job would run again and send the
+    # message a second time.
+    waits = iter(RECORD_RETRY_SECONDS)
+    while True:
+        try:
+            _record_sent(message_id)
+            return True
+        except SQLAlchemyError as exc:
+            wait = next(waits, None)
+            if wait is None:
+                raise
+            log.warning("message %s sent but not recorded (%s); trying again in %s s",
+                        message_id, type(exc).__name__, wait)
+            db.discard_session()
+            time.sleep(wait)
+
+
+def _record_sent(message_id: int) -> None:
+    row = db.session().get(OutboxMessage, message_id, populate_existing=True)
     row.status, row.sent_at = SENT, timeutil.now()
     row.attempts += 1
     row.last_error = None
@@ -257,7 +294,6 @@ def deliver(message_id: int) -> bool:
                  details={"kind": row.kind, "object_type": row.object_type,
                           "object_id": row.object_id})
     db.commit()
-    return True
 
 
 @jobs.handler(SEND_KIND, max_attempts=25, base_delay=timedelta(seconds=30),

@@ -4,17 +4,21 @@ server on loopback), business-day ageing, the daily reminder."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from provisioning import db, workdays
 from provisioning.audit.models import AuditEvent
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.notifications import reminders
+from provisioning.notifications import services as notifications
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -113,6 +117,71 @@ def test_cli_flush_delivers_when_the_server_comes_back(make_app, clock) -> None:
         clock.advance(hours=3)
         jobs.run_pending()
         assert len(inbox.messages) == 2
+
+
+class RudeGoodbye(Inbox):
+    """Accepts every message, then answers QUIT with an error instead of 221."""
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        return "421 4.3.0 Closing with an error"
+
+
+@contextmanager
+def one_message_for(make_app, receiver: Inbox) -> Iterator[None]:
+    """In an app whose SMTP server (running) is ``receiver``: one request filed, so its unit
+    head's message waits in the outbox."""
+    port = free_port()
+    app = make_app(mail={"port": port})
+    server = Controller(receiver, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        with app.app_context():
+            create_staff_account("jefe.uno", staff.Grant(Role.JEFE_UNIDAD,
+                                                         unit_clues="MSSSA000120"))
+            Browser(app.test_client()).post("/solicitud", {**VALID_FORM, **CENTRO_I},
+                                            page="/solicitud")
+            yield
+    finally:
+        server.stop()
+
+
+def test_a_message_the_server_accepted_is_sent_whatever_quit_answers(make_app, clock) -> None:
+    inbox = RudeGoodbye()
+    with one_message_for(make_app, inbox):
+        assert jobs.run_pending() == 1
+        (message,) = outbox()
+        assert (message.status, message.attempts, message.last_error) == ("sent", 1, None)
+        # Nothing is retried: the server has it once.
+        clock.advance(hours=3)
+        jobs.run_pending()
+    assert len(inbox.messages) == 1
+
+
+def test_a_database_outage_after_the_server_accepted_does_not_send_twice(
+        make_app, clock, monkeypatch) -> None:
+    """The server took the message, then the database went away before Alta recorded it:
+    recording is retried (the job is not run again, which would send it a second time)."""
+    inbox = Inbox()
+    real = notifications.audit.record
+    failures = iter([True, True])
+
+    def database_gone(*args, **kwargs):
+        if next(failures, False):
+            raise OperationalError("UPDATE mail_outbox", {}, ConnectionError("server closed"))
+        return real(*args, **kwargs)
+
+    with one_message_for(make_app, inbox):
+        monkeypatch.setattr(notifications, "RECORD_RETRY_SECONDS", (0.01, 0.01, 0.01))
+        monkeypatch.setattr(notifications.audit, "record", database_gone)
+        assert jobs.run_pending() == 1
+        monkeypatch.undo()
+        (message,) = outbox()
+        assert (message.status, message.attempts) == ("sent", 1)
+        clock.advance(hours=3)
+        jobs.run_pending()
+        assert db.session().scalar(select(Job.status).where(Job.kind == "mail.send")) == "done"
+        db.rollback()
+    assert len(inbox.messages) == 1
 
 
 @pytest.mark.parametrize(("start", "end", "expected"), [
