@@ -8,9 +8,10 @@ writes its rows and audit events in the caller's transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, timeutil
@@ -90,8 +91,23 @@ def _turn(principal: staff.Principal, request: AccountRequest, verb: str) -> rul
                    f"{verb}la en este momento.")
 
 
-def inbox(principal: staff.Principal) -> list[AccountRequest]:
-    """Requests waiting for ``principal``'s signature, oldest first."""
+INBOX_PAGE_SIZE = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class InboxPage:
+    """One page of a signer's inbox: the oldest waiting requests first."""
+
+    rows: list[AccountRequest]
+    total: int
+    page: int
+    pages: int
+
+
+def inbox(principal: staff.Principal, *, page: int = 1, per_page: int | None = None
+          ) -> InboxPage:
+    """Requests waiting for ``principal``'s signature, oldest first, a page at a time."""
+    per_page = per_page or INBOX_PAGE_SIZE
     conditions = []
     units = principal.units(Role.JEFE_UNIDAD)
     if units:
@@ -102,10 +118,15 @@ def inbox(principal: staff.Principal) -> list[AccountRequest]:
         conditions.append((AccountRequest.status == RequestStatus.FIRMADA_JEFE.value)
                           & AccountRequest.jurisdiction_code.in_(jurisdictions))
     if not conditions:
-        return []
-    rows = session().scalars(select(AccountRequest).where(or_(*conditions))
-                             .order_by(AccountRequest.updated_at, AccountRequest.id))
-    return [r for r in rows if my_turn(principal, r) is not None]
+        return InboxPage([], 0, 1, 1)
+    waiting = or_(*conditions)
+    total = session().scalar(select(func.count()).select_from(AccountRequest).where(waiting))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = session().scalars(select(AccountRequest).where(waiting)
+                             .order_by(AccountRequest.updated_at, AccountRequest.id)
+                             .offset((page - 1) * per_page).limit(per_page))
+    return InboxPage([r for r in rows if my_turn(principal, r) is not None], total, page, pages)
 
 
 def recent_for_units(principal: staff.Principal, limit: int = 50) -> Sequence[AccountRequest]:

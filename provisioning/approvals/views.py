@@ -42,13 +42,20 @@ def _field(name: str, limit: int = 600) -> str:
 def inbox() -> Any:
     """Requests waiting for the signed-in person's signature, oldest first."""
     principal = g.principal
-    pending = services.inbox(principal)
-    waiting = {r.id for r in pending}
-    recent = [r for r in services.recent_for_units(principal) if r.id not in waiting]
-    services.record_list_view([*pending, *recent], actor=principal.actor(client_ip()),
+    pending = services.inbox(principal, page=_page_number())
+    # The unit's other requests (those not waiting for this person: they are in the inbox).
+    recent = [r for r in services.recent_for_units(principal)
+              if services.my_turn(principal, r) is None] if pending.page == 1 else []
+    services.record_list_view([*pending.rows, *recent], actor=principal.actor(client_ip()),
                               where="firmas")
     db.commit()
     return render_template("approvals/inbox.html", pending=pending, recent=recent)
+
+
+def _page_number() -> int:
+    """?pagina=N; anything else is the first page."""
+    value = request.args.get("pagina", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else 1
 
 
 def _detail(account_request: Any, *, error: str | None = None, status: int = 200,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from provisioning import db
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
-from provisioning.approvals import rules
+from provisioning.approvals import rules, services
 from provisioning.approvals.models import Signature
 from provisioning.audit.models import AuditEvent
 from provisioning.notifications.models import OutboxMessage
@@ -27,6 +27,7 @@ from tests.chain import (
     NO_ECE,
     decide,
     fetch,
+    hypothetical_curp,
     new_request,
     person,
     sign,
@@ -360,6 +361,22 @@ def test_inbox_lists_only_the_heads_units_oldest_first(app, client, clock) -> No
     assert page.index(folio1) < page.index(folio2)
     # Waiting requests are not listed again among the unit's other recent requests.
     assert page.count(folio1) == 1 and page.count(folio2) == 1
+
+
+def test_inbox_pages_the_oldest_first(app, client, clock, monkeypatch) -> None:
+    monkeypatch.setattr(services, "INBOX_PAGE_SIZE", 2)
+    folios = []
+    for n in range(5):
+        clock.advance(minutes=1)
+        folios.append(new_request(client, curp=hypothetical_curp(n), **CENTRO_I)[1])
+    jefe, _ = person(client, app, "jefe.paginas", JEFE, clock, unit_clues="MSSSA000120")
+    pages = [jefe.get(f"/firmas?pagina={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    assert "5 solicitudes esperan su firma" in pages[0] and "página 1 de 3" in pages[0]
+    shown = [[f for f in folios if f in page] for page in pages]
+    assert shown == [folios[0:2], folios[2:4], folios[4:5]]
+    # A page out of range or not a number is the nearest page, never an error.
+    assert folios[4] in jefe.get("/firmas?pagina=99").get_data(as_text=True)
+    assert folios[0] in jefe.get("/firmas?pagina=%C2%B2").get_data(as_text=True)
 
 
 def test_detail_shows_catalog_names_not_codes(app, client, clock) -> None:
