@@ -71,6 +71,11 @@ class AccountRequest(Base):
         Index("ix_account_requests_open_updated", "updated_at",
               sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
         Index("ix_account_requests_unit_updated", "unit_clues", "updated_at"),
+        # Scoped dashboards: a unit's or a jurisdiction's open requests, oldest first.
+        Index("ix_account_requests_open_unit_updated", "unit_clues", "updated_at",
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+        Index("ix_account_requests_open_jurisdiction_updated", "jurisdiction_code", "updated_at",
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
         # Observación 7 under concurrency: at most one open request per CURP.
         Index("uq_account_requests_open_curp", "curp", unique=True,
               sqlite_where=text("closed_at IS NULL"),
