@@ -55,8 +55,6 @@ def document(base_url: str) -> dict[str, Any]:
                                     "description": "Bearer realm=\"alta\"",
                                     "schema": {"type": "string"}}},
                                 "content": {"application/json": {"schema": error}}},
-                        "429": {"description": "Demasiadas consultas",
-                                "content": {"application/json": {"schema": error}}},
                     },
                 },
             },
