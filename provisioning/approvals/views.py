@@ -42,7 +42,8 @@ def _field(name: str, limit: int = 600) -> str:
 def inbox() -> Any:
     """Requests waiting for the signed-in person's signature, oldest first."""
     principal = g.principal
-    pending = services.inbox(principal, page=_page_number())
+    # Out of range or not a number: the service clamps it to the nearest page.
+    pending = services.inbox(principal, page=request.args.get("pagina", 1, type=int))
     # The unit's other requests (those not waiting for this person: they are in the inbox).
     recent = [r for r in services.recent_for_units(principal)
               if services.my_turn(principal, r) is None] if pending.page == 1 else []
@@ -51,11 +52,6 @@ def inbox() -> Any:
     db.commit()
     return render_template("approvals/inbox.html", pending=pending, recent=recent)
 
-
-def _page_number() -> int:
-    """?pagina=N; anything else is the first page."""
-    value = request.args.get("pagina", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else 1
 
 
 def _detail(account_request: Any, *, error: str | None = None, status: int = 200,

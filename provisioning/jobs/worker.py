@@ -71,7 +71,7 @@ class Worker:
                 outcome = services.execute(job, self.worker_id)
             except SQLAlchemyError as exc:
                 # The database went away (restart, failover, network): keep the worker alive
-                # and try again. A job caught midway keeps its lease and runs again later.
+                # and try again. A job caught midway is given back to the queue first thing.
                 if job_id is not None:
                     interrupted = job_id
                 outage = min(30.0, max(self.poll_seconds, outage * 2 or 0.5))

@@ -377,6 +377,8 @@ def test_inbox_pages_the_oldest_first(app, client, clock, monkeypatch) -> None:
     # A page out of range or not a number is the nearest page, never an error.
     assert folios[4] in jefe.get("/firmas?pagina=99").get_data(as_text=True)
     assert folios[0] in jefe.get("/firmas?pagina=%C2%B2").get_data(as_text=True)
+    assert folios[0] in jefe.get("/firmas?pagina=-3").get_data(as_text=True)
+    assert folios[4] in jefe.get("/firmas?pagina=" + "9" * 40).get_data(as_text=True)
 
 
 def test_detail_shows_catalog_names_not_codes(app, client, clock) -> None:
