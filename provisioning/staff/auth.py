@@ -1,13 +1,14 @@
 """Staff sessions: who is signed in, idle timeout, and the decorators views use.
 
-The session cookie holds only the account id, a stage and timestamps. ``stage`` is
-'password' after the first factor, 'enrol' while setting up TOTP, 'change_password' when an
-administrator chose the password, and 'full' when every step is done.
+The session cookie holds only the account id, a stage and timestamps. Each sign-in step
+sets its own stage and each page accepts exactly the stage that only the step before it sets
+(see ``Stage``), so no page can be reached by skipping one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,20 @@ from provisioning.staff import services
 from provisioning.staff.models import Role, StaffUser
 
 ABSOLUTE_SESSION_HOURS = 12
+
+
+class Stage(StrEnum):
+    """Where a sign-in stands; the page that accepts each one is named beside it."""
+
+    SECOND_FACTOR = "second_factor"  # password checked, TOTP enrolled: /acceso/verificacion
+    ENROL = "enrol"  # password checked, no TOTP yet: /acceso/configurar-autenticador
+    ENROLLED = "enrolled"  # new TOTP confirmed, recovery codes shown: /acceso/autenticador-listo
+    # Both factors passed; an administrator set the password, which must be changed now.
+    CHANGE_PASSWORD = "change_password"  # noqa: S105 (a stage name, not a password)
+    FULL = "full"  # signed in
+
+
+PENDING = (Stage.SECOND_FACTOR, Stage.ENROL, Stage.ENROLLED, Stage.CHANGE_PASSWORD)
 
 
 def init_app(app: Flask) -> None:
@@ -43,7 +58,7 @@ def _load() -> None:
     if now - session.get("seen", 0) > idle or now - session.get("started", 0) > (
             ABSOLUTE_SESSION_HOURS * 3600):
         user = db.session().get(StaffUser, staff_id)
-        if user is not None and session.get("stage") == "full":
+        if user is not None and session.get("stage") == Stage.FULL:
             services.record_logout(services.principal_for(user), ip=request.remote_addr,
                                    reason="inactividad")
             db.commit()
@@ -56,22 +71,28 @@ def _load() -> None:
         return
     session["seen"] = now
     g.staff_user = user
-    if session.get("stage") == "full":
+    if session.get("stage") == Stage.FULL:
         g.principal = services.principal_for(user)
 
 
-def start(user: StaffUser, stage: str) -> None:
+def start(user: StaffUser, stage: Stage) -> None:
     """Begin (or advance) the session of ``user`` at ``stage``; a new cookie every time."""
     started = session.get("started") if session.get("staff_id") == user.id else None
     session.clear()
     now = int(timeutil.now().timestamp())
-    session.update(staff_id=user.id, ver=user.session_version, stage=stage, seen=now,
+    session.update(staff_id=user.id, ver=user.session_version, stage=str(stage), seen=now,
                    started=started or now)
 
 
-def stage() -> str | None:
-    """The current sign-in stage, or None when nobody is signing in."""
-    return session.get("stage") if g.get("staff_user") is not None else None
+def stage() -> Stage | None:
+    """The current sign-in stage, or None when nobody is signing in (or the cookie names a
+    stage this version does not know)."""
+    if g.get("staff_user") is None:
+        return None
+    try:
+        return Stage(session.get("stage"))
+    except ValueError:
+        return None
 
 
 def end() -> None:
@@ -99,7 +120,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if g.get("principal") is None:
             if g.get("session_expired"):
                 flash("Su sesión se cerró por inactividad. Inicie sesión de nuevo.", "aviso")
-            if stage() in ("password", "enrol", "change_password"):
+            if stage() in PENDING:
                 return redirect(url_for("staff.continue_login"))
             return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)

@@ -386,6 +386,9 @@ def check_second_factor(user: StaffUser, code: str, *, ip: str | None) -> str:
 
     Returns 'totp' or 'recovery'. Failures count towards the lockout.
     """
+    # Lock the account row and read it afresh: two requests racing with one code must not
+    # both see it unused (the second waits here until the first commits its step).
+    session().refresh(user, with_for_update=True)
     if is_locked(user):
         raise AuthError(_lock_message(user), status=403)
     if not user.totp_enrolled:
@@ -439,7 +442,14 @@ def complete_login(user: StaffUser, *, ip: str | None, factor: str) -> Principal
 
 
 def record_logout(principal: Principal, *, ip: str | None, reason: str) -> None:
-    """Audit the end of a session (``staff.logout``)."""
+    """End every session of the account and audit it (``staff.logout``).
+
+    The session version moves on, so a copy of the cookie taken before the logout (or before
+    the idle timeout ended it) is refused afterwards: the cookie alone is not the session.
+    """
+    user = get(principal.id)
+    user.session_version += 1
+    session().flush()
     audit.record("staff.logout", actor=principal.actor(ip), object_type="staff",
                  object_id=principal.username, summary=f"Fin de sesión ({reason})")
 

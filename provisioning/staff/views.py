@@ -12,6 +12,7 @@ from provisioning import db
 from provisioning.catalogs import services as catalogs
 from provisioning.errors import AltaError, ValidationError
 from provisioning.staff import auth, services
+from provisioning.staff.auth import Stage
 from provisioning.staff.models import ROLE_LABELS, Role
 from provisioning.textcheck import TextError, clean, email, person_name
 from provisioning.web import client_ip, rate_limited
@@ -43,7 +44,7 @@ def login() -> Any:
             db.commit()  # the failure count and its audit event must persist
             error, status = exc.message, exc.status
         else:
-            auth.start(user, "password" if user.totp_enrolled else "enrol")
+            auth.start(user, Stage.SECOND_FACTOR if user.totp_enrolled else Stage.ENROL)
             session["next"] = auth.safe_next(request.args.get("next"))
             db.commit()
             return redirect(url_for("staff.continue_login"))
@@ -56,15 +57,16 @@ def continue_login() -> Any:
     """Send a half-signed-in person to their next step."""
     step = auth.stage()
     target = {
-        "password": "staff.second_factor",
-        "enrol": "staff.enrol",
-        "change_password": "staff.change_password",
-        "full": "staff.home",
-    }.get(step or "", "staff.login")
+        Stage.SECOND_FACTOR: "staff.second_factor",
+        Stage.ENROL: "staff.enrol",
+        Stage.ENROLLED: "staff.after_enrolment",
+        Stage.CHANGE_PASSWORD: "staff.change_password",
+        Stage.FULL: "staff.home",
+    }.get(step, "staff.login") if step else "staff.login"
     return redirect(url_for(target))
 
 
-def _require_stage(*stages: str) -> Any:
+def _require_stage(*stages: Stage) -> Any:
     if auth.stage() not in stages:
         if g.get("session_expired"):
             flash("Su sesión se cerró por inactividad. Inicie sesión de nuevo.", "aviso")
@@ -75,12 +77,12 @@ def _require_stage(*stages: str) -> Any:
 def _finish_login(factor: str) -> Any:
     user = auth.current_user()
     if user.must_change_password:
-        auth.start(user, "change_password")
+        auth.start(user, Stage.CHANGE_PASSWORD)
         db.commit()
         return redirect(url_for("staff.change_password"))
     services.complete_login(user, ip=client_ip(), factor=factor)
     target = session.get("next")
-    auth.start(user, "full")
+    auth.start(user, Stage.FULL)
     db.commit()
     return redirect(auth.safe_next(target) or url_for("staff.home"))
 
@@ -89,7 +91,7 @@ def _finish_login(factor: str) -> Any:
 @rate_limited("acceso")
 def second_factor() -> Any:
     """Second factor: TOTP code or a recovery code."""
-    if (early := _require_stage("password")) is not None:
+    if (early := _require_stage(Stage.SECOND_FACTOR)) is not None:
         return early
     error, status = None, 200
     if request.method == "POST":
@@ -110,7 +112,7 @@ def second_factor() -> Any:
 @rate_limited("acceso")
 def enrol() -> Any:
     """Mandatory TOTP enrolment at first sign-in: QR code, confirmation, recovery codes."""
-    if (early := _require_stage("enrol")) is not None:
+    if (early := _require_stage(Stage.ENROL)) is not None:
         return early
     user = auth.current_user()
     error, status = None, 200
@@ -121,7 +123,8 @@ def enrol() -> Any:
             db.commit()
             error, status = exc.message, exc.status
         else:
-            auth.start(user, "password")  # the confirmed code counts as the second factor
+            # The confirmed code counts as the second factor; only the next page accepts it.
+            auth.start(user, Stage.ENROLLED)
             db.commit()
             next_url = url_for("staff.after_enrolment")
             return render_template("staff/recovery_codes.html", codes=codes,
@@ -133,11 +136,15 @@ def enrol() -> Any:
                            issuer=services.settings().security.totp_issuer), status
 
 
-@bp.route("/acceso/autenticador-listo", methods=["POST"])
+@bp.route("/acceso/autenticador-listo", methods=["GET", "POST"])
 def after_enrolment() -> Any:
-    """After the person saved their recovery codes, finish signing in."""
-    if (early := _require_stage("password")) is not None:
+    """After the person saved their recovery codes, finish signing in (GET: the button again,
+    for a reload; the codes themselves are never shown twice)."""
+    if (early := _require_stage(Stage.ENROLLED)) is not None:
         return early
+    if request.method == "GET":
+        return render_template("staff/recovery_codes.html", codes=None,
+                               next_url=url_for("staff.after_enrolment"))
     user = auth.current_user()
     if user.totp_enrolled_at is None:
         abort(400)
@@ -148,10 +155,10 @@ def after_enrolment() -> Any:
 @rate_limited("acceso")
 def change_password() -> Any:
     """Change one's own password (mandatory after an administrator set it)."""
-    if (early := _require_stage("change_password", "full")) is not None:
+    if (early := _require_stage(Stage.CHANGE_PASSWORD, Stage.FULL)) is not None:
         return early
     user = auth.current_user()
-    forced = auth.stage() == "change_password"
+    forced = auth.stage() == Stage.CHANGE_PASSWORD
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -169,7 +176,7 @@ def change_password() -> Any:
             if forced:
                 services.complete_login(user, ip=client_ip(), factor="totp")
             target = session.get("next") if forced else None
-            auth.start(user, "full")
+            auth.start(user, Stage.FULL)
             db.commit()
             flash("Su contraseña se cambió correctamente.", "ok")
             return redirect(auth.safe_next(target) or url_for("staff.home"))
