@@ -21,7 +21,7 @@ from provisioning.config import current as settings
 from provisioning.crypto import code_hasher, hasher, new_code, normalize_code, sealer
 from provisioning.db import get as db_get
 from provisioning.db import session
-from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
+from provisioning.errors import AltaError, Conflict, Forbidden, NotFound, ValidationError
 from provisioning.staff.models import RecoveryCode, Role, StaffRole, StaffUser
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
@@ -196,8 +196,14 @@ def update_staff(user: StaffUser, *, full_name: str, email: str, position: str,
 
 
 def grant_role(user: StaffUser, grant: Grant, *, actor: audit.Actor) -> StaffRole:
-    """Give ``user`` a role with the scope it needs. Audits ``staff.role_granted``."""
+    """Give ``user`` a role with the scope it needs. Audits ``staff.role_granted``.
+
+    Nobody grants themselves the auditor role: the auditor is who watches the administrators.
+    """
     grant = _checked_grant(grant)
+    if grant.role == Role.AUDITOR and actor.name == user.username:
+        raise Forbidden("Nadie puede otorgarse a sí mismo el rol de auditor; otro "
+                        "administrador debe hacerlo.")
     for existing in user.roles:
         if (existing.role, existing.unit_clues, existing.jurisdiction_code) == (
                 grant.role, grant.unit_clues, grant.jurisdiction_code):

@@ -242,6 +242,25 @@ def _admin_actor() -> Any:
     return g.principal.actor(client_ip(), Role.ADMIN)
 
 
+def _fresh_code_refused(render: Any) -> Any | None:
+    """Actions that grant or restore access ask the administrator for a fresh TOTP code.
+
+    Returns None when the code is good; else the page ``render(message, status)`` builds
+    (or the lockout page, with the session ended)."""
+    try:
+        services.verify_step_up(auth.current_user(), _field("code", 20), ip=client_ip())
+    except services.AuthError as exc:
+        return auth.step_up_refused(exc) or render(exc.message, exc.status)
+    return None
+
+
+def _detail_page(user: Any, *, error: str | None = None, status: int = 200,
+                 errors: dict[str, str] | None = None) -> Any:
+    return render_template("staff/admin_detail.html", user=user, errors=errors or {},
+                           action_error=error, now_locked=services.is_locked(user),
+                           **_catalog_context()), status
+
+
 def _staff_form() -> tuple[dict[str, str], dict[str, str]]:
     values, errors = {}, {}
     checks = {
@@ -289,6 +308,11 @@ def staff_new() -> Any:
     if request.method == "POST":
         values, errors = _staff_form()
         values["username"] = _field("username", 60)
+        refused = _fresh_code_refused(lambda message, code: (render_template(
+            "staff/admin_new.html", values=values, errors={**errors, "code": message},
+            **_catalog_context()), code))
+        if refused is not None:
+            return refused
         try:
             if errors:
                 raise ValidationError("Revise los datos marcados.", errors)
@@ -330,15 +354,18 @@ def staff_detail(staff_id: int) -> Any:
             return redirect(url_for("staff.staff_detail", staff_id=user.id))
     services.record_view(user, actor=_admin_actor())
     db.commit()
-    return render_template("staff/admin_detail.html", user=user, errors=errors,
-                           now_locked=services.is_locked(user), **_catalog_context()), status
+    return _detail_page(user, errors=errors, status=status)
 
 
 @bp.route("/admin/personal/<int:staff_id>/roles", methods=["POST"])
 @auth.roles_required(Role.ADMIN)
 def staff_grant(staff_id: int) -> Any:
-    """Add a role with its scope."""
+    """Add a role with its scope (fresh TOTP code)."""
     user = services.get(staff_id)
+    refused = _fresh_code_refused(lambda message, code: _detail_page(
+        user, error=message, status=code))
+    if refused is not None:
+        return refused
     services.grant_role(user, _grant_from_form(), actor=_admin_actor())
     db.commit()
     flash("Rol agregado.", "ok")
@@ -356,12 +383,23 @@ def staff_revoke(staff_id: int, role_id: int) -> Any:
     return redirect(url_for("staff.staff_detail", staff_id=user.id))
 
 
+# Actions on another account that give someone a way in: a stolen administrator session
+# alone must not be enough for them.
+STEP_UP_ACTIONS = frozenset({"activar", "restablecer-autenticador", "restablecer-contrasena"})
+
+
 @bp.route("/admin/personal/<int:staff_id>/<action>", methods=["POST"])
 @auth.roles_required(Role.ADMIN)
 def staff_action(staff_id: int, action: str) -> Any:
-    """Unlock, enable/disable, reset password or authenticator."""
+    """Unlock, enable/disable, reset password or authenticator (those that restore access
+    ask for a fresh TOTP code)."""
     user = services.get(staff_id)
     actor = _admin_actor()
+    if action in STEP_UP_ACTIONS:
+        refused = _fresh_code_refused(lambda message, code: _detail_page(
+            user, error=message, status=code))
+        if refused is not None:
+            return refused
     if action == "desbloquear":
         services.unlock(user, actor=actor)
         message = "Cuenta desbloqueada."

@@ -15,6 +15,12 @@ NEW = {"username": "maria.lopez", "full_name": "María López Ñúñez", "email"
        "position": "Jefa de enfermería", "role": "jefe_unidad", "unit": "MSSSA000120"}
 
 
+def fresh(account, clock) -> dict[str, str]:
+    """A new TOTP code of ``account`` (the next 30-second step), as the admin forms take it."""
+    clock.advance(seconds=30)
+    return {"code": account.code()}
+
+
 def test_only_admins_reach_staff_pages(client, login_as) -> None:
     login_as(Role.AUDITOR)
     assert client.get("/admin/personal").status_code == 403
@@ -27,9 +33,10 @@ def test_anonymous_is_sent_to_sign_in(client) -> None:
     assert response.status_code == 302 and "/acceso" in response.headers["Location"]
 
 
-def test_admin_creates_account_with_scoped_role(client, login_as) -> None:
-    login_as(Role.ADMIN)
-    response = client.post("/admin/personal/nuevo", NEW, page="/admin/personal/nuevo")
+def test_admin_creates_account_with_scoped_role(client, login_as, clock) -> None:
+    admin = login_as(Role.ADMIN)
+    response = client.post("/admin/personal/nuevo", {**NEW, **fresh(admin, clock)},
+                           page="/admin/personal/nuevo")
     assert response.status_code == 200
     temporary = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True))[1]
     user = staff.by_username("maria.lopez")
@@ -41,27 +48,30 @@ def test_admin_creates_account_with_scoped_role(client, login_as) -> None:
     assert events == ["staff.created", "staff.role_granted"]
 
 
-def test_role_scope_is_required_and_checked(client, login_as) -> None:
-    login_as(Role.ADMIN)
-    no_unit = client.post("/admin/personal/nuevo", {**NEW, "unit": ""},
+def test_role_scope_is_required_and_checked(client, login_as, clock) -> None:
+    admin = login_as(Role.ADMIN)
+    no_unit = client.post("/admin/personal/nuevo", {**NEW, "unit": "", **fresh(admin, clock)},
                           page="/admin/personal/nuevo")
     assert no_unit.status_code == 400 and "unidad" in no_unit.get_data(as_text=True).lower()
     bad_jur = client.post("/admin/personal/nuevo", {**NEW, "role": "enlace", "unit": "",
-                                                    "jurisdiction": "IX"},
+                                                    "jurisdiction": "IX", **fresh(admin, clock)},
                           page="/admin/personal/nuevo")
     assert bad_jur.status_code == 400
     assert staff.by_username("maria.lopez") is None
 
 
-def test_roles_added_and_removed_and_session_refreshed(client, login_as) -> None:
-    login_as(Role.ADMIN)
-    client.post("/admin/personal/nuevo", NEW, page="/admin/personal/nuevo")
+def test_roles_added_and_removed_and_session_refreshed(client, login_as, clock) -> None:
+    admin = login_as(Role.ADMIN)
+    client.post("/admin/personal/nuevo", {**NEW, **fresh(admin, clock)},
+                page="/admin/personal/nuevo")
     user = staff.by_username("maria.lopez")
     grant = client.post(f"/admin/personal/{user.id}/roles",
-                        {"role": "enlace", "jurisdiction": "II"}, page="/admin/personal")
+                        {"role": "enlace", "jurisdiction": "II", **fresh(admin, clock)},
+                        page="/admin/personal")
     assert grant.status_code == 302
     duplicate = client.post(f"/admin/personal/{user.id}/roles",
-                            {"role": "enlace", "jurisdiction": "II"}, page="/admin/personal")
+                            {"role": "enlace", "jurisdiction": "II", **fresh(admin, clock)},
+                            page="/admin/personal")
     assert duplicate.status_code == 409
     db.session().expire_all()
     roles = {(r.role, r.jurisdiction_code) for r in staff.by_username("maria.lopez").roles}
@@ -85,13 +95,14 @@ def test_last_admin_cannot_be_removed(client, login_as) -> None:
 
 
 def test_reset_password_unlock_and_detail_view_are_audited(client, login_as, clock) -> None:
-    login_as(Role.ADMIN)
-    client.post("/admin/personal/nuevo", NEW, page="/admin/personal/nuevo")
+    admin = login_as(Role.ADMIN)
+    client.post("/admin/personal/nuevo", {**NEW, **fresh(admin, clock)},
+                page="/admin/personal/nuevo")
     user = staff.by_username("maria.lopez")
     detail = client.get(f"/admin/personal/{user.id}")
     assert detail.status_code == 200 and "maria@ssm.test" in detail.get_data(as_text=True)
-    reset = client.post(f"/admin/personal/{user.id}/restablecer-contrasena", {},
-                        page="/admin/personal")
+    reset = client.post(f"/admin/personal/{user.id}/restablecer-contrasena",
+                        fresh(admin, clock), page="/admin/personal")
     assert reset.status_code == 200 and 'class="secret"' in reset.get_data(as_text=True)
     assert client.post(f"/admin/personal/{user.id}/desbloquear", {},
                        page="/admin/personal").status_code == 302
