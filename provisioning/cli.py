@@ -41,8 +41,8 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (db_group, catalog_group, staff_group, audit_group, retention_group,
-                    mail_group, worker_command, demo_command):
+    for command in (db_group, catalog_group, staff_group, keys_group, audit_group,
+                    retention_group, mail_group, worker_command, demo_command):
         app.cli.add_command(command)
 
 
@@ -205,6 +205,38 @@ def staff_unlock(username: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Keys: a new one, and re-sealing TOTP seeds after a change of [security].data_key."""
+
+
+@keys_group.command("generate")
+def keys_generate() -> None:
+    """Print a new random key (for secret_key, data_key or checkpoint_key files)."""
+    import secrets
+
+    click.echo(secrets.token_urlsafe(48))
+
+
+@keys_group.command("rotate")
+def keys_rotate() -> None:
+    """Re-seal every TOTP seed under [security].data_key (the old key must still be listed
+    in previous_data_keys); afterwards the old key can be removed."""
+    from provisioning import db
+    from provisioning.staff import services as staff
+
+    try:
+        count = staff.reseal_totp_seeds(actor=_actor())
+    except ValueError:
+        db.rollback()
+        _fail("Hay semillas que ninguna llave configurada abre: agregue la llave anterior a "
+              "[security].previous_data_keys y repita. No se cambió nada.")
+    db.commit()
+    noun = "semilla TOTP sellada" if count == 1 else "semillas TOTP selladas"
+    click.echo(f"{count} {noun} de nuevo con la llave vigente. Ya puede quitar las llaves "
+               "anteriores de [security].previous_data_keys.")
 
 
 @click.group("audit")

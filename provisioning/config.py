@@ -26,6 +26,10 @@ class ConfigError(Exception):
     """The configuration file or environment is invalid."""
 
 
+# Every key (sessions, TOTP seeds, checkpoints) is at least this many characters.
+MIN_KEY_LENGTH = 32
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """General service settings."""
@@ -77,8 +81,12 @@ class SecuritySettings:
     totp_valid_window: int = 1
     recovery_code_count: int = 10
     min_password_length: int = 12
-    # Key protecting TOTP seeds at rest; empty: derived from [app].secret_key.
+    # Key sealing TOTP seeds at rest (at least 32 characters, apart from [app].secret_key);
+    # empty: derived from [app].secret_key (development only).
     data_key: str = ""
+    # Earlier data keys, still accepted to open seeds until `alta keys rotate` re-seals them
+    # under data_key; then remove them.
+    previous_data_keys: tuple[str, ...] = ()
 
     def validate(self) -> None:
         for name in ("argon2_time_cost", "argon2_memory_cost_kib", "argon2_parallelism",
@@ -91,6 +99,18 @@ class SecuritySettings:
             raise ConfigError("[security].argon2_memory_cost_kib must be >= 8 * parallelism")
         if not 0 <= self.totp_valid_window <= 2:
             raise ConfigError("[security].totp_valid_window must be between 0 and 2")
+        if self.data_key and len(self.data_key) < MIN_KEY_LENGTH:
+            raise ConfigError(f"[security].data_key must be at least {MIN_KEY_LENGTH} characters")
+        if self.previous_data_keys and not self.data_key:
+            raise ConfigError("[security].previous_data_keys needs [security].data_key (the key "
+                              "that seals from now on)")
+        for i, key in enumerate(self.previous_data_keys):
+            if len(key) < MIN_KEY_LENGTH:
+                raise ConfigError(f"[security].previous_data_keys[{i}] must be at least "
+                                  f"{MIN_KEY_LENGTH} characters")
+            if key == self.data_key:
+                raise ConfigError(f"[security].previous_data_keys[{i}] is already the current "
+                                  "data_key")
 
 
 @dataclass(frozen=True)
@@ -509,8 +529,11 @@ def _finish(settings: Settings) -> Settings:
         )
     if not app.secret_key:
         app = dataclasses.replace(app, secret_key=_instance_secret(settings.instance_path))
-    elif len(app.secret_key) < 32:
-        raise ConfigError("[app].secret_key must be at least 32 characters")
+    elif len(app.secret_key) < MIN_KEY_LENGTH:
+        raise ConfigError(f"[app].secret_key must be at least {MIN_KEY_LENGTH} characters")
+    if settings.security.data_key and settings.security.data_key == app.secret_key:
+        raise ConfigError("[security].data_key must differ from [app].secret_key: one key "
+                          "signs sessions, the other seals TOTP seeds")
     return dataclasses.replace(settings, app=app, database=database)
 
 

@@ -12,7 +12,7 @@ import secrets
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -76,18 +76,18 @@ class Hasher:
 class Sealer:
     """Authenticated symmetric encryption for the few secrets that must be read back.
 
-    Only TOTP seeds use it: the server must recompute codes, so a hash will not do.
+    Only TOTP seeds use it: the server must recompute codes, so a hash will not do. Seals
+    under [security].data_key; also opens what [security].previous_data_keys sealed, until
+    ``rotate`` has re-sealed it (MultiFernet).
     """
 
     def __init__(self, settings: Settings) -> None:
-        material = (settings.security.data_key or settings.app.secret_key).encode()
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=b"alta-sealer", info=b"totp-seed"
-        ).derive(material)
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+        sec = settings.security
+        keys = [sec.data_key or settings.app.secret_key, *sec.previous_data_keys]
+        self._fernet = MultiFernet([Fernet(_fernet_key(k)) for k in keys])
 
     def seal(self, plaintext: str) -> str:
-        """Encrypt ``plaintext``."""
+        """Encrypt ``plaintext`` under the current key."""
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def unseal(self, token: str) -> str:
@@ -96,6 +96,20 @@ class Sealer:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("sealed value is invalid or the key changed") from exc
+
+    def rotate(self, token: str) -> str:
+        """The same secret sealed under the current key (ValueError if no key opens it)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("sealed value is invalid or the key changed") from exc
+
+
+def _fernet_key(material: str) -> bytes:
+    """A Fernet key from a configured key of any form (at least 32 characters)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"alta-sealer",
+               info=b"totp-seed").derive(material.encode())
+    return base64.urlsafe_b64encode(key)
 
 
 def hasher() -> Hasher:

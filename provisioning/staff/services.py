@@ -514,6 +514,27 @@ def _new_recovery_codes(user: StaffUser) -> list[str]:
     return codes
 
 
+def reseal_totp_seeds(*, actor: audit.Actor) -> int:
+    """Re-seal every TOTP seed (enrolled or pending) under the current data key.
+
+    After it, [security].previous_data_keys can be emptied. Audits ``keys.rotated`` with the
+    count only. Returns how many seeds were re-sealed; a seed no configured key opens stops
+    the rotation (ValueError) with nothing written.
+    """
+    count = 0
+    for user in session().scalars(select(StaffUser).order_by(StaffUser.id)):
+        for column in ("totp_secret_sealed", "totp_pending_sealed"):
+            sealed = getattr(user, column)
+            if sealed:
+                setattr(user, column, sealer().rotate(sealed))
+                count += 1
+    session().flush()
+    audit.record("keys.rotated", actor=actor, object_type="keys", object_id="data_key",
+                 summary=f"Semillas TOTP selladas de nuevo con la llave vigente ({count})",
+                 details={"seeds": count})
+    return count
+
+
 def regenerate_recovery_codes(user: StaffUser, *, actor: audit.Actor) -> list[str]:
     """Replace every recovery code (shown once). Audits it."""
     codes = _new_recovery_codes(user)
