@@ -35,7 +35,9 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 
 
 def client_ip() -> str | None:
-    """The caller's IP (ProxyFix has already applied trusted X-Forwarded-For)."""
+    """The caller's IP: the peer's address, or with ``[app].trusted_proxies`` = N the address
+    the Nth proxy from us wrote in X-Forwarded-For (ProxyFix applied it already; entries a
+    client forges in front of it are ignored)."""
     return request.remote_addr
 
 
@@ -52,7 +54,8 @@ def error_response(message: str, status: int) -> tuple[Any, int]:
 
 
 def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Count POSTs to the decorated view per IP; over the configured limit answer 429.
+    """Count POSTs to the decorated view per client (client_ip; IPv6 by /64, see
+    ratelimit.bucket_address); over the configured limit answer 429.
 
     The count is committed at once, so it holds even if the request then fails.
     """
