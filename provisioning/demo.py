@@ -6,10 +6,12 @@ import dataclasses
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 import pyotp
@@ -79,7 +81,11 @@ def prepare() -> list[tuple[str, str, str, str]]:
 
 
 def run(*, port: int, serve: bool) -> None:
-    """Prepare the demo and serve it on http://127.0.0.1:PORT."""
+    """Prepare the demo and serve it on http://127.0.0.1:PORT.
+
+    A throwaway DC this run starts is stopped again when the server ends (Ctrl+C, SIGTERM,
+    SIGHUP or an error); one that was already running is left alone.
+    """
     rows = prepare()
     click.echo("\nCuentas de demostración (contraseña y semilla TOTP nuevas en cada arranque):")
     for username, password, seed, roles in rows:
@@ -92,25 +98,95 @@ def run(*, port: int, serve: bool) -> None:
     from provisioning import create_app
 
     settings: Settings = current_app.extensions["alta.settings"]
-    # Plain http on loopback: the browser would drop a Secure cookie.
-    local = dataclasses.replace(
-        settings,
-        security=dataclasses.replace(settings.security, session_cookie_secure=False),
-        app=dataclasses.replace(settings.app, base_url=f"http://127.0.0.1:{port}"),
-        directory=demo_directory(settings),
-    )
-    app = create_app(local)
-    if local.directory.active:
-        start_worker(app)
-    click.echo(f"\nAlta en http://127.0.0.1:{port}  (Ctrl+C para detener)\n")
-    # Flask ignores app.run() inside a CLI command, so serve with Werkzeug directly.
-    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    dc = ThrowawayDC()
+    exit_on_signals()
+    try:
+        # Plain http on loopback: the browser would drop a Secure cookie.
+        local = dataclasses.replace(
+            settings,
+            security=dataclasses.replace(settings.security, session_cookie_secure=False),
+            app=dataclasses.replace(settings.app, base_url=f"http://127.0.0.1:{port}"),
+            directory=demo_directory(settings, dc),
+        )
+        app = create_app(local)
+        if local.directory.active:
+            start_worker(app)
+        click.echo(f"\nAlta en http://127.0.0.1:{port}  (Ctrl+C para detener)\n")
+        # Flask ignores app.run() inside a CLI command, so serve with Werkzeug directly.
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    finally:
+        dc.stop()
+
+
+def exit_on_signals() -> None:
+    """SIGTERM and SIGHUP end the demo like Ctrl+C does: through ``finally`` blocks (their
+    default action would kill the process and leave a DC it started running)."""
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)
 
 
 AD_DC = Path(__file__).resolve().parent.parent / "scripts" / "ad-dc"
+DC_NOT_RUNNING = 3  # scripts/ad-dc status: no DC runs from its folder
 
 
-def demo_directory(settings: Settings) -> DirectorySettings:
+class ThrowawayDC:
+    """scripts/ad-dc for one demo run, stopped at the end only if this run started it.
+
+    A DC already running from the same folder (``make test``'s, another demo's) belongs to
+    whoever started it: the demo uses it and leaves it running.
+    """
+
+    def __init__(self, script: Path = AD_DC) -> None:
+        self.script = script
+        self.ours = False
+
+    def _run(self, command: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.script), command], capture_output=True,  # noqa: S603
+                              text=True, check=False, **kw)
+
+    def start(self) -> Path | None:
+        """Start the DC (or find it running); the path of its directory.toml, or None."""
+        # Ours from here on if nothing ran: a Ctrl+C while it starts still stops it.
+        self.ours = self._run("status").returncode == DC_NOT_RUNNING
+        started = self._run("start")
+        if started.returncode != 0:
+            # ad-dc stops a samba it launched that never became ready.
+            self.ours = False
+            click.echo(f"No arrancó el controlador de dominio de prueba:\n"
+                       f"{started.stderr.strip()}\nLa demostración sigue sin directorio.")
+            return None
+        if "already running" in started.stdout:
+            self.ours = False  # someone else started it between status and start
+        if not self.ours:
+            click.echo("El controlador de dominio de prueba ya estaba en marcha; la "
+                       "demostración lo usa y lo deja en marcha al terminar.")
+        return Path(self._run("env").stdout.strip())
+
+    def stop(self) -> None:
+        """Stop the DC if this run started it (a second Ctrl+C cannot interrupt this)."""
+        if not self.ours:
+            return
+        self.ours = False
+        handlers = {s: signal.signal(s, signal.SIG_IGN)
+                    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            click.echo("Deteniendo el controlador de dominio de prueba que arrancó la "
+                       "demostración…")
+            # Its own session: the terminal's Ctrl+C does not reach it either.
+            stopped = self._run("stop", start_new_session=True)
+            if stopped.returncode != 0:
+                click.echo(f"No se pudo detener: {stopped.stderr.strip()}\n"
+                           f"Deténgalo con: {self.script} stop")
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+
+
+def demo_directory(settings: Settings, dc: ThrowawayDC) -> DirectorySettings:
     """The configured directory; else the throwaway DC when this machine can run it.
 
     The throwaway DC (scripts/ad-dc) needs root and apt. Without them the demo has no
@@ -118,21 +194,16 @@ def demo_directory(settings: Settings) -> DirectorySettings:
     """
     if settings.directory.active:
         return settings.directory
-    if os.geteuid() != 0 or shutil.which("apt-get") is None or not AD_DC.exists():
+    if os.geteuid() != 0 or shutil.which("apt-get") is None or not dc.script.exists():
         click.echo("\nSin directorio: el controlador de dominio de prueba (scripts/ad-dc) "
                    "necesita root y apt. Las páginas de Informática dirán que no hay "
                    "directorio configurado.")
         return settings.directory
     click.echo("\nArrancando el controlador de dominio de prueba (scripts/ad-dc start)…")
-    started = subprocess.run([str(AD_DC), "start"], capture_output=True, text=True,  # noqa: S603
-                             check=False)
-    if started.returncode != 0:
-        click.echo(f"No arrancó el controlador de dominio de prueba:\n{started.stderr.strip()}"
-                   "\nLa demostración sigue sin directorio.")
+    path = dc.start()
+    if path is None:
         return settings.directory
-    path = subprocess.run([str(AD_DC), "env"], capture_output=True, text=True,  # noqa: S603
-                          check=True).stdout.strip()
-    table = tomllib.loads(Path(path).read_text(encoding="utf-8"))["directory"]
+    table = tomllib.loads(path.read_text(encoding="utf-8"))["directory"]
     click.echo(f"Directorio de prueba: {table['url']} (dominio {table['base_dn']}); las "
                "cuentas de la demostración van a OU=SIEMPRE.")
     return load_settings(overrides={"app": {"instance_dir": settings.app.instance_dir},

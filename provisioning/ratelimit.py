@@ -1,7 +1,9 @@
-"""Per-IP fixed-window rate limits on public endpoints, shared by every process via the DB."""
+"""Per-client fixed-window rate limits on public endpoints, shared by every process via the
+DB. A client is its IPv4 address or its IPv6 /64."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, update
@@ -15,7 +17,7 @@ from provisioning.errors import TooManyRequests
 
 
 class RateLimitHit(Base):
-    """How many requests one key (endpoint + IP) made in one window."""
+    """How many requests one key (endpoint + client address or /64) made in one window."""
 
     __tablename__ = "rate_limit_hits"
 
@@ -24,15 +26,34 @@ class RateLimitHit(Base):
     count: Mapped[int]
 
 
+def bucket_address(ip: str) -> str:
+    """What one bucket counts for client address ``ip``.
+
+    An IPv4 address, also when a dual-stack listener wrote it IPv4-mapped (::ffff:a.b.c.d);
+    for IPv6 the /64, since anyone given a /64 (the smallest usual assignment) can rotate
+    through 2^64 addresses; anything else (a proxy's "unknown") as given, bounded.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64] or "-"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
+
+
 def hit(bucket: str, ip: str, *, limit: int, window_seconds: int) -> None:
-    """Count one request of ``ip`` on ``bucket``; raise TooManyRequests over ``limit``.
+    """Count one request of ``ip`` (grouped by bucket_address) on ``bucket``; raise
+    TooManyRequests over ``limit``.
 
     The caller commits right away, so the count survives a request that later fails.
     """
     now = timeutil.now()
     epoch = int(now.timestamp())
     start = datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
-    key = f"{bucket}:{ip}"[:120]
+    key = f"{bucket}:{bucket_address(ip)}"[:120]
     db = session()
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.execute(insert(RateLimitHit).values(key=key, window_start=start, count=0)

@@ -35,7 +35,9 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 
 
 def client_ip() -> str | None:
-    """The caller's IP (ProxyFix has already applied trusted X-Forwarded-For)."""
+    """The caller's IP: the peer's address, or with ``[app].trusted_proxies`` = N the address
+    the Nth proxy from us wrote in X-Forwarded-For (ProxyFix applied it already; entries a
+    client forges in front of it are ignored)."""
     return request.remote_addr
 
 
@@ -52,7 +54,8 @@ def error_response(message: str, status: int) -> tuple[Any, int]:
 
 
 def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Count POSTs to the decorated view per IP; over the configured limit answer 429.
+    """Count POSTs to the decorated view per client (client_ip; IPv6 by /64, see
+    ratelimit.bucket_address); over the configured limit answer 429.
 
     The count is committed at once, so it holds even if the request then fails.
     """
@@ -146,7 +149,9 @@ def init_app(app: Flask, config: Settings) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Other sites never see our URLs; our own pages send their full URL, which
+        # Flask-WTF requires on every POST over HTTPS (WTF_CSRF_SSL_STRICT).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), "
                                                           "geolocation=()")
         if config.app.base_url.startswith("https://"):

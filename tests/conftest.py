@@ -188,12 +188,13 @@ def make_app(databases: Databases, tmp_path: Path) -> Iterator[Any]:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[Any]:
-    """Serve ``app`` with a real HTTP server on 127.0.0.1 (its address in LIVE_URL)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app: Any, tls: tuple[str, str] | None = None) -> Iterator[Any]:
+    """Serve ``app`` with a real HTTP server on 127.0.0.1 (its address in LIVE_URL); over
+    HTTPS with ``tls`` = (certificate file, key file)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=tls)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    app.config["LIVE_URL"] = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
     try:
         yield app
     finally:
