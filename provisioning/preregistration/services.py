@@ -48,7 +48,9 @@ from provisioning.preregistration.models import PreRegistration, SignInThrottle
 GRANT_KIND = "preregistration.grant_access"
 WORKER = audit.Actor.system("alta-worker")
 SIGN_IN_REFUSED = ("Usuario o contraseña incorrectos, o la cuenta todavía no está activada. "
-                   "Si aún no la activa, hágalo primero con el código que le entregaron.")
+                   "Si aún no la activa, hágalo primero con el código que le entregaron. Si "
+                   "ya completó su pre-registro, no necesita volver a entrar: consulte su "
+                   "avance en Seguimiento.")
 SIGN_IN_WAIT = ("Demasiados intentos fallidos con este usuario. Por seguridad, podrá intentar "
                 "de nuevo a partir del {until}.")
 DIRECTORY_DOWN = ("En este momento no podemos comunicarnos con el directorio institucional. "
