@@ -157,9 +157,9 @@ with app.app_context():
             accepts_institutional_use="on", accepts_privacy_notice="on"))
         if form["unit_clues"] in ("MSSSA001270", "MSSSA001282", "MSSSA001294"):
             form["subdireccion_code"] = "SH"
-        request, code, _ = services.submit(forms.parse(form), ip="127.0.0.1")
+        made = services.submit(forms.parse(form), ip="127.0.0.1")
         if n == 0:
-            out["folio"], out["code"] = request.folio, code
+            out["folio"], out["code"] = made.request.folio, made.code
         if n % 200 == 0:
             db.commit()
     db.commit()

@@ -438,6 +438,11 @@ class HandoffSettings:
     # How long the person may fill the pre-registration after signing in with the new
     # domain credentials (Alta never keeps their password; only this window).
     preregistration_session_minutes: int = 15
+    # Wrong pre-registration sign-ins of one user name (known or not) before it must wait;
+    # each further failure doubles the wait (1, 2, 4… minutes) up to the maximum. Keep it
+    # below the domain's lockoutThreshold: Alta's wait then comes before an AD lockout.
+    preregistration_max_failures: int = 3
+    preregistration_max_wait_minutes: int = 60
     # Tipos de personal (catalog codes) that must give their cédula profesional.
     cedula_required_for: tuple[str, ...] = ("medico", "enfermeria")
     # Shown next to the password fields on /activar; the domain controller has the last word.
@@ -447,9 +452,13 @@ class HandoffSettings:
 
     def validate(self) -> None:
         for name in ("code_validity_days", "code_max_attempts",
-                     "preregistration_session_minutes"):
+                     "preregistration_session_minutes", "preregistration_max_failures",
+                     "preregistration_max_wait_minutes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[handoff].{name} must be >= 1")
+        if self.preregistration_max_wait_minutes > 24 * 60:
+            # A day without attempts forgets a name's failures: a longer wait would not hold.
+            raise ConfigError("[handoff].preregistration_max_wait_minutes must be <= 1440")
         if self.siempre_url and not self.siempre_url.startswith(("http://", "https://")):
             raise ConfigError("[handoff].siempre_url must start with http:// or https://")
 

@@ -111,9 +111,10 @@ RAW_BYTES = [b"\xff\xfe", b"\xc3", b"\xc3\x28", b"\xe2\x82", b"\xf0\x9f\x98", b"
 # -- judging the answers ----------------------------------------------------------------------
 
 # Tables that may change when a request is refused: the audit trail of the refusal, rate
-# limits, sign-in failure counters (UPDATEs), document and checkpoint bookkeeping.
+# limits, sign-in failure counters (UPDATEs; the pre-registration's per typed name),
+# document and checkpoint bookkeeping.
 VOLATILE = {"audit_events", "audit_head", "audit_checkpoints", "rate_limit_hits",
-            "alembic_version", "counters"}
+            "alembic_version", "counters", "preregistration_sign_in_throttles"}
 SPANISH = re.compile(r"[áéíóúñÁÉÍÓÚÑ¿¡]|\b(?:no|el|la|de|que|su|una?|debe|revise|escriba|"
                      r"elija|puede|válid[oa])\b", re.IGNORECASE)
 

@@ -41,6 +41,8 @@ def test_file_named_by_alta_config(tmp_path: Path) -> None:
     ("[app]\nsecret_key = 'short'\n", "at least 32"),
     ("[security]\nmax_failed_logins = 0\n", ">= 1"),
     ("[form]\nece_subdirecciones = 'SAPS'\n", "expected a list"),
+    ("[handoff]\npreregistration_max_failures = 0\n", ">= 1"),
+    ("[handoff]\npreregistration_max_wait_minutes = 1441\n", "<= 1440"),
 ])
 def test_invalid_settings_are_refused(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, f'{text}\n')

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 from hashlib import sha256
 
 from sqlalchemy import select
@@ -90,44 +92,64 @@ def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, object]:
     return info, unit
 
 
-def submit(data: RequestInput, *, ip: str | None) -> tuple[AccountRequest, str, str | None]:
-    """Register a request; returns it, its tracking code (shown once) and a CURP warning.
+@dataclass(frozen=True)
+class Submission:
+    """What the sender of the public form is shown: the new request and its tracking code
+    (shown once), or no request when the CURP already had an open one (nothing about it)."""
 
-    Refuses a second open request for the same CURP with the existing folio. Audits
-    ``request.submitted``.
+    request: AccountRequest | None
+    code: str | None
+    warning: str | None  # about the CURP typed (RENAPO's palabras inconvenientes)
+
+
+def submit(data: RequestInput, *, ip: str | None) -> Submission:
+    """Register a request; audits ``request.submitted``.
+
+    A CURP that already has an open request gets no new one (observación 7), and the
+    sender learns nothing about the open one (not its folio, whose CLUES names the person's
+    workplace): its owner is told by e-mail instead (``refuse_duplicate``). The folio number
+    is drawn with the insert, so a refused duplicate spends none.
     """
     info, unit = _check_rules(data)
     existing = open_request_for(info.curp)
     if existing is not None:
-        raise _duplicate(existing.folio)
+        refuse_duplicate(existing, ip=ip)
+        return Submission(None, None, info.warning)
     now = timeutil.now()
     today = timeutil.to_local(now).date()
-    seq = counters.next_value(f"folio:{unit.clues}:{today.year}")
-    folio = FOLIO_FORMAT.format(clues=unit.clues, year=today.year, seq=seq)
     code = new_code(groups=3, size=4)
     central = unit.unit_type == settings().form.central_unit_type
-    request = AccountRequest(
-        folio=folio, tracking_code_hash=code_hasher().hash(normalize_code(code)),
-        status=RequestStatus.ENVIADA.value, submitted_at=now, updated_at=now, form_date=today,
-        wants_user_account=data.wants_user_account,
-        wants_email_account=data.wants_email_account, wants_ece=data.wants_ece,
-        curp=info.curp, nombres=data.nombres, primer_apellido=data.primer_apellido,
-        segundo_apellido=data.segundo_apellido, unit_id=unit.id, unit_clues=unit.clues,
-        unit_type=unit.unit_type, jurisdiction_code=unit.jurisdiction_code,
-        direccion_code=data.direccion_code, subdireccion_code=data.subdireccion_code,
-        departamento=data.departamento if central else NA, telefono=data.telefono,
-        extension=data.extension, contact_email=data.contact_email,
-        staff_type_code=data.staff_type_code, privacy_notice_sha256=privacy_notice_hash(),
-    )
     db = session()
     try:
         with db.begin_nested():
+            seq = counters.next_value(f"folio:{unit.clues}:{today.year}")
+            folio = FOLIO_FORMAT.format(clues=unit.clues, year=today.year, seq=seq)
+            request = AccountRequest(
+                folio=folio, tracking_code_hash=code_hasher().hash(normalize_code(code)),
+                status=RequestStatus.ENVIADA.value, submitted_at=now, updated_at=now,
+                form_date=today, wants_user_account=data.wants_user_account,
+                wants_email_account=data.wants_email_account, wants_ece=data.wants_ece,
+                curp=info.curp, nombres=data.nombres, primer_apellido=data.primer_apellido,
+                segundo_apellido=data.segundo_apellido, unit_id=unit.id,
+                unit_clues=unit.clues, unit_type=unit.unit_type,
+                jurisdiction_code=unit.jurisdiction_code, direccion_code=data.direccion_code,
+                subdireccion_code=data.subdireccion_code,
+                departamento=data.departamento if central else NA, telefono=data.telefono,
+                extension=data.extension, contact_email=data.contact_email,
+                staff_type_code=data.staff_type_code,
+                privacy_notice_sha256=privacy_notice_hash(),
+            )
             db.add(request)
             db.flush()
     except IntegrityError:
-        # Another submission for the same CURP committed first (partial unique index).
+        # Another submission for the same CURP committed first (partial unique index); the
+        # savepoint took the folio number back with the row.
         existing = open_request_for(info.curp)
-        raise _duplicate(existing.folio if existing else None) from None
+        if existing is None:
+            raise Conflict("No se pudo registrar la solicitud en este momento. Intente de "
+                           "nuevo.") from None
+        refuse_duplicate(existing, ip=ip)
+        return Submission(None, None, info.warning)
     db.add(RequestEvent(request_id=request.id, occurred_at=now, event="submit", from_status=None,
                         to_status=RequestStatus.ENVIADA.value, actor="solicitante",
                         actor_role="solicitante", reason=None, public=True))
@@ -140,7 +162,36 @@ def submit(data: RequestInput, *, ip: str | None) -> tuple[AccountRequest, str, 
                           "wants_email_account": data.wants_email_account,
                           "privacy_notice_sha256": request.privacy_notice_sha256})
     notifications.request_moved(request, "submit")
-    return request, code, info.warning
+    return Submission(request, code, info.warning)
+
+
+# The owner of an open request hears of other submissions with their CURP at most this often.
+DUPLICATE_NOTICE_EVERY = timedelta(days=1)
+DUPLICATE_NOTIFIED = ("Se rechazó otra solicitud con esta CURP; se avisó al solicitante en el "
+                      "correo de esta solicitud.")
+DUPLICATE_ALREADY_TOLD = ("Se rechazó otra solicitud con esta CURP (el solicitante ya había "
+                          "recibido el aviso de hoy).")
+
+
+def refuse_duplicate(existing: AccountRequest, *, ip: str | None) -> bool:
+    """Someone sent the public form with the CURP of ``existing``, an open request: note it
+    in its history (staff only), and tell its owner at the request's own contact address,
+    with its folio, at most once a day (no mail bombing). Returns True if a message was
+    queued. Audits ``request.duplicate_refused``; nothing the sender typed is kept.
+    """
+    since = timeutil.now() - DUPLICATE_NOTICE_EVERY
+    told = session().scalar(select(RequestEvent.id).where(
+        RequestEvent.request_id == existing.id, RequestEvent.event == "duplicate_refused",
+        RequestEvent.reason == DUPLICATE_NOTIFIED, RequestEvent.occurred_at > since).limit(1))
+    notify = told is None
+    workflow.note(existing, "duplicate_refused", actor=audit.Actor("desconocido", "anonimo", ip),
+                  summary="se rechazó otra solicitud con la misma CURP"
+                          + ("; se avisó al solicitante por correo" if notify else ""),
+                  reason=DUPLICATE_NOTIFIED if notify else DUPLICATE_ALREADY_TOLD,
+                  details={"notified": notify})
+    if notify:
+        notifications.duplicate_attempt(existing)
+    return notify
 
 
 def _apply(request: AccountRequest, data: RequestInput, info: curp.CurpInfo, unit: object
@@ -180,14 +231,14 @@ def correct_and_resubmit(request: AccountRequest, data: RequestInput, *,
     info, unit = _check_rules(data)
     other = open_request_for(info.curp)
     if other is not None and other.id != request.id:
-        raise _duplicate(other.folio)
+        raise _duplicate()
     changed = _apply(request, data, info, unit)
     db = session()
     try:
         with db.begin_nested():
             db.flush()
     except IntegrityError:
-        raise _duplicate(None) from None
+        raise _duplicate() from None
     workflow.transition(request, "resubmit", actor=audit.Actor("solicitante", "solicitante", ip),
                         details={"changed_fields": changed})
     notifications.request_moved(request, "resubmit")
@@ -213,10 +264,10 @@ def form_values(request: AccountRequest) -> dict[str, str]:
     return values
 
 
-def _duplicate(folio: str | None) -> Conflict:
-    where = f" con el folio {folio}" if folio else ""
-    return Conflict(f"Ya existe una solicitud abierta para esta CURP{where}. Solo se admite una "
-                    "solicitud por persona: consulte su avance en Seguimiento.")
+def _duplicate() -> Conflict:
+    # Never the other request's folio: its CLUES names that person's workplace.
+    return Conflict("Ya existe una solicitud abierta para esta CURP. Solo se admite una "
+                    "solicitud por persona.")
 
 
 def track(folio: str, code: str, *, ip: str | None) -> AccountRequest:

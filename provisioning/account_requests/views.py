@@ -97,7 +97,7 @@ def request_form() -> Any:
     if request.method == "POST":
         try:
             data = forms.parse(request.form, allow_sex_x=settings().form.allow_sex_x)
-            account_request, code, warning = services.submit(data, ip=client_ip())
+            submission = services.submit(data, ip=client_ip())
         except ValidationError as exc:
             db.rollback()
             errors, message, status = exc.fields, exc.message, 400
@@ -106,8 +106,10 @@ def request_form() -> Any:
             message, status = exc.message, exc.status
         else:
             db.commit()
-            return render_template("public/submitted.html", request=account_request,
-                                   code=code, warning=warning)
+            # The same page (and status) whether a request was made or the CURP already had
+            # an open one; only a new request shows its own folio and code.
+            return render_template("public/submitted.html", request=submission.request,
+                                   code=submission.code, warning=submission.warning)
     return render_template("public/request_form.html", values=request.form, errors=errors,
                            message=message, **_form_context()), status
 

@@ -22,8 +22,15 @@ from ldap3.utils.dn import to_dn
 
 from provisioning.config import DirectorySettings
 from provisioning.directory import naming
-from provisioning.directory.connection import Directory, Entry, escape_filter_chars, escape_rdn
+from provisioning.directory.connection import (
+    BIND_REASONS,
+    Directory,
+    Entry,
+    escape_filter_chars,
+    escape_rdn,
+)
 from provisioning.directory.errors import (
+    BindRefused,
     DirectoryError,
     InvalidValue,
     NameTaken,
@@ -479,10 +486,29 @@ def set_enabled(directory: Directory, guid: str, enabled: bool) -> Account:
     return _require(directory, guid)
 
 
-def verify_password(directory: Directory, guid: str, password: str) -> None:
-    """Check that the account can sign in with ``password``; BindRefused says why not."""
-    account = _require(directory, guid)
-    directory.check_credentials(account.dn, password)
+# What ``verify_password`` reads and binds for no account: no entry has this GUID, and none
+# this common name in the users OU (Alta never names an account so: it has no dot).
+NO_ACCOUNT_GUID = "00000000-0000-0000-0000-000000000000"
+NO_ACCOUNT_CN = "alta-sin-cuenta"
+
+
+def no_account_dn(directory: Directory) -> str:
+    """A DN that names no entry, bound when a user name names no account that may sign in."""
+    return f"CN={NO_ACCOUNT_CN},{directory.absolute(directory.settings.users_ou)}"
+
+
+def verify_password(directory: Directory, guid: str | None, password: str) -> None:
+    """Check that the account can sign in with ``password``; BindRefused says why not.
+
+    Without ``guid`` (a user name that may not sign in), or for an account the DC no longer
+    has, the same read and bind happen for an entry that does not exist and the answer is a
+    wrong password: that answer costs what a real account's costs, so neither its words nor
+    its time tell whether the account exists.
+    """
+    account = get(directory, guid or NO_ACCOUNT_GUID)
+    directory.check_credentials(account.dn if account else no_account_dn(directory), password)
+    if account is None:  # only if someone made that entry: still no account of Alta's
+        raise BindRefused(BIND_REASONS["52e"][1], reason="bad_credentials")
 
 
 def grant_siempre_access(directory: Directory, guid: str) -> Account:

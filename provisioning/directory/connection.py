@@ -14,7 +14,7 @@ import re
 import ssl
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +110,9 @@ class Directory:
         # Caches of things that exist (OUs, resolved groups): they save a round trip per
         # account. Forgotten when the DC says otherwise.
         self.known_dns: dict[str, str] = {}
+        # Called with the DN (or UPN) of each bind that checks a person's password, before
+        # it is sent; never given the password. Tests count binds on the real DC with it.
+        self.bind_observers: list[Callable[[str], None]] = []
         host = urlsplit(settings.url).hostname or ""
         self._server_name = settings.tls_server_name or host
         self._server = self._make_server()
@@ -291,6 +294,8 @@ class Directory:
         if not user or not password:
             # An empty password is an anonymous bind to LDAP, which "succeeds": refuse it.
             raise BindRefused(BIND_REASONS["52e"][1], reason="bad_credentials")
+        for observe in self.bind_observers:
+            observe(user)
         conn = self._new_connection(user, password)
         try:
             ok = conn.bind()

@@ -224,16 +224,25 @@ class ActivationTarget:
 _NOT_IN_NAMES = set('"/\\[]:;|=,+*?<>')  # characters AD refuses in a sAMAccountName
 
 
+def typed_user_name(text: str) -> str | None:
+    """The sAMAccountName in what a person typed (also name@domain or DOMAIN\\name), or None
+    when no account can have such a name."""
+    typed = text.strip().split("\\")[-1].split("@")[0].strip()
+    # No such name can exist; and PostgreSQL refuses NUL bytes in a query parameter.
+    if not typed or len(typed) > 20 or any(
+            ord(ch) < 32 or ord(ch) == 127 or ch in _NOT_IN_NAMES for ch in typed):
+        return None
+    return typed
+
+
 def account_by_user_name(text: str) -> DirectoryAccount | None:
     """The recorded account for a typed user name (also as name@domain or DOMAIN\\name).
 
     Names Alta makes are lower case, so any capitalization finds them; an account linked
     with capitals in its name is found as written on the slip.
     """
-    typed = text.strip().split("\\")[-1].split("@")[0].strip()
-    # No such name can exist; and PostgreSQL refuses NUL bytes in a query parameter.
-    if not typed or len(typed) > 20 or any(
-            ord(ch) < 32 or ord(ch) == 127 or ch in _NOT_IN_NAMES for ch in typed):
+    typed = typed_user_name(text)
+    if typed is None:
         return None
     return session().scalar(select(DirectoryAccount).where(
         DirectoryAccount.sam_account_name.in_({typed, typed.lower()})).limit(1))

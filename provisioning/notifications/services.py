@@ -177,6 +177,15 @@ def custody_released(recipients: Iterable[str], *, transfer_id: int, count: int,
           giver=giver, path="/entregas")
 
 
+def duplicate_attempt(request: AccountRequest) -> None:
+    """Tell the applicant of an open request that someone sent the public form again with
+    its CURP (nothing of what they typed), and where to follow the open one."""
+    queue([request.contact_email], "intento_duplicado",
+          f"Otra solicitud con su CURP: su solicitud {request.folio} sigue en trámite",
+          object_type="request", object_id=request.folio, request=request,
+          attempted_at=timeutil.format_datetime(timeutil.now()))
+
+
 def code_ready(request: AccountRequest, *, holder: str) -> None:
     """Tell the applicant to come for their activation code in person (never the code)."""
     queue([request.contact_email], "codigo_listo",

@@ -33,3 +33,22 @@ class PreRegistration(Base):
     cedula_profesional: Mapped[str | None] = mapped_column(String(10))
     telefono_institucional: Mapped[str] = mapped_column(String(10))
     completed_at: Mapped[datetime]
+
+
+class SignInThrottle(Base):
+    """Failed pre-registration sign-ins of one typed user name, and how long it must wait.
+
+    Kept for every name typed, whether an account has it or not, so that waiting tells an
+    attacker nothing. The attempt is counted before the bind: nothing reaches the DC while
+    the name waits. A day without attempts forgets the failures.
+    """
+
+    __tablename__ = "preregistration_sign_in_throttles"
+
+    name_key: Mapped[str] = mapped_column(
+        String(64), primary_key=True,
+        comment="SHA-256 (hex) of the user name as typed, in lower case (known or not)")
+    failures: Mapped[int] = mapped_column(comment="Attempts since the last sign-in")
+    blocked_until: Mapped[datetime | None] = mapped_column(
+        comment="No attempt reaches the domain controller before this moment")
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -2,7 +2,11 @@
 credentials and completes their identification data (NOM-024 Tabla 1); SIEMPRE access follows.
 
 - Sign-in: Alta binds to the DC with the person's user name and password (never stored) and
-  then keeps only the folio in a short session window.
+  then keeps only the folio in a short session window. Only while the pre-registration is
+  pending (activated, form not sent): any other name gets the wrong-password answer after a
+  bind of an entry that does not exist (same words, same cost). Every typed name's attempts
+  are counted in the database before the bind; after too many failures the name waits, twice
+  as long after each further one, and nothing reaches the DC meanwhile (no AD lockout).
 - The Tabla 1 fields are cross-checked with what the CURP encodes (``curp.validate``: birth
   date, sex, state of birth; ``curp.name_mismatches``: the RENAPO letters of the names; a
   CURP of a Mexican state means nationality MEX); each mismatch has its own Spanish message.
@@ -14,8 +18,12 @@ credentials and completes their identification data (NOM-024 Tabla 1); SIEMPRE a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from hashlib import sha256
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, curp, timeutil
@@ -28,26 +36,32 @@ from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory import accounts, connection
 from provisioning.directory import services as directory
-from provisioning.directory.errors import BindRefused, DirectoryError
+from provisioning.directory.errors import BindRefused, DirectoryError, DirectoryNotConfigured
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import services as handoff
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.notifications import services as notifications
 from provisioning.preregistration.forms import PreRegistrationInput
-from provisioning.preregistration.models import PreRegistration
+from provisioning.preregistration.models import PreRegistration, SignInThrottle
 
 GRANT_KIND = "preregistration.grant_access"
 WORKER = audit.Actor.system("alta-worker")
 SIGN_IN_REFUSED = ("Usuario o contraseña incorrectos, o la cuenta todavía no está activada. "
-                   "Si aún no la activa, hágalo primero con el código que le entregaron.")
+                   "Si aún no la activa, hágalo primero con el código que le entregaron. Si "
+                   "ya completó su pre-registro, no necesita volver a entrar: consulte su "
+                   "avance en Seguimiento.")
+SIGN_IN_WAIT = ("Demasiados intentos fallidos con este usuario. Por seguridad, podrá intentar "
+                "de nuevo a partir del {until}.")
 DIRECTORY_DOWN = ("En este momento no podemos comunicarnos con el directorio institucional. "
                   "Intente de nuevo en unos minutos.")
-OPEN_STATES = (RequestStatus.ACTIVADA, RequestStatus.ACCESO_ACTIVO)
+# A name's failed sign-ins are forgotten after this long without attempts.
+FAILURES_FORGOTTEN_AFTER = timedelta(days=1)
 
 
 class SignInRefused(AltaError):
-    """Wrong user name or password, or an account not activated yet (one answer)."""
+    """Wrong user name or password, an account not activated yet, or a pre-registration
+    already done (one answer for all)."""
 
     status = 401
 
@@ -55,54 +69,169 @@ class SignInRefused(AltaError):
         super().__init__(SIGN_IN_REFUSED)
 
 
+class SignInThrottled(AltaError):
+    """The user name failed too often: it must wait (the same answer, known or not)."""
+
+    status = 429
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(SIGN_IN_WAIT.format(until=timeutil.format_datetime(until)))
+
+
 # ---------------------------------------------------------------------------------------------
-# Signing in with the new domain credentials
+# Signing in with the new domain credentials (only while the pre-registration is pending)
 
 
 @dataclass(frozen=True)
-class SignInTarget:
-    """The account a user name names, for the bind (no secret in it)."""
+class SignInAttempt:
+    """One counted attempt to sign in, before the bind (no secret in it)."""
 
-    folio: str
-    guid: str
+    name_key: str | None  # under which failures count; None: no account can have the name
+    folio: str | None  # the request the name belongs to, if any (for the audit)
+    guid: str | None  # the account to bind, only while its pre-registration is pending
+    wait_if_refused: datetime | None  # if this attempt fails, the name waits until then
 
 
-def find_account(user_name: str, *, ip: str | None) -> SignInTarget:
-    """The activated account of this user name, or SignInRefused (same answer for all)."""
-    account = handoff.account_by_user_name(user_name[:300])
+def _actor(ip: str | None) -> audit.Actor:
+    return audit.Actor("solicitante", "solicitante", ip)
+
+
+def pending(request: AccountRequest) -> bool:
+    """True while the request expects its pre-registration: activated, form not sent."""
+    return workflow.status_of(request) == RequestStatus.ACTIVADA and of(request) is None
+
+
+def name_key(user_name: str) -> str:
+    """The key a user name's failures are counted under (any capitalization: one key)."""
+    return sha256(user_name.lower().encode()).hexdigest()
+
+
+def begin_sign_in(user_name: str, *, ip: str | None) -> SignInAttempt:
+    """Find the account a typed user name names and count the attempt, before any bind.
+
+    Only an account whose pre-registration is pending may sign in; every other name (no
+    account, not activated yet, pre-registration done) is checked against an entry that
+    does not exist, so its answer and its time are those of a wrong password. Every name
+    is counted the same way, known or not. Raises SignInThrottled while the name waits
+    (audited as ``preregistration.sign_in_throttled``; nothing reaches the DC then).
+    """
+    typed = handoff.typed_user_name(user_name[:300])
+    account = handoff.account_by_user_name(typed) if typed else None
     request = db_get(AccountRequest, account.request_id) if account else None
-    if request is None or workflow.status_of(request) not in OPEN_STATES:
-        audit.record("preregistration.sign_in_refused",
-                     actor=audit.Actor("solicitante", "solicitante", ip),
-                     object_type="request" if request else "activation",
-                     object_id=request.folio if request else "desconocida",
-                     summary="Inicio de sesión para el pre-registro rechazado (cuenta no "
-                             "activada o inexistente)")
-        raise SignInRefused()
-    assert account is not None
-    return SignInTarget(request.folio, account.object_guid)
+    folio = request.folio if request else None
+    guid = account.object_guid if account and request and pending(request) else None
+    key = name_key(typed) if typed else None
+    wait = _count_attempt(key, folio=folio, ip=ip) if key else None
+    return SignInAttempt(key, folio, guid, wait)
 
 
-def check_credentials(target: SignInTarget, password: str) -> None:
-    """Bind to the DC as the person; call with no database transaction open.
+def _count_attempt(key: str, *, folio: str | None, ip: str | None) -> datetime | None:
+    """Count one attempt of ``key``; returns until when it waits if this one fails."""
+    db = session()
+    now = timeutil.now()
+    config = settings().handoff
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    row = SignInThrottle
+    for _ in range(2):  # twice: another attempt's sweep may delete a forgotten row meanwhile
+        created = db.execute(insert(row).values(
+            name_key=key, failures=0, blocked_until=None, updated_at=now
+        ).on_conflict_do_nothing())
+        if created.rowcount:
+            db.execute(delete(row).where(row.updated_at < now - FAILURES_FORGOTTEN_AFTER))
+        db.execute(update(row).where(
+            row.name_key == key, row.updated_at < now - FAILURES_FORGOTTEN_AFTER
+        ).values(failures=0, blocked_until=None, updated_at=now))
+        # One statement: two attempts at the same moment get two numbers (PostgreSQL holds
+        # the row lock until the commit; SQLite runs one writer at a time).
+        failures = db.execute(update(row).where(
+            row.name_key == key, or_(row.blocked_until.is_(None), row.blocked_until <= now)
+        ).values(failures=row.failures + 1, updated_at=now).returning(row.failures)
+        ).scalar_one_or_none()
+        if failures is not None:
+            break
+        until = db.scalar(select(row.blocked_until).where(row.name_key == key))
+        if until is not None:
+            audit.record("preregistration.sign_in_throttled", actor=_actor(ip),
+                         object_type="request" if folio else "activation",
+                         object_id=folio or "desconocida",
+                         summary="Inicio de sesión para el pre-registro no intentado: el "
+                                 "usuario espera por intentos fallidos")
+            raise SignInThrottled(until)
+    else:
+        raise AssertionError("the attempt's row vanished twice")  # pragma: no cover
+    if failures < config.preregistration_max_failures:
+        return None
+    # The wait starts now, before the bind: another attempt during this one waits too.
+    minutes = min(2 ** min(failures - config.preregistration_max_failures, 30),
+                  config.preregistration_max_wait_minutes)
+    until = now + timedelta(minutes=minutes)
+    db.execute(update(row).where(row.name_key == key).values(blocked_until=until))
+    return until
 
-    Raises SignInRefused for any refusal (the caller audits it with ``record_sign_in``).
+
+def check_credentials(attempt: SignInAttempt, password: str) -> None:
+    """Bind to the DC as the person (or, for a name that may not sign in, as an entry that
+    does not exist); call with no database transaction open.
+
+    Raises SignInRefused for any refusal (the caller records it with ``record_refusal``);
+    AltaError (503; 409 with no directory configured) when the DC cannot answer (the caller
+    gives the attempt back with ``release``).
     """
     try:
-        accounts.verify_password(connection.current(), target.guid, password[:200])
+        accounts.verify_password(connection.current(), attempt.guid, password[:200])
     except BindRefused:
         raise SignInRefused() from None
     except DirectoryError as exc:
-        raise AltaError(DIRECTORY_DOWN, status=503) from exc
+        # No [directory] at all is a setting to fix (409, as on IT's pages), not an outage.
+        status = 409 if isinstance(exc, DirectoryNotConfigured) else 503
+        raise AltaError(DIRECTORY_DOWN, status=status) from exc
+    if attempt.guid is None:  # verify_password already refused it
+        raise SignInRefused()
 
 
-def record_sign_in(target: SignInTarget, *, ip: str | None, ok: bool) -> None:
-    """Audit the sign-in (or the refused password) on the request."""
-    audit.record("preregistration.signed_in" if ok else "preregistration.sign_in_refused",
-                 actor=audit.Actor("solicitante", "solicitante", ip), object_type="request",
-                 object_id=target.folio,
-                 summary="El solicitante inició sesión con su cuenta para el pre-registro"
-                         if ok else "Contraseña rechazada al iniciar el pre-registro")
+def record_refusal(attempt: SignInAttempt, *, ip: str | None) -> AltaError:
+    """Audit the refused attempt (and the wait it starts); returns the error to show."""
+    audit.record("preregistration.sign_in_refused", actor=_actor(ip),
+                 object_type="request" if attempt.folio else "activation",
+                 object_id=attempt.folio or "desconocida",
+                 summary="Contraseña rechazada al iniciar el pre-registro" if attempt.guid
+                 else "Inicio de sesión para el pre-registro rechazado (cuenta no activada, "
+                      "pre-registro ya hecho o cuenta inexistente)")
+    if attempt.wait_if_refused is None:
+        return SignInRefused()
+    audit.record("preregistration.sign_in_backoff", actor=_actor(ip),
+                 object_type="request" if attempt.folio else "activation",
+                 object_id=attempt.folio or "desconocida",
+                 summary="El usuario espera hasta el "
+                         f"{timeutil.format_datetime(attempt.wait_if_refused)} por intentos "
+                         "fallidos del pre-registro")
+    return SignInThrottled(attempt.wait_if_refused)
+
+
+def release(attempt: SignInAttempt) -> None:
+    """Give back an attempt the DC could not answer: an outage of Alta's does not make the
+    person wait."""
+    if attempt.name_key is None:
+        return
+    row = session().get(SignInThrottle, attempt.name_key, populate_existing=True,
+                        with_for_update=True)
+    if row is None:
+        return
+    row.failures = max(row.failures - 1, 0)
+    if attempt.wait_if_refused is not None and row.blocked_until == attempt.wait_if_refused:
+        row.blocked_until = None
+    session().flush()
+
+
+def record_sign_in(attempt: SignInAttempt, *, ip: str | None) -> None:
+    """Audit the sign-in and forget the name's failures."""
+    assert attempt.folio is not None and attempt.guid is not None
+    if attempt.name_key is not None:
+        session().execute(update(SignInThrottle).where(
+            SignInThrottle.name_key == attempt.name_key).values(failures=0, blocked_until=None))
+    audit.record("preregistration.signed_in", actor=_actor(ip), object_type="request",
+                 object_id=attempt.folio,
+                 summary="El solicitante inició sesión con su cuenta para el pre-registro")
 
 
 def request_for(folio: str) -> AccountRequest:

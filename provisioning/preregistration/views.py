@@ -43,28 +43,38 @@ def _next_page(account_request: Any) -> str:
 @bp.route("/preregistro", methods=["GET", "POST"])
 @rate_limited("preregistro")
 def sign_in() -> Any:
-    """Sign in with the domain user name and the password the person chose."""
+    """Sign in with the domain user name and the password the person chose (only while the
+    pre-registration is pending)."""
     user_name = (request.values.get("usuario") or "")[:40]
     if request.method == "GET":
         return render_template("preregistration/sign_in.html", user_name=user_name, error=None)
+
+    def refused(exc: AltaError) -> Any:
+        return render_template("preregistration/sign_in.html", user_name=user_name,
+                               error=exc.message), exc.status
+
     try:
-        target = services.find_account(request.form.get("usuario", ""), ip=client_ip())
-    except services.SignInRefused as exc:
+        attempt = services.begin_sign_in(request.form.get("usuario", ""), ip=client_ip())
+    except services.SignInThrottled as exc:
         db.commit()  # the refusal stays in the audit log
-        return render_template("preregistration/sign_in.html", user_name=user_name,
-                               error=exc.message), exc.status
-    db.commit()  # no transaction (nor SQLite lock) stays open while the DC answers
+        return refused(exc)
+    db.commit()  # the attempt counts; no transaction (nor SQLite lock) open while the DC answers
     try:
-        services.check_credentials(target, request.form.get("password", ""))
-    except services.SignInRefused as exc:
-        services.record_sign_in(target, ip=client_ip(), ok=False)
+        services.check_credentials(attempt, request.form.get("password", ""))
+    except services.SignInRefused:
+        error = services.record_refusal(attempt, ip=client_ip())
         db.commit()
-        return render_template("preregistration/sign_in.html", user_name=user_name,
-                               error=exc.message), exc.status
-    services.record_sign_in(target, ip=client_ip(), ok=True)
+        return refused(error)
+    except AltaError as exc:  # the DC did not answer: the attempt does not count
+        services.release(attempt)
+        db.commit()
+        return refused(exc)
+    services.record_sign_in(attempt, ip=client_ip())
     db.commit()
-    _SIGNED_IN.remember(target.folio, minutes=settings().handoff.preregistration_session_minutes)
-    return redirect(_next_page(services.request_for(target.folio)))
+    assert attempt.folio is not None
+    _SIGNED_IN.remember(attempt.folio,
+                        minutes=settings().handoff.preregistration_session_minutes)
+    return redirect(_next_page(services.request_for(attempt.folio)))
 
 
 def _form(account_request: Any, values: Any, *, errors: dict[str, str] | None = None,

@@ -10,8 +10,10 @@ import threading
 
 from sqlalchemy import select
 
-from provisioning import curp, db
+from provisioning import counters, curp, db
 from provisioning.account_requests.models import AccountRequest
+from provisioning.audit.models import AuditEvent
+from provisioning.notifications.models import OutboxMessage
 from tests.conftest import VALID_FORM, Browser
 
 THREADS = 8
@@ -56,6 +58,16 @@ def test_concurrent_submissions_get_unique_consecutive_folios(make_app) -> None:
 def test_concurrent_submissions_of_one_curp_make_one_request(make_app) -> None:
     app = make_app()
     results = run_concurrently(app, [dict(VALID_FORM) for _ in range(4)])
-    assert sorted(results) == [200, 409, 409, 409]
+    # The losers get the page a new request gets (a stranger learns nothing), not a request.
+    assert results == [200] * 4
     with app.app_context():
-        assert len(db.session().scalars(select(AccountRequest)).all()) == 1
+        (request,) = db.session().scalars(select(AccountRequest)).all()
+        # No number spent by the losers, even when they lost at the unique index.
+        year = request.folio.split("-")[1]
+        assert counters.current_value(f"folio:MSSSA000120:{year}") == 1
+        refused = db.session().scalars(select(AuditEvent.object_id).where(
+            AuditEvent.action == "request.duplicate_refused")).all()
+        assert refused == [request.folio] * 3
+        told = db.session().scalars(select(OutboxMessage.recipient).where(
+            OutboxMessage.kind == "intento_duplicado")).all()
+        assert 1 <= len(told) <= 3 and set(told) == {VALID_FORM["contact_email"]}

@@ -7,10 +7,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from provisioning import db
+from provisioning import counters, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
-from tests.conftest import VALID_FORM, folio_and_code, submit
+from provisioning.notifications.models import OutboxMessage
+from tests.conftest import VALID_FORM, Browser, folio_and_code, submit
 
 
 def count_requests() -> int:
@@ -64,12 +65,55 @@ def test_folio_sequence_per_unit_and_year(client, clock) -> None:
     assert next_year == "MSSSA000120-2027-00001"
 
 
-def test_one_open_request_per_curp_names_the_existing_folio(client) -> None:
-    folio, _ = folio_and_code(submit(client))
-    again = submit(client, nombres="Otro")
-    assert again.status_code == 409
-    assert folio in again.get_data(as_text=True)
-    assert count_requests() == 1
+def title_and_heading(response) -> tuple[str, str]:
+    page = response.get_data(as_text=True)
+    return (re.search(r"<title>(.*?)</title>", page, re.S)[1],
+            re.search(r"<h1>(.*?)</h1>", page, re.S)[1])
+
+
+def duplicate_mails(folio: str) -> list[OutboxMessage]:
+    return list(db.session().scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "intento_duplicado", OutboxMessage.object_id == folio)))
+
+
+def test_an_open_curp_is_refused_without_telling_a_stranger_anything(app, client,
+                                                                     clock) -> None:
+    folio, _ = folio_and_code(submit(client))  # the owner: a centro de salud of Cuernavaca
+    stranger = Browser(app.test_client())
+    hospital = {"unit_clues": "MSSSA001270", "subdireccion_code": "SH",
+                "contact_email": "extrano@example.org"}
+    fresh = submit(stranger, curp="HEGG560427MVZRRL04", nombres="Gabriela",
+                   primer_apellido="Hernández", **hospital)
+    again = submit(stranger, nombres="Otro", **hospital)
+    # Still refused: one open request per CURP, and nothing half-written (no folio spent).
+    assert count_requests() == 2
+    assert counters.current_value("folio:MSSSA001270:2026") == 1
+    assert folio_and_code(submit(stranger, curp="SABC560626MDFLRN01", nombres="Carmen",
+                                 **hospital))[0] == "MSSSA001270-2026-00002"
+    # The stranger gets what a new request gets, minus its own folio and code: no folio,
+    # no unit, no address of the open request.
+    assert again.status_code == fresh.status_code == 200
+    assert title_and_heading(again) == title_and_heading(fresh)
+    assert again.headers["Cache-Control"] == "no-store"
+    page = again.get_data(as_text=True)
+    for revealing in (folio, "MSSSA000120", "Cuernavaca", "luis.bernal", "BERNAL",
+                      'class="secret"', "Ya existe"):
+        assert revealing not in page, revealing
+    # The owner is told, at the address on the open request, with its folio.
+    (mail,) = duplicate_mails(folio)
+    assert mail.recipient == VALID_FORM["contact_email"] and folio in mail.body
+    assert "extrano" not in mail.body and "OTRO" not in mail.body.upper()
+    event = db.session().scalar(select(AuditEvent).where(
+        AuditEvent.action == "request.duplicate_refused"))
+    assert event.object_id == folio and event.ip == "127.0.0.1"
+    # More attempts the same day: each audited, the owner told once (no mail bombing).
+    submit(stranger, nombres="Otro", **hospital)
+    assert len(duplicate_mails(folio)) == 1
+    clock.advance(days=1, minutes=1)
+    submit(stranger, nombres="Otro", **hospital)
+    assert len(duplicate_mails(folio)) == 2
+    assert db.session().scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "request.duplicate_refused")) == 3
 
 
 @pytest.mark.parametrize("curp", ["PEGL890909MJCRMS09", "BEML920313HMCLNS0", "BEML921313HMCLNS09",
@@ -192,8 +236,6 @@ def test_csrf_token_is_required(client) -> None:
 
 
 def test_public_endpoints_are_rate_limited_per_ip(make_app) -> None:
-    from tests.conftest import Browser
-
     limited = make_app(rate_limit={"seguimiento": 3, "window_seconds": 60})
     browser = Browser(limited.test_client())
     statuses = [browser.post("/seguimiento", {"folio": "X", "code": "Y"},

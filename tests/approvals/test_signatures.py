@@ -338,7 +338,8 @@ def test_verified_window_expires_and_keeps_no_code(app, client, clock) -> None:
 
 def test_correction_may_not_steal_another_open_curp(app, client, clock) -> None:
     request, folio, code = new_request(client, **HOSPITAL)
-    new_request(client, curp="HEGG560427MVZRRL04", nombres="Gabriela", **CENTRO_I_OTHER)
+    _, other_folio, _ = new_request(client, curp="HEGG560427MVZRRL04", nombres="Gabriela",
+                                    **CENTRO_I_OTHER)
     jefe, _ = person(client, app, "jefe.curp", JEFE, clock, unit_clues="MSSSA001270")
     decide(jefe, request.id, "devolver", "Revise su CURP por favor")
     applicant = Browser(app.test_client())
@@ -347,6 +348,10 @@ def test_correction_may_not_steal_another_open_curp(app, client, clock) -> None:
                               {**VALID_FORM, **HOSPITAL, "curp": "HEGG560427MVZRRL04"},
                               page="/seguimiento/corregir")
     assert response.status_code == 409
+    # Refused without naming the other person's folio (its CLUES names their workplace).
+    page = response.get_data(as_text=True)
+    assert "una solicitud abierta para esta CURP" in page
+    assert other_folio not in page and CENTRO_I_OTHER["unit_clues"] not in page
     assert fetch(folio).curp == "BEML920313HMCLNS09" and fetch(folio).status == "devuelta"
 
 

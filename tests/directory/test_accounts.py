@@ -217,6 +217,26 @@ def test_password_enable_and_bind_verdicts_in_spanish(directory) -> None:
     assert e.value.reason == "disabled"
 
 
+def test_verify_password_without_an_account_binds_an_entry_that_does_not_exist(
+        directory) -> None:
+    made = accounts.provision(directory, person(91, "Rubén", "Tapia")).account
+    good = "Buena-Clave-" + secrets.token_hex(4)
+    accounts.set_password(directory, made.guid, good)
+    bound: list[str] = []
+    directory.bind_observers.append(bound.append)
+    # No account (or one the DC no longer has): the same read and bind, for a DN that names
+    # nothing, and the answer a wrong password gets, whatever password is given.
+    for guid in (None, str(uuid.uuid4())):
+        for password in (good, "Otra-Clave-123"):
+            with pytest.raises(BindRefused, match="Usuario o contraseña incorrectos") as e:
+                accounts.verify_password(directory, guid, password)
+            assert e.value.reason == "bad_credentials"
+    assert bound == [accounts.no_account_dn(directory)] * 4
+    assert directory.read(bound[0], ["objectGUID"]) is None
+    accounts.verify_password(directory, made.guid, good)
+    assert bound[-1] == accounts.get(directory, made.guid).dn
+
+
 def test_siempre_group_by_name(directory_config, test_ou, tmp_path) -> None:
     directory = new_directory(directory_config, tmp_path)
     try:
