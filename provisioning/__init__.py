@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning import tasks as _tasks  # noqa: F401  (registers the job handlers)
     from provisioning.account_requests.views import bp as public_bp
     from provisioning.api.views import bp as api_bp
+    from provisioning.api.views import person_status as api_person_status
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.audit.services import CheckpointSigner
@@ -65,7 +66,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["alta.hasher"] = Hasher.for_passwords(settings)
     app.extensions["alta.code_hasher"] = Hasher.for_codes(settings)
     app.extensions["alta.sealer"] = Sealer(settings)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    # The API authenticates every call with a bearer token, never a cookie: nothing to forge.
+    csrf.exempt(api_person_status)
     web.init_app(app, settings)
     auth.init_app(app)
     app.register_blueprint(public_bp)

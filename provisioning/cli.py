@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -41,7 +43,8 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (db_group, catalog_group, staff_group, keys_group, audit_group,
+    for command in (db_group, catalog_group, staff_group, keys_group, api_client_group,
+                    audit_group,
                     retention_group, mail_group, worker_command, demo_command):
         app.cli.add_command(command)
 
@@ -237,6 +240,120 @@ def keys_rotate() -> None:
     noun = "semilla TOTP sellada" if count == 1 else "semillas TOTP selladas"
     click.echo(f"{count} {noun} de nuevo con la llave vigente. Ya puede quitar las llaves "
                "anteriores de [security].previous_data_keys.")
+
+
+@click.group("api-client")
+def api_client_group() -> None:
+    """Clients of the status API: tokens (shown once), expiry, rotation, scopes."""
+
+
+def _show_token(client: Any, token: str) -> None:
+    from provisioning import timeutil
+
+    click.echo(f"Credencial (se muestra una sola vez): {token}")
+    click.echo(f"Vence el {timeutil.format_datetime(client.token_expires_at)}. "
+               f"Alcances: {client.scopes or 'ninguno'}.")
+
+
+def _api_client_command(run: Callable[[], Any]) -> Any:
+    """Run ``run()`` (a service call); commit, or roll back and exit 1 with its message."""
+    from provisioning import db
+    from provisioning.errors import AltaError
+
+    try:
+        result = run()
+        db.commit()
+    except AltaError as exc:
+        db.rollback()
+        _fail(exc.message)
+    return result
+
+
+@api_client_group.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="What it may call, e.g. status:read (repeat for several).")
+@click.option("--days", type=int, default=None,
+              help="Days the token is valid (default: [api].token_validity_days).")
+def api_client_create(name: str, scopes: tuple[str, ...], days: int | None) -> None:
+    """Register the calling system NAME; prints its token once."""
+    from provisioning.api import services
+
+    client, token = _api_client_command(lambda: services.create_client(
+        name, scopes=scopes, days=days, actor=_actor()))
+    click.echo(f"Cliente «{client.name}» registrado.")
+    _show_token(client, token)
+
+
+@api_client_group.command("list")
+def api_client_list() -> None:
+    """List the clients: prefix, scopes, expiry, state, last use (never a token)."""
+    from provisioning import timeutil
+    from provisioning.api import services
+
+    for c in services.list_clients():
+        state = f"revocado {timeutil.format_date(c.revoked_at)}" if c.revoked_at else "activo"
+        used = timeutil.format_datetime(c.last_used_at) or "nunca"
+        click.echo(f"{c.name:<30} alta_{c.token_prefix}_…  {c.scopes or '(sin alcances)':<14} "
+                   f"vence {timeutil.format_datetime(c.token_expires_at)}  {state:<20} "
+                   f"último uso {used}")
+
+
+@api_client_group.command("rotate")
+@click.argument("name")
+@click.option("--days", type=int, default=None,
+              help="Days the new token is valid (default: [api].token_validity_days).")
+@click.option("--no-grace", is_flag=True,
+              help="The old token stops at once (it leaked) instead of after the grace "
+                   "period ([api].rotation_grace_hours).")
+def api_client_rotate(name: str, days: int | None, no_grace: bool) -> None:
+    """Give NAME a new token (printed once); the old one works for the grace period."""
+    from provisioning import timeutil
+    from provisioning.api import services
+
+    def rotate() -> tuple[Any, str]:
+        client = services.client_by_name(name)
+        return client, services.rotate_token(client, days=days, immediately=no_grace,
+                                             actor=_actor())
+
+    client, token = _api_client_command(rotate)
+    click.echo(f"Credencial de «{client.name}» renovada.")
+    _show_token(client, token)
+    if client.previous_token_until:
+        click.echo("La credencial anterior sigue valiendo hasta el "
+                   f"{timeutil.format_datetime(client.previous_token_until)}.")
+    else:
+        click.echo("La credencial anterior ya no vale.")
+
+
+@api_client_group.command("set-scopes")
+@click.argument("name")
+@click.argument("scopes", nargs=-1)
+def api_client_set_scopes(name: str, scopes: tuple[str, ...]) -> None:
+    """Replace what NAME may call with SCOPES (none: it may call nothing)."""
+    from provisioning.api import services
+
+    def change() -> Any:
+        client = services.client_by_name(name)
+        services.set_scopes(client, scopes, actor=_actor())
+        return client
+
+    client = _api_client_command(change)
+    click.echo(f"Alcances de «{client.name}»: {client.scopes or 'ninguno (no puede consultar)'}.")
+
+
+@api_client_group.command("revoke")
+@click.argument("name")
+def api_client_revoke(name: str) -> None:
+    """Stop accepting NAME's tokens, for good."""
+    from provisioning.api import services
+
+    _api_client_command(lambda: services.revoke_client(services.client_by_name(name),
+                                                       actor=_actor()))
+    click.echo(f"Cliente «{name}» revocado.")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 @click.group("audit")

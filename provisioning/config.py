@@ -131,6 +131,37 @@ class RateLimitSettings:
             raise ConfigError("[rate_limit] values must be >= 1")
 
 
+# A token for longer than this is a token that never expires.
+MAX_TOKEN_VALIDITY_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Status API clients: token lifetime, rotation and per-client quota (README)."""
+
+    # A token stops working this many days after it is issued (`alta api-client create
+    # --days N` and `rotate --days N` choose another value for one token).
+    token_validity_days: int = 365
+    # After a rotation the old token keeps working this long, so the calling system can
+    # switch without an outage (0: it stops at once; `rotate --no-grace` does that once).
+    rotation_grace_hours: int = 24
+    # Calls each client may make per window (every authenticated call counts, answered or
+    # refused); over it: 429 with Retry-After. Per client, whatever its IP.
+    quota_requests: int = 120
+    quota_window_seconds: int = 60
+
+    def validate(self) -> None:
+        if not 1 <= self.token_validity_days <= MAX_TOKEN_VALIDITY_DAYS:
+            raise ConfigError(f"[api].token_validity_days must be between 1 and "
+                              f"{MAX_TOKEN_VALIDITY_DAYS}")
+        if not 0 <= self.rotation_grace_hours <= 168:
+            raise ConfigError("[api].rotation_grace_hours must be between 0 and 168")
+        if self.quota_requests < 1:
+            raise ConfigError("[api].quota_requests must be >= 1")
+        if not 1 <= self.quota_window_seconds <= 86400:
+            raise ConfigError("[api].quota_window_seconds must be between 1 and 86400")
+
+
 @dataclass(frozen=True)
 class FormSettings:
     """Rules of form FO-DPE-STI-DI-04 that depend on catalog codes."""
@@ -471,6 +502,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     form: FormSettings = field(default_factory=FormSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 
 class AltaError(Exception):
-    """An expected failure with a message for the user (Spanish)."""
+    """An expected failure with a message for the user (Spanish).
+
+    ``headers`` are HTTP headers the answer must carry (Retry-After, WWW-Authenticate).
+    """
 
     status = 400
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers: dict[str, str] = {}
         if status is not None:
             self.status = status
 
@@ -50,6 +54,11 @@ class Conflict(AltaError):
 
 
 class TooManyRequests(AltaError):
-    """Rate limit exceeded."""
+    """Rate limit exceeded; ``retry_after``: seconds until the window ends (Retry-After)."""
 
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers["Retry-After"] = str(retry_after)

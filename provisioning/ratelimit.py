@@ -1,9 +1,10 @@
-"""Per-client fixed-window rate limits on public endpoints, shared by every process via the
-DB. A client is its IPv4 address or its IPv6 /64."""
+"""Fixed-window rate limits shared by every process via the DB: per client address on
+public endpoints (an IPv4 address or an IPv6 /64), per client on the status API."""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, update
@@ -17,7 +18,8 @@ from provisioning.errors import TooManyRequests
 
 
 class RateLimitHit(Base):
-    """How many requests one key (endpoint + client address or /64) made in one window."""
+    """How many requests one key (endpoint + client address or /64, or API client) made in
+    one window."""
 
     __tablename__ = "rate_limit_hits"
 
@@ -44,16 +46,18 @@ def bucket_address(ip: str) -> str:
     return str(address)
 
 
-def hit(bucket: str, ip: str, *, limit: int, window_seconds: int) -> None:
-    """Count one request of ``ip`` (grouped by bucket_address) on ``bucket``; raise
-    TooManyRequests over ``limit``.
+def hit(bucket: str, who: str, *, limit: int, window_seconds: int,
+        message: str | None = None) -> None:
+    """Count one request of ``who`` (an IP, a client id) on ``bucket``; over ``limit`` raise
+    TooManyRequests with the seconds left in the window (for Retry-After).
 
-    The caller commits right away, so the count survives a request that later fails.
+    ``message`` may name ``{seconds}``. The caller commits right away, so the count survives
+    a request that later fails.
     """
     now = timeutil.now()
     epoch = int(now.timestamp())
     start = datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
-    key = f"{bucket}:{bucket_address(ip)}"[:120]
+    key = f"{bucket}:{bucket_address(who)}"[:120]
     db = session()
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.execute(insert(RateLimitHit).values(key=key, window_start=start, count=0)
@@ -64,11 +68,16 @@ def hit(bucket: str, ip: str, *, limit: int, window_seconds: int) -> None:
         .values(count=RateLimitHit.count + 1)
         .returning(RateLimitHit.count)
     ).scalar_one()
-    # Old windows are useless; sweep a few when a window starts.
+    # Old windows are useless; sweep this bucket's when a window starts (only this bucket's:
+    # another may count over a longer window).
     if count == 1:
         db.execute(delete(RateLimitHit).where(
+            RateLimitHit.key.startswith(f"{bucket}:", autoescape=True),
             RateLimitHit.window_start < start - timedelta(seconds=window_seconds * 2)))
     if count > limit:
+        seconds = max(1, math.ceil((start + timedelta(seconds=window_seconds)
+                                    - now).total_seconds()))
         raise TooManyRequests(
-            "Demasiadas solicitudes desde su conexión. Espere un momento e intente de nuevo."
-        )
+            (message or "Demasiadas solicitudes desde su conexión. Espere {seconds} segundos e "
+                        "intente de nuevo.").format(seconds=seconds),
+            retry_after=seconds)

@@ -122,7 +122,9 @@ def init_app(app: Flask, config: Settings) -> None:
     @app.errorhandler(AltaError)
     def _alta_error(exc: AltaError) -> Any:
         db.rollback()
-        return error_response(exc.message, exc.status)
+        response = make_response(*error_response(exc.message, exc.status))
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_exc: CSRFError) -> Any:

@@ -121,6 +121,9 @@ def _settings(url: str, workdir: Path, **overrides: Any) -> Settings:
                      "session_cookie_secure": False},
         "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000,
                        "activar": 1000, "preregistro": 1000},
+        # The API tests (Schemathesis, the hostile crawl) make thousands of calls with one
+        # token; tests/api/test_api_security.py lowers the quota where it tests it.
+        "api": {"quota_requests": 1_000_000},
     }
     for section, values in overrides.items():
         base.setdefault(section, {}).update(values)

@@ -101,6 +101,7 @@ POLICY: dict[str, Any] = {
     "api.openapi_document": PUBLIC,
     "api.clients": {Role.ADMIN},
     "api.revoke": {Role.ADMIN},
+    "api.rotate": {Role.ADMIN},
     "directory.queue_page": IT,
     "directory.queue_selected": IT,
     "directory.batch_page": IT,
@@ -152,8 +153,8 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "privacy.download": {"fmt": "json"},
         "privacy.task": {"arco_id": missing},
         "directory.batch_page": {"batch_id": missing},
-        "api.person_status": {"curp": "BEML920313HMCLNS09"},
         "api.revoke": {"client_id": missing},
+        "api.rotate": {"client_id": missing},
         "directory.request_action": {"request_id": missing, "action": "reintentar"},
         "oficios.acknowledge_reply": {"oficio_id": missing},
         "oficios.it_accounts": {"oficio_id": missing},
@@ -308,7 +309,6 @@ PRINCIPALS = [
 NOT_SCOPED = {
     "documents.verify": "a public verification code (tests/documents)",
     "privacy.download": "the applicant's own export format (tests/privacy)",
-    "api.person_status": "a CURP read with an API token (tests/api)",
 }
 
 
@@ -393,7 +393,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
                               actor=actor)
     arco = privacy.request_rectification(db.get(AccountRequest, later[0].request_id),
                                          "Mi teléfono cambió", ip=None)
-    client, _ = api.create_client("SIEMPRE", actor=actor)
+    client, _ = api.create_client("SIEMPRE", scopes=[api.STATUS_READ], actor=actor)
     target = create_staff_account("objetivo", staff.Grant(Role.AUDITOR))
     db.commit()
 
@@ -433,7 +433,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         "directory.batch_page": [Target("lote", {"batch_id": batch.id})],
         "retention.lift_hold": [Target("conservación", {"hold_id": hold.id})],
         "privacy.task": [Target("solicitud ARCO", {"arco_id": arco.id})],
-        "api.revoke": [Target("cliente de la API", {"client_id": client.id})],
+        **{e: [Target("cliente de la API", {"client_id": client.id})]
+           for e in ("api.revoke", "api.rotate")},
         **{e: [Target("personal", {"staff_id": target.id})]
            for e in ("staff.staff_detail", "staff.staff_grant")},
         "staff.staff_action": [Target("personal", {"staff_id": target.id,

@@ -124,3 +124,19 @@ def test_invalid_directory_settings(tmp_path: Path, extra: str, message: str) ->
     with pytest.raises(ConfigError, match=message):
         load_settings(write(tmp_path, text), overrides={"app": {"instance_dir": str(tmp_path)}},
                       environ={})
+
+
+def test_api_section_has_bounded_token_lifetime_grace_and_quota(tmp_path: Path) -> None:
+    base = f'[app]\ninstance_dir = "{tmp_path}"\n[api]\n'
+    settings = load_settings(write(tmp_path, base + "token_validity_days = 30\n"
+                                   "rotation_grace_hours = 0\nquota_requests = 5\n"), environ={})
+    assert (settings.api.token_validity_days, settings.api.rotation_grace_hours,
+            settings.api.quota_requests, settings.api.quota_window_seconds) == (30, 0, 5, 60)
+    for line, message in (("token_validity_days = 0", "token_validity_days"),
+                          ("token_validity_days = 36500", "token_validity_days"),
+                          ("rotation_grace_hours = -1", "rotation_grace_hours"),
+                          ("rotation_grace_hours = 1000", "rotation_grace_hours"),
+                          ("quota_requests = 0", "quota_requests"),
+                          ("quota_window_seconds = 0", "quota_window_seconds")):
+        with pytest.raises(ConfigError, match=rf"\[api\]\.{message} must be"):
+            load_settings(write(tmp_path, base + line + "\n"), environ={})

@@ -238,9 +238,12 @@ def test_csrf_token_is_required(client) -> None:
 def test_public_endpoints_are_rate_limited_per_ip(make_app) -> None:
     limited = make_app(rate_limit={"seguimiento": 3, "window_seconds": 60})
     browser = Browser(limited.test_client())
-    statuses = [browser.post("/seguimiento", {"folio": "X", "code": "Y"},
-                             page="/seguimiento").status_code for _ in range(5)]
-    assert statuses == [404, 404, 404, 429, 429]
+    responses = [browser.post("/seguimiento", {"folio": "X", "code": "Y"}, page="/seguimiento")
+                 for _ in range(5)]
+    assert [r.status_code for r in responses] == [404, 404, 404, 429, 429]
+    # The refusal says when to come back (the seconds left in the window).
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60
+    assert "segundos" in responses[-1].get_data(as_text=True)
     other_ip = Browser(limited.test_client())
     response = other_ip.client.post(
         "/seguimiento", data={"folio": "X", "code": "Y", "csrf_token": other_ip.token(

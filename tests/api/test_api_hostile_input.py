@@ -1,14 +1,18 @@
-"""Hostile input on every parameter and header the status API takes, found in its own
-OpenAPI document (a new parameter or operation is covered without touching this file).
+"""Hostile input on every parameter, JSON body field and header the status API takes, found
+in its own OpenAPI document (a new parameter or operation is covered without touching this
+file).
 
-Every corpus entry goes into every parameter with a valid token, and into the token itself.
-Never a 5xx; always JSON (never a page a browser would render), with a Spanish message when
-refused; a refusal writes nothing, an answer writes only what a read must (one audit event
-and the client's last use); the input is never reflected.
+Every corpus entry goes into every parameter and body field with a valid token (in a body:
+as the field's value, as the whole body and as an unknown field beside a valid one; JSON
+values of other types too), and into the token itself. Never a 5xx; always JSON (never a
+page a browser would render), with a Spanish message when refused; a refusal writes nothing,
+an answer writes only what a read must (one audit event and the client's last use); the
+input is never reflected.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +28,13 @@ from tests.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 AUDIT_TABLES = frozenset({"audit_events", "audit_head", "audit_checkpoints"})
+# The rate-limit counters count refused calls too (a client's quota): not a write by them.
+UNCHANGED_ON_REFUSAL = AUDIT_TABLES | {"rate_limit_hits"}
 # Valid values the API must answer (200), however they are written: the read is audited.
 ACCEPTED = ["beml920313hmclns09", " BEML920313HMCLNS09 ", "BEML 920313 HMCLNS09"]
+# JSON values of other types for a body field (a CURP is a string).
+JSON_VALUES = [None, 0, -1, 1.5, 1e308, True, False, [], {}, ["BEML920313HMCLNS09"],
+               {"curp": "BEML920313HMCLNS09"}, [[[[[[[[[[[]]]]]]]]]]]]
 
 
 @dataclass(frozen=True)
@@ -33,8 +42,8 @@ class Input:
     """One place the API reads: a parameter of an operation, or its credential header."""
 
     method: str
-    path: str  # template, e.g. /api/v1/personal/{curp}
-    location: str  # path, query or header
+    path: str  # template, e.g. /api/v1/personal/estado
+    location: str  # path, query, header, or body (a property of a JSON object body)
     name: str
     credential: bool = False
 
@@ -50,6 +59,11 @@ def discover(doc: dict[str, Any]) -> list[Input]:
                 continue
             for param in item.get("parameters", []) + operation.get("parameters", []):
                 found.append(Input(method, base + path, param["in"], param["name"]))
+            content = operation.get("requestBody", {}).get("content", {})
+            assert set(content) <= {"application/json"}, content  # others: extend here
+            for name in content.get("application/json", {}).get("schema", {}).get(
+                    "properties", {}):
+                found.append(Input(method, base + path, "body", name))
             for requirement in operation.get("security", doc.get("security", [])):
                 for name in requirement:
                     scheme = schemes[name]
@@ -70,10 +84,29 @@ def defaults(doc: dict[str, Any], target: Input, token: str) -> dict[tuple[str, 
             values[other.location, other.name] = f"Bearer {token}"
         else:
             path = other.path.removeprefix(urlsplit(doc["servers"][0]["url"]).path)
-            params = doc["paths"][path][other.method].get("parameters", [])
+            operation = doc["paths"][path][other.method]
+            if other.location == "body":
+                values[other.location, other.name] = operation["requestBody"]["content"][
+                    "application/json"]["example"][other.name]
+                continue
             values[other.location, other.name] = next(
-                p["example"] for p in params if p["name"] == other.name)
+                p["example"] for p in operation.get("parameters", []) if p["name"] == other.name)
     return values
+
+
+@dataclass(frozen=True)
+class Raw:
+    """The whole request body, as these bytes (the body field's payload alone)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Beside:
+    """The field with its valid value, and beside it one the API does not know (``value``)."""
+
+    example: str
+    value: str
 
 
 def wire(value: str | bytes) -> str:
@@ -81,11 +114,30 @@ def wire(value: str | bytes) -> str:
     return (value if isinstance(value, bytes) else value.encode()).decode("latin-1")
 
 
-def send(client: Any, target: Input, values: dict[tuple[str, str], str | bytes]) -> Any:
+def body_bytes(values: dict[str, Any]) -> bytes:
+    """A JSON object with these fields; a Raw value is the whole body instead, and bytes go
+    in as they are between the quotes (invalid UTF-8 on the wire, not JSON escapes)."""
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, Raw):
+            return value.data
+        if isinstance(value, Beside):
+            parts += [json.dumps(name) + ": " + json.dumps(value.example),
+                      '"x": ' + json.dumps(value.value)]
+            continue
+        encoded = (b'"' + value + b'"' if isinstance(value, bytes)
+                   else json.dumps(value).encode())
+        parts.append(json.dumps(name).encode() + b": " + encoded)
+    return b"{" + b", ".join(p if isinstance(p, bytes) else p.encode() for p in parts) + b"}"
+
+
+def send(client: Any, target: Input, values: dict[tuple[str, str], Any]) -> Any:
     path = target.path
-    query, headers = [], {}
+    query, headers, body = [], {}, {}
     for (location, name), value in values.items():
-        if location == "path":
+        if location == "body":
+            body[name] = value
+        elif location == "path":
             # Percent-encoded UTF-8 (or raw bytes), "/" included, so the app gets the value.
             path = path.replace("{" + name + "}", quote(value, safe=""))
         elif location == "query":
@@ -94,11 +146,22 @@ def send(client: Any, target: Input, values: dict[tuple[str, str], str | bytes])
             headers[name] = wire(value)
     if query:
         path += "?" + urlencode(query)
+    if body:
+        headers["Content-Type"] = "application/json"
+        return client.open(path, method=target.method.upper(), headers=headers,
+                           data=body_bytes(body))
     return client.open(path, method=target.method.upper(), headers=headers)
 
 
-def variants(target: Input, payload: str | bytes, token: str) -> Iterator[str | bytes]:
-    """What to put in ``target`` for one corpus entry."""
+def variants(target: Input, payload: Any, token: str, example: str) -> Iterator[Any]:
+    """What to put in ``target`` (whose valid value is ``example``) for one corpus entry."""
+    if target.location == "body":
+        yield payload  # the field's value (bytes: raw, inside the JSON quotes)
+        if isinstance(payload, str | bytes):
+            yield Raw(payload if isinstance(payload, bytes) else payload.encode())
+        if isinstance(payload, str):
+            yield Beside(example, payload)
+        return
     if not target.credential:
         yield payload
         return
@@ -120,16 +183,17 @@ def valid_request(target: Input, value: str | bytes, token: str) -> bool:
 
 
 def state() -> tuple[dict[str, int], int, list[Any]]:
-    """Rows per table (the audit trail apart), audit events, and each client's last use."""
+    """Rows per table (the audit trail and rate limits apart), audit events, and each
+    client's last use."""
     db.session().expire_all()
-    counts = domain_counts(exclude=AUDIT_TABLES)
+    counts = domain_counts(exclude=UNCHANGED_ON_REFUSAL)
     events = db.session().scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())
                                  .limit(1)) or 0
     last_use = list(db.session().scalars(select(ApiClient.last_used_at).order_by(ApiClient.id)))
     return counts, events, last_use
 
 
-def check(response: Any, payload: str | bytes, where: str,
+def check(response: Any, payload: Any, where: str,
           before: tuple[dict[str, int], int, list[Any]]) -> None:
     status = response.status_code
     assert status < 500, where
@@ -156,30 +220,36 @@ def check(response: Any, payload: str | bytes, where: str,
 
 
 def test_hostile_input_on_every_api_parameter_and_header(client) -> None:
-    _, token = api.create_client("SIEMPRE", actor=audit.Actor("admin", "admin"))
+    _, token = api.create_client("SIEMPRE", scopes=list(api.SCOPES),
+                                 actor=audit.Actor("admin", "admin"))
     db.commit()
     doc = client.get("/api/v1/openapi.json").get_json()
     targets = discover(doc)
-    assert {(t.location, t.name) for t in targets} >= {("path", "curp"),
+    assert {(t.location, t.name) for t in targets} >= {("body", "curp"),
                                                         ("header", "Authorization")}
     payloads: list[str | bytes] = [*corpus(), *RAW_BYTES]
     sent = accepted = 0
     before = state()
     for target in targets:
         valid = defaults(doc, target, token)
-        extra = [] if target.credential else ACCEPTED
+        extra = [] if target.credential else [*ACCEPTED] + (
+            JSON_VALUES if target.location == "body" else [])
         for payload in [*payloads, *extra]:
-            for value in variants(target, payload, token):
+            example = valid[target.location, target.name]
+            for value in variants(target, payload, token, example):
                 response = send(client.client, target, {**valid,
                                                         (target.location, target.name): value})
-                where = f"{target.method.upper()} {target.path} {target.name}={value[:60]!r}"
+                where = f"{target.method.upper()} {target.path} {target.name}={value!r:.80}"
                 check(response, payload, where, before)
                 assert (response.status_code == 200) == valid_request(target, value, token), where
                 if response.status_code == 200:
                     accepted += 1
                     before = state()
                 sent += 1
-    # Every corpus entry in the CURP, and three ways in the header (less the CR/LF ones).
-    assert sent == 4 * len(payloads) + len(ACCEPTED) - sum(
-        1 for p in payloads if isinstance(p, str) and ("\r" in p or "\n" in p)) * 3
+    # Each text three ways in the body, raw bytes two (no unknown field of them), the other
+    # JSON types once; each corpus entry three ways in the header (less the CR/LF ones).
+    texts = [p for p in [*payloads, *ACCEPTED] if isinstance(p, str)]
+    crlf = sum(1 for p in texts if "\r" in p or "\n" in p)
+    assert sent == (3 * len(texts) + 2 * len(RAW_BYTES) + len(JSON_VALUES)
+                    + 3 * (len(payloads) - crlf))
     assert accepted >= len(ACCEPTED) + 1

@@ -78,7 +78,8 @@ def run_schemathesis(app: Any, token: str) -> tuple[list[str], dict[str, int]]:
 
 def new_token(app: Any) -> str:
     with app.app_context():
-        _, token = api.create_client("SIEMPRE", actor=audit.Actor("admin", "admin"))
+        _, token = api.create_client("SIEMPRE", scopes=list(api.SCOPES),
+                                     actor=audit.Actor("admin", "admin"))
         db.commit()
     return token
 
@@ -96,9 +97,9 @@ def test_schemathesis_catches_a_wrong_document(live_app, monkeypatch) -> None:
     # The same run on a document that forgets the 400 answer must fail: the harness bites.
     real = openapi.document
 
-    def without_400(base_url: str) -> dict[str, Any]:
-        doc = real(base_url)
-        doc["paths"]["/personal/{curp}"]["get"]["responses"].pop("400")
+    def without_400(*args: Any) -> dict[str, Any]:
+        doc = real(*args)
+        doc["paths"]["/personal/estado"]["post"]["responses"].pop("400")
         return doc
 
     monkeypatch.setattr(openapi, "document", without_400)

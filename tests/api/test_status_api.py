@@ -19,14 +19,14 @@ ADMIN = audit.Actor("admin", "admin", "10.0.0.1")
 
 
 def new_client(name: str = "SIEMPRE") -> str:
-    _, token = api.create_client(name, actor=ADMIN)
+    _, token = api.create_client(name, scopes=["status:read"], actor=ADMIN)
     db.commit()
     return token
 
 
 def call(client, curp: str, token: str | None) -> object:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return client.get(f"/api/v1/personal/{curp}", headers=headers)
+    return client.client.post("/api/v1/personal/estado", json={"curp": curp}, headers=headers)
 
 
 def test_token_is_required_and_checked(client) -> None:
@@ -36,7 +36,8 @@ def test_token_is_required_and_checked(client) -> None:
     for header in (None, "Bearer", "Basic abc", f"Bearer {token}x", f"Bearer {altered}",
                    "Bearer alta_XXXXXXXXXX_" + "a" * 43):
         headers = {"Authorization": header} if header else {}
-        response = client.get("/api/v1/personal/BEML920313HMCLNS09", headers=headers)
+        response = client.client.post("/api/v1/personal/estado",
+                                      json={"curp": "BEML920313HMCLNS09"}, headers=headers)
         assert response.status_code == 401, header
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert response.get_json()["error"].startswith("Credencial")
@@ -101,23 +102,41 @@ def test_every_call_is_audited_as_a_read_and_marks_last_use(client, clock) -> No
 def test_openapi_document(client) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert "/personal/{curp}" in doc["paths"]
-    assert set(doc["paths"]["/personal/{curp}"]["get"]["responses"]) >= {"200", "400", "401"}
+    assert list(doc["paths"]) == ["/personal/estado"]
+    operation = doc["paths"]["/personal/estado"]["post"]
+    assert set(operation["responses"]) >= {"200", "400", "401", "403", "429"}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["curp"] and body["additionalProperties"] is False
 
 
-def test_admin_manages_clients_and_sees_token_once(client, login_as) -> None:
+def test_admin_manages_clients_and_sees_token_once(client, login_as, clock) -> None:
     login_as(Role.ADMIN)
-    page = client.post("/admin/api", {"name": "SIEMPRE producción"}, page="/admin/api")
+    form = {"name": "SIEMPRE producción", "scopes": "status:read"}
+    page = client.post("/admin/api", form, page="/admin/api")
     token = re.search(r'class="secret long">([^<]+)<', page.get_data(as_text=True))[1]
+    assert "04/03/2027" in page.get_data(as_text=True)  # expiry shown with the token
     assert call(client, "BEML920313HMCLNS09", token).status_code == 200
     listing = client.get("/admin/api").get_data(as_text=True)
     assert "SIEMPRE producción" in listing and token not in listing
+    assert "status:read" in listing and "04/03/2027" in listing
     stored = db.session().scalar(select(ApiClient))
     assert token not in (stored.token_sha256, stored.token_prefix)
-    duplicate = client.post("/admin/api", {"name": "SIEMPRE producción"}, page="/admin/api")
+    duplicate = client.post("/admin/api", form, page="/admin/api")
     assert duplicate.status_code == 409
+    # Without a scope, or with one that does not exist, nothing is registered.
+    for bad in ({"name": "Otro"}, {"name": "Otro", "scopes": "status:write"}):
+        refused = client.post("/admin/api", bad, page="/admin/api")
+        assert refused.status_code == 400 and "alcance" in refused.get_data(as_text=True)
+    assert db.session().scalar(select(ApiClient).where(ApiClient.name == "Otro")) is None
+    # Rotation: a new token shown once; the old one keeps working during the grace period.
+    rotated = client.post(f"/admin/api/{stored.id}/rotar", {}, page="/admin/api")
+    new = re.search(r'class="secret long">([^<]+)<', rotated.get_data(as_text=True))[1]
+    assert new != token and "05/03/2026 10:00" in rotated.get_data(as_text=True)
+    assert call(client, "BEML920313HMCLNS09", new).status_code == 200
+    assert call(client, "BEML920313HMCLNS09", token).status_code == 200
     client.post(f"/admin/api/{stored.id}/revocar", {}, page="/admin/api")
     assert call(client, "BEML920313HMCLNS09", token).status_code == 401
+    assert call(client, "BEML920313HMCLNS09", new).status_code == 401
 
 
 def test_only_admins_manage_clients(client, login_as) -> None:

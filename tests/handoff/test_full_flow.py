@@ -93,8 +93,8 @@ def test_from_approved_request_to_siempre_access(siempre_app, clock) -> None:
     assert {"codigo_listo", "activo"} <= kinds
     # The status API answers activo with the user name, names, CLUES and the time.
     token = values(lambda: _token())
-    body = browser.get(f"/api/v1/personal/{person.curp}",
-                       headers={"Authorization": f"Bearer {token}"}).get_json()
+    body = browser.client.post("/api/v1/personal/estado", json={"curp": person.curp},
+                               headers={"Authorization": f"Bearer {token}"}).get_json()
     assert body == {"curp": person.curp, "estado": "activo", "usuario": user,
                     "nombres": "XIMENA", "primer_apellido": "TAPIA",
                     "segundo_apellido": "CORTÉS", "clues": "MSSSA000120",
@@ -126,6 +126,7 @@ def test_from_approved_request_to_siempre_access(siempre_app, clock) -> None:
 
 
 def _token() -> str:
-    _, token = api.create_client("SIEMPRE", actor=audit.Actor("admin", "admin"))
+    _, token = api.create_client("SIEMPRE", scopes=[api.STATUS_READ],
+                                 actor=audit.Actor("admin", "admin"))
     db.commit()
     return token
