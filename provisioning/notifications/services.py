@@ -184,6 +184,15 @@ def code_ready(request: AccountRequest, *, holder: str) -> None:
           object_type="request", object_id=request.folio, request=request, holder=holder)
 
 
+def code_backoff(request: AccountRequest, *, attempts: int, until: Any) -> None:
+    """Tell the applicant that wrong codes typed with their CURP made their activation code
+    wait (never the code; it still works afterwards)."""
+    queue([request.contact_email], "codigo_intentos",
+          f"Intentos fallidos con el código de activación de la solicitud {request.folio}",
+          object_type="request", object_id=request.folio, request=request, attempts=attempts,
+          until=timeutil.format_datetime(until))
+
+
 # ---------------------------------------------------------------------------------------------
 # Delivery
 
