@@ -361,6 +361,10 @@ class DirectorySettings:
     users_ou: str = "OU=SIEMPRE"
     ou_by_unit_type: dict[str, str] = field(default_factory=dict)
     ou_by_jurisdiction: dict[str, str] = field(default_factory=dict)
+    # Alta's OUs are the three above plus these (e.g. where IT kept SIEMPRE accounts before
+    # Alta). An existing account with the person's CURP outside all of them, disabled, or
+    # with adminCount=1 is not linked until IT confirms it (README, "Cuentas existentes").
+    managed_ous: tuple[str, ...] = ()
     # Groups of every new account, and by tipo de personal (catalog code).
     groups: tuple[str, ...] = ()
     groups_by_staff_type: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -205,7 +205,7 @@ def test_rejected_link_stops_the_job_and_a_retry_asks_again(link_app, test_ou,
     browser, _ = it_user(link_app, clock)
     path = f"/informatica/solicitudes/{request_id}/vinculo/rechazar"
     empty = browser.post(path, {"reason": ""}, page="/informatica/cuentas")
-    assert empty.status_code == 400 and "motivo" in empty.get_data(as_text=True)
+    assert empty.status_code == 400 and "Este dato es obligatorio" in empty.get_data(as_text=True)
     assert browser.post(path, {"reason": "Es la cuenta de otra persona; se revisa en sitio"},
                         page="/informatica/cuentas").status_code == 302
     (review,) = reviews(request_id)
@@ -254,3 +254,26 @@ def test_an_enabled_account_in_alta_ou_is_still_linked_without_asking(link_app, 
     assert row is not None and (row.object_guid, row.origin) == (existing.guid, "linked")
     assert reviews(request_id) == []
     assert group_dn.lower() in {g.lower() for g in accounts.get(dc, existing.guid).groups}
+
+
+def test_an_account_that_changes_while_waiting_is_asked_about_again(link_app, test_ou,
+                                                                    clock) -> None:
+    request_id = new_request()
+    dc = connection.current()
+    existing = existing_account(dc, request_id, test_ou, "outside_ou")
+    provision(request_id)
+    job = job_of(request_id)
+    # The same account, unchanged: running the job again keeps the one pending review.
+    services.retry(values(lambda: db.session().get(AccountRequest, request_id)), actor=IT)
+    db.commit()
+    jobs.run_pending()
+    assert [(r.status, r.reasons) for r in reviews(request_id)] == [("pending", "outside_ou")]
+    # Someone disables it meanwhile: IT is asked about what the DC shows now.
+    accounts.set_enabled(dc, existing.guid, False)
+    services.retry(values(lambda: db.session().get(AccountRequest, request_id)), actor=IT)
+    db.commit()
+    jobs.run_pending()
+    assert [(r.status, r.reasons) for r in reviews(request_id)] == [
+        ("superseded", "outside_ou"), ("pending", "disabled,outside_ou")]
+    assert job_of(request_id).id == job.id and job_of(request_id).status == "waiting"
+    assert account_row(request_id) is None
