@@ -342,9 +342,11 @@ def _decidable(request: AccountRequest) -> LinkReview:
     return review
 
 
-def _decide(review: LinkReview, status: str, *, user: StaffUser, ip: str | None,
-            reason: str | None = None) -> None:
-    """Record the decision; only one of two people deciding at the same moment wins."""
+def _decide(request: AccountRequest, review: LinkReview, status: str, *,
+            principal: staff.Principal, user: StaffUser, ip: str | None,
+            reason: str | None = None) -> audit.Actor:
+    """Record and audit the decision (``directory.link_<status>``); only one of two people
+    deciding at the same moment wins. Returns the deciding actor."""
     decided = db.session().execute(
         update(LinkReview).where(LinkReview.id == review.id, LinkReview.status == PENDING)
         .values(status=status, decided_at=timeutil.now(), decided_ip=ip,
@@ -355,6 +357,20 @@ def _decide(review: LinkReview, status: str, *, user: StaffUser, ip: str | None,
         raise Conflict("Otra persona de Informática ya decidió sobre esta cuenta. Vuelva a "
                        "cargar la página.")
     db.session().refresh(review)
+    actor = principal.actor(ip, _it_role(principal))
+    verb = "confirmó" if status == CONFIRMED else "rechazó"
+    audit.record(f"directory.link_{status}", actor=actor, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Solicitud {request.folio}: {user.full_name} {verb} vincular la "
+                         f"cuenta existente {review.sam_account_name}"[:500],
+                 details={"review": review.id, "object_guid": review.object_guid,
+                          "dn": review.dn, "reasons": sorted(review.concerns),
+                          "user_account_control": review.user_account_control,
+                          "admin_count": review.admin_count,
+                          "reenables": status == CONFIRMED
+                          and bool(review.user_account_control & ACCOUNTDISABLE),
+                          "reason": reason})
+    return actor
 
 
 def confirm_link(request: AccountRequest, *, principal: staff.Principal, user: StaffUser,
@@ -367,17 +383,7 @@ def confirm_link(request: AccountRequest, *, principal: staff.Principal, user: S
     """
     review = _decidable(request)
     staff.verify_step_up(user, code, ip=ip)
-    _decide(review, CONFIRMED, user=user, ip=ip)
-    actor = principal.actor(ip, _it_role(principal))
-    audit.record("directory.link_confirmed", actor=actor, object_type="request",
-                 object_id=request.folio,
-                 summary=f"Solicitud {request.folio}: {user.full_name} confirmó vincular la "
-                         f"cuenta existente {review.sam_account_name}"[:500],
-                 details={"review": review.id, "object_guid": review.object_guid,
-                          "dn": review.dn, "reasons": sorted(review.concerns),
-                          "user_account_control": review.user_account_control,
-                          "admin_count": review.admin_count,
-                          "reenables": bool(review.user_account_control & ACCOUNTDISABLE)})
+    actor = _decide(request, review, CONFIRMED, principal=principal, user=user, ip=ip)
     retry(request, actor=actor)
     return review
 
@@ -388,15 +394,8 @@ def reject_link(request: AccountRequest, *, principal: staff.Principal, user: St
     as it is and the request stays with IT. Audits ``directory.link_rejected``."""
     review = _decidable(request)
     reason = approvals.reason_text(reason)
-    _decide(review, REJECTED, user=user, ip=ip, reason=reason)
-    actor = principal.actor(ip, _it_role(principal))
-    audit.record("directory.link_rejected", actor=actor, object_type="request",
-                 object_id=request.folio,
-                 summary=f"Solicitud {request.folio}: {user.full_name} rechazó vincular la "
-                         f"cuenta existente {review.sam_account_name}"[:500],
-                 details={"review": review.id, "object_guid": review.object_guid,
-                          "dn": review.dn, "reasons": sorted(review.concerns),
-                          "reason": reason})
+    actor = _decide(request, review, REJECTED, principal=principal, user=user, ip=ip,
+                    reason=reason)
     job = job_for(request)
     if job is not None and job.status == WAITING:
         jobs.cancel(job, actor=actor)

@@ -140,29 +140,28 @@ def link_review(request_id: int) -> Any:
     return _review_page(_request(request_id))
 
 
+# decision in the URL → (service, form field, its length limit, what the flash says)
+LINK_DECISIONS = {
+    "confirmar": (services.confirm_link, "code", 20,
+                  "confirmado; la creación sigue en la cola"),
+    "rechazar": (services.reject_link, "reason", 600, "rechazado; la cuenta no se tocó"),
+}
+
+
 @bp.route("/informatica/solicitudes/<int:request_id>/vinculo/<decision>", methods=["POST"])
 @auth.roles_required(*IT_ROLES)
 @rate_limited("acceso")
 def link_decision(request_id: int, decision: str) -> Any:
     """Confirm (fresh TOTP code) or reject (reason) the link to the existing account."""
     target = _request(request_id)
-    if decision not in ("confirmar", "rechazar"):
+    if decision not in LINK_DECISIONS:
         abort(404)
+    operation, field, limit, outcome = LINK_DECISIONS[decision]
     try:
-        if decision == "confirmar":
-            review = services.confirm_link(target, principal=g.principal,
-                                           user=auth.current_user(),
-                                           code=request.form.get("code", "")[:20],
-                                           ip=client_ip())
-            message = (f"Solicitud {target.folio}: vínculo con la cuenta "
-                       f"{review.sam_account_name} confirmado; la creación sigue en la cola.")
-        else:
-            review = services.reject_link(target, principal=g.principal,
-                                          user=auth.current_user(),
-                                          reason=request.form.get("reason", "")[:600],
-                                          ip=client_ip())
-            message = (f"Solicitud {target.folio}: vínculo con la cuenta "
-                       f"{review.sam_account_name} rechazado; la cuenta no se tocó.")
+        review = operation(target, principal=g.principal, user=auth.current_user(),
+                           ip=client_ip(), **{field: request.form.get(field, "")[:limit]})
+        message = (f"Solicitud {target.folio}: vínculo con la cuenta "
+                   f"{review.sam_account_name} {outcome}.")
     except staff.AuthError as exc:
         return auth.step_up_refused(exc) or _review_page(
             target, error=exc.message, errors={"code": exc.message}, status=exc.status)
