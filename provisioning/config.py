@@ -412,6 +412,10 @@ class DirectorySettings:
     users_ou: str = "OU=SIEMPRE"
     ou_by_unit_type: dict[str, str] = field(default_factory=dict)
     ou_by_jurisdiction: dict[str, str] = field(default_factory=dict)
+    # Alta's OUs are the three above plus these (e.g. where IT kept SIEMPRE accounts before
+    # Alta). An existing account with the person's CURP outside all of them, disabled, or
+    # with adminCount=1 is not linked until IT confirms it (README, "Cuentas existentes").
+    managed_ous: tuple[str, ...] = ()
     # Groups of every new account, and by tipo de personal (catalog code).
     groups: tuple[str, ...] = ()
     groups_by_staff_type: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -464,8 +468,12 @@ class HandoffSettings:
 
     # An activation code expires this many days after it is delivered in person.
     code_validity_days: int = 15
-    # Wrong activation attempts (user name, code or CURP) before the code stops working.
-    code_max_attempts: int = 5
+    # Wrong codes typed with the holder's own user name and CURP before the code backs off
+    # (a try with another CURP never counts: whoever guesses a user name cannot burn a code).
+    code_backoff_after: int = 3
+    # The first wait, doubled with each further wrong code, up to the cap; never a lock.
+    code_backoff_minutes: int = 1
+    code_backoff_max_minutes: int = 60
     # How long the person may fill the pre-registration after signing in with the new
     # domain credentials (Alta never keeps their password; only this window).
     preregistration_session_minutes: int = 15
@@ -482,11 +490,14 @@ class HandoffSettings:
     siempre_url: str = ""
 
     def validate(self) -> None:
-        for name in ("code_validity_days", "code_max_attempts",
-                     "preregistration_session_minutes", "preregistration_max_failures",
-                     "preregistration_max_wait_minutes"):
+        for name in ("code_validity_days", "code_backoff_after", "code_backoff_minutes",
+                     "code_backoff_max_minutes", "preregistration_session_minutes",
+                     "preregistration_max_failures", "preregistration_max_wait_minutes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[handoff].{name} must be >= 1")
+        if self.code_backoff_max_minutes < self.code_backoff_minutes:
+            raise ConfigError("[handoff].code_backoff_max_minutes must be >= "
+                              "code_backoff_minutes")
         if self.preregistration_max_wait_minutes > 24 * 60:
             # A day without attempts forgets a name's failures: a longer wait would not hold.
             raise ConfigError("[handoff].preregistration_max_wait_minutes must be <= 1440")

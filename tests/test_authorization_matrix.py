@@ -11,6 +11,7 @@ without objects there fails ``test_every_object_route_has_objects``.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
-from provisioning.directory.models import ProvisioningBatch
+from provisioning.directory.models import LinkReview, ProvisioningBatch
 from provisioning.handoff.models import CustodyTransfer
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -106,6 +107,8 @@ POLICY: dict[str, Any] = {
     "directory.queue_selected": IT,
     "directory.batch_page": IT,
     "directory.request_action": IT,
+    "directory.link_review": IT,
+    "directory.link_decision": IT,
     "oficios.acknowledge_reply": {Role.ENLACE},
     "oficios.it_accounts": IT,
     "oficios.it_provision": IT,
@@ -156,6 +159,8 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "api.revoke": {"client_id": missing},
         "api.rotate": {"client_id": missing},
         "directory.request_action": {"request_id": missing, "action": "reintentar"},
+        "directory.link_review": {"request_id": missing},
+        "directory.link_decision": {"request_id": missing, "decision": "confirmar"},
         "oficios.acknowledge_reply": {"oficio_id": missing},
         "oficios.it_accounts": {"oficio_id": missing},
         "oficios.it_provision": {"oficio_id": missing},
@@ -389,6 +394,13 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     batch = ProvisioningBatch(created_at=clock.now, created_by="prueba",
                               request_ids_json=json.dumps([signing[0].args["request_id"]]))
     db.session().add(batch)
+    # An existing account provisioning did not link on its own, waiting for IT.
+    db.session().add(LinkReview(
+        request_id=signing[0].args["request_id"], object_guid=str(uuid.uuid4()),
+        sam_account_name="cuenta.previa", dn="CN=Cuenta Previa,OU=Otra,DC=ssm,DC=test",
+        user_account_control=514, admin_count=0, reasons="disabled,outside_ou",
+        found_at=clock.now, status="pending"))
+    reviewed = [Target(signing[0].label, {"request_id": signing[0].args["request_id"]})]
     hold = retention.set_hold("solicitud", signing[0].args["folio"], "Juicio laboral",
                               actor=actor)
     arco = privacy.request_rectification(db.get(AccountRequest, later[0].request_id),
@@ -431,6 +443,9 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         **{e: it_envio for e in ("oficios.it_accounts", "oficios.it_provision",
                                  "oficios.it_reply_form", "oficios.it_reply_sign")},
         "directory.batch_page": [Target("lote", {"batch_id": batch.id})],
+        "directory.link_review": reviewed,
+        "directory.link_decision": [Target(t.label, {**t.args, "decision": decision})
+                                    for t in reviewed for decision in ("confirmar", "rechazar")],
         "retention.lift_hold": [Target("conservación", {"hold_id": hold.id})],
         "privacy.task": [Target("solicitud ARCO", {"arco_id": arco.id})],
         **{e: [Target("cliente de la API", {"client_id": client.id})]

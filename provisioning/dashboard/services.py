@@ -20,7 +20,7 @@ from provisioning.approvals import services as approvals
 from provisioning.catalogs import services as catalogs
 from provisioning.db import session
 from provisioning.errors import Forbidden
-from provisioning.jobs.models import FAILED, Job
+from provisioning.jobs.models import FAILED, WAITING, Job
 from provisioning.notifications.models import PENDING, OutboxMessage
 from provisioning.oficios.models import REPLY_STATUS_LABELS as REPLY_STATUS
 from provisioning.oficios.models import RESPUESTA, Oficio
@@ -157,6 +157,8 @@ def board(principal: Principal, filters: Filters) -> Board:
                                       .where(OutboxMessage.status == PENDING)) or 0,
             "jobs_failed": db.scalar(select(func.count()).select_from(Job)
                                      .where(Job.status == FAILED)) or 0,
+            "jobs_waiting": db.scalar(select(func.count()).select_from(Job)
+                                      .where(Job.status == WAITING)) or 0,
         }
     return result
 

@@ -3,7 +3,9 @@
 No database here: the job handler (``directory.tasks``) reads the request, calls ``provision``
 and records what it returns. ``provision`` is idempotent: it first looks for an account that
 already carries the person's CURP, so a retry after a crash (the DC created the account but
-Alta never recorded it) finds that account instead of making a second one.
+Alta never recorded it) finds that account instead of making a second one. An existing
+account that is disabled, has adminCount=1 or lives outside Alta's OUs is not linked or
+touched (``LinkNeedsConfirmation``) until IT confirms it (``LinkApproval``).
 
 Accounts are identified by objectGUID, never by comparing DN strings: the DC may escape a DN
 differently from how it was written.
@@ -33,6 +35,7 @@ from provisioning.directory.errors import (
     BindRefused,
     DirectoryError,
     InvalidValue,
+    LinkNeedsConfirmation,
     NameTaken,
     NoSuchEntry,
 )
@@ -49,6 +52,15 @@ CN_MAX, NAME_MAX, DISPLAY_NAME_MAX, UNIT_MAX = 64, 64, 256, 128
 PASSWORD_LENGTH = 32
 _SYMBOLS = "-_.!#%+=:@"
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits + _SYMBOLS
+# Why an existing account with the person's CURP waits for IT instead of being linked: Alta
+# would hand it to whoever activates it (a new password, enabled). Spanish, for IT's page.
+DISABLED, ADMIN, OUTSIDE_OU = "disabled", "admin", "outside_ou"
+CONCERNS = {
+    DISABLED: "está deshabilitada: al vincularla, quedaría habilitada de nuevo cuando la "
+              "persona la active",
+    ADMIN: "tiene adminCount=1: es o fue una cuenta con privilegios de administración",
+    OUTSIDE_OU: "está fuera de las unidades organizativas que administra Alta",
+}
 # Windows AD refuses a password containing the account name or any 3+ character piece of
 # the display name, split at these characters.
 _NAME_TOKEN_SPLIT = re.compile(r"[,.\-_#\s\t]+")
@@ -95,6 +107,7 @@ class Account:
     curp: str | None
     display_name: str | None
     groups: tuple[str, ...]  # memberOf DNs
+    admin_count: int = 0  # 1: protected by AdminSDHolder (is or was privileged)
 
     @property
     def enabled(self) -> bool:
@@ -115,9 +128,17 @@ class Outcome:
     created: bool
 
 
+@dataclass(frozen=True)
+class LinkApproval:
+    """IT confirmed linking the account ``guid`` although it showed ``concerns``."""
+
+    guid: str
+    concerns: frozenset[str]
+
+
 def _attributes(directory: Directory) -> list[str]:
     return ["objectGUID", "sAMAccountName", "userPrincipalName", "userAccountControl",
-            "pwdLastSet", "description", "displayName", "memberOf",
+            "pwdLastSet", "description", "displayName", "memberOf", "adminCount",
             directory.settings.curp_attribute]
 
 
@@ -131,7 +152,8 @@ def _account(directory: Directory, entry: Entry) -> Account:
         description=tuple(entry.values("description")),
         curp=entry.first(directory.settings.curp_attribute),
         display_name=entry.first("displayName"),
-        groups=tuple(entry.values("memberOf")))
+        groups=tuple(entry.values("memberOf")),
+        admin_count=int(entry.first("adminCount") or 0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,6 +224,39 @@ def ou_for(directory: Directory, person: Person) -> str:
     relative = (s.ou_by_unit_type.get(person.unit_type)
                 or s.ou_by_jurisdiction.get(person.jurisdiction_code) or s.users_ou)
     return directory.absolute(relative)
+
+
+def managed_ous(directory: Directory) -> list[str]:
+    """Alta's OUs (absolute DNs): users_ou, the OUs by unit type and jurisdiction, and
+    ``managed_ous``; the accounts below them are Alta's to link."""
+    s = directory.settings
+    relative = [s.users_ou, *s.ou_by_unit_type.values(), *s.ou_by_jurisdiction.values(),
+                *s.managed_ous]
+    return list({directory.absolute(ou).lower(): directory.absolute(ou)
+                 for ou in relative if ou}.values())
+
+
+def in_managed_ou(directory: Directory, account: Account) -> bool:
+    """True when the account lives below one of Alta's OUs (the DC matches the DN)."""
+    dn = escape_filter_chars(account.dn)
+    return any(directory.search(f"(distinguishedName={dn})", base=ou, attributes=["objectGUID"],
+                                size_limit=1) for ou in managed_ous(directory))
+
+
+def link_concerns(directory: Directory, person: Person, account: Account) -> frozenset[str]:
+    """Why linking ``account`` to ``person``'s request needs IT first (empty: it does not).
+
+    An account this very request's job made (its folio in description: a retry after a
+    crash) is disabled by design, so only its privileges and OU count.
+    """
+    found = set()
+    if not account.enabled and person.folio not in account.description:
+        found.add(DISABLED)
+    if account.admin_count:
+        found.add(ADMIN)
+    if not in_managed_ou(directory, account):
+        found.add(OUTSIDE_OU)
+    return frozenset(found)
 
 
 def ensure_ou(directory: Directory, dn: str) -> None:
@@ -393,11 +448,15 @@ def _free_names(directory: Directory, names: list[str], first_free: bool) -> Ite
         yield from (name for name in chunk if name not in taken)
 
 
-def provision(directory: Directory, person: Person) -> Outcome:
+def provision(directory: Directory, person: Person,
+              approved: LinkApproval | None = None) -> Outcome:
     """Make sure ``person`` has exactly one account; idempotent.
 
     1. An account with the person's CURP exists: link it (``created`` is True when its
-       description is this request's folio, i.e. an earlier run of this job made it).
+       description is this request's folio, i.e. an earlier run of this job made it). If
+       it is disabled, has adminCount=1 or lives outside Alta's OUs, nothing is written and
+       LinkNeedsConfirmation is raised, unless ``approved`` names it and covers every one
+       of those concerns.
     2. Otherwise take the first candidate name whose sAMAccountName and UPN are both free,
        and create the account in one add (disabled, random password) in the configured OU,
        then add it to the configured groups.
@@ -419,7 +478,7 @@ def provision(directory: Directory, person: Person) -> Outcome:
     accounts = [_account(directory, e) for e in found]
     mine = [a for a in accounts if (a.curp or "").upper() == person.curp]
     if mine:
-        return _link(directory, person, mine)
+        return _link(directory, person, mine, approved)
     upn = f"{first}@{directory.settings.upn_suffix.lower()}"
     first_free = not any(a.sam_account_name.lower() == first
                          or (a.user_principal_name or "").lower() == upn for a in accounts)
@@ -432,19 +491,25 @@ def provision(directory: Directory, person: Person) -> Outcome:
         except NameTaken:
             again = find_by_curp(directory, person.curp)
             if again:
-                return _link(directory, person, again)
+                return _link(directory, person, again, approved)
             continue
         return Outcome(add_to_groups(directory, account, group_dns), created=True)
     raise InvalidValue(f"No queda ningún nombre de cuenta libre para {person.full_name}: "
                        f"del «{first}» al {naming.MAX_SUFFIX} ya existen. Revise el directorio.")
 
 
-def _link(directory: Directory, person: Person, accounts: list[Account]) -> Outcome:
+def _link(directory: Directory, person: Person, accounts: list[Account],
+          approved: LinkApproval | None) -> Outcome:
     if len(accounts) > 1:
         names = ", ".join(sorted(a.sam_account_name for a in accounts))
         raise DirectoryError(f"Hay {len(accounts)} cuentas con la CURP {person.curp} en el "
                              f"directorio ({names}). Deje solo una y reintente.")
-    account = add_to_groups(directory, accounts[0], groups_for(directory, person))
+    existing = accounts[0]
+    concerns = link_concerns(directory, person, existing)
+    if concerns and not (approved is not None and approved.guid == existing.guid
+                         and concerns <= approved.concerns):
+        raise LinkNeedsConfirmation(existing, concerns)  # before any write
+    account = add_to_groups(directory, existing, groups_for(directory, person))
     return Outcome(account, created=person.folio in account.description)
 
 

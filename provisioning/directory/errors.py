@@ -7,7 +7,12 @@ the network failed) or a person must act (a name is taken, a password is too wea
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from provisioning.errors import AltaError
+
+if TYPE_CHECKING:
+    from provisioning.directory.accounts import Account
 
 
 class DirectoryError(AltaError):
@@ -102,3 +107,17 @@ class InvalidValue(DirectoryError):
     """The DC refused an attribute value (syntax, length) or the request itself."""
 
     status = 400
+
+
+class LinkNeedsConfirmation(DirectoryError):
+    """The person's CURP is on an existing account that Alta must not take over on its own
+    (disabled, adminCount=1, or outside the OUs Alta manages): nothing was linked or
+    written; IT must confirm the link first. ``concerns`` holds ``accounts.CONCERNS`` keys."""
+
+    status = 409
+
+    def __init__(self, account: Account, concerns: frozenset[str]) -> None:
+        super().__init__(f"La cuenta existente {account.sam_account_name} necesita la "
+                         "confirmación de Informática antes de vincularse.")
+        self.account = account
+        self.concerns = concerns

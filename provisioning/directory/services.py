@@ -5,6 +5,11 @@ request, with the key ``directory.provision:<id>``, in IT's own transaction. ``a
 runs the job (``directory.tasks``): it reads the request, creates or links the account on the
 DC, and records the outcome here (``record_outcome``) in a new transaction, which moves the
 request to ``cuenta_creada``. The job is safe to run again at any point.
+
+An existing account with the person's CURP that is disabled, has adminCount=1 or lives
+outside Alta's OUs is never linked on the job's own: the job records a ``LinkReview``
+(``hold_link``) and waits; an IT user confirms (fresh TOTP, ``confirm_link``) or rejects
+(``reject_link``) it, and a confirmed job goes on and links exactly that account.
 """
 
 from __future__ import annotations
@@ -13,18 +18,38 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from provisioning import audit, db, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus, transition
+from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
-from provisioning.directory.accounts import Outcome, Person
-from provisioning.directory.errors import DirectoryNotConfigured
-from provisioning.directory.models import CREATED, LINKED, DirectoryAccount, ProvisioningBatch
+from provisioning.directory.accounts import (
+    ACCOUNTDISABLE,
+    CONCERNS,
+    LinkApproval,
+    Outcome,
+    Person,
+)
+from provisioning.directory.errors import DirectoryNotConfigured, LinkNeedsConfirmation
+from provisioning.directory.models import (
+    CONFIRMED,
+    CREATED,
+    LINKED,
+    PENDING,
+    REJECTED,
+    SUPERSEDED,
+    DirectoryAccount,
+    LinkReview,
+    ProvisioningBatch,
+)
 from provisioning.errors import Conflict, NotFound
 from provisioning.jobs import services as jobs
-from provisioning.jobs.models import CANCELLED, FAILED, QUEUED, RUNNING, Job
+from provisioning.jobs.models import CANCELLED, FAILED, QUEUED, RUNNING, WAITING, Job
+from provisioning.notifications import services as notifications
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role, StaffUser
 
 KIND = "directory.provision"
 OBJECT_TYPE = "request"
@@ -207,8 +232,15 @@ def record_outcome(request_id: int, outcome: Outcome, *,
     details = {"sam_account_name": account.sam_account_name,
                "user_principal_name": account.user_principal_name,
                "object_guid": account.guid, "origin": row.origin, "queued_by": queued_by}
+    review = latest_review(request)
+    confirmed = (review if review is not None and review.status == CONFIRMED
+                 and review.object_guid == account.guid and not outcome.created else None)
+    if confirmed is not None:
+        details["link_review"] = confirmed.id
     transition(request, "account_created", actor=WORKER, details=details)
     verb = "creada" if outcome.created else "vinculada (ya existía con la misma CURP)"
+    if confirmed is not None:
+        verb = f"vinculada (ya existía con la misma CURP; la confirmó {confirmed.decided_by_name})"
     audit.record(f"directory.account_{row.origin}", actor=WORKER, object_type="request",
                  object_id=request.folio,
                  summary=f"Solicitud {request.folio}: cuenta {account.sam_account_name} {verb}",
@@ -223,6 +255,166 @@ def account_of(request: AccountRequest) -> DirectoryAccount | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Existing accounts that wait for IT (the worker holds, IT decides)
+
+
+def reasons_text(review: LinkReview) -> list[str]:
+    """Why the account waits for IT, in Spanish (one line per reason)."""
+    return [CONCERNS[r] for r in sorted(review.concerns) if r in CONCERNS]
+
+
+def latest_review(request: AccountRequest) -> LinkReview | None:
+    """The request's newest link review (None: provisioning never had to ask)."""
+    return db.session().scalar(select(LinkReview).where(
+        LinkReview.request_id == request.id).order_by(LinkReview.id.desc()).limit(1))
+
+
+def pending_review(request: AccountRequest) -> LinkReview | None:
+    """The link review waiting for IT's decision, if any."""
+    return db.session().scalar(select(LinkReview).where(
+        LinkReview.request_id == request.id, LinkReview.status == PENDING))
+
+
+def approved_link(request_id: int) -> LinkApproval | None:
+    """What IT confirmed for the request's job to link, if its newest review is a
+    confirmation (a later hold or rejection takes it back)."""
+    request = db.get(AccountRequest, request_id)
+    review = latest_review(request) if request is not None else None
+    if review is None or review.status != CONFIRMED:
+        return None
+    return LinkApproval(review.object_guid, review.concerns)
+
+
+def hold_link(request_id: int, held: LinkNeedsConfirmation) -> LinkReview:
+    """The worker found a risky existing account: record what the DC showed and wait.
+
+    Idempotent: the same account with the same reasons keeps its pending review; a changed
+    one replaces it (``superseded``). Audits ``directory.link_held`` and tells IT by e-mail.
+    Called by the job handler, which then raises NeedsDecision (committed with the job).
+    """
+    session = db.session()
+    request = session.get(AccountRequest, request_id, populate_existing=True)
+    if request is None:
+        raise NotFound(f"La solicitud {request_id} ya no existe.")
+    account = held.account
+    reasons = ",".join(sorted(held.concerns))
+    now = timeutil.now()
+    pending = pending_review(request)
+    if pending is not None:
+        if pending.object_guid == account.guid and pending.reasons == reasons:
+            return pending
+        pending.status, pending.decided_at = SUPERSEDED, now
+        session.flush()
+    review = LinkReview(request_id=request.id, object_guid=account.guid,
+                        sam_account_name=account.sam_account_name, dn=account.dn,
+                        user_account_control=account.user_account_control,
+                        admin_count=account.admin_count, reasons=reasons, found_at=now,
+                        status=PENDING)
+    session.add(review)
+    session.flush()
+    why = "; ".join(reasons_text(review))
+    audit.record("directory.link_held", actor=WORKER, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Solicitud {request.folio}: la cuenta existente "
+                         f"{account.sam_account_name} no se vinculó; espera la confirmación "
+                         f"de Informática ({why})"[:500],
+                 details={"review": review.id, "object_guid": account.guid, "dn": account.dn,
+                          "sam_account_name": account.sam_account_name,
+                          "user_account_control": account.user_account_control,
+                          "admin_count": account.admin_count, "reasons": sorted(held.concerns)})
+    notifications.link_review_needed(request, sam_account_name=account.sam_account_name)
+    return review
+
+
+def waiting_message(review: LinkReview) -> str:
+    """What IT reads next to the request while the job waits (Spanish)."""
+    return (f"la cuenta existente {review.sam_account_name} "
+            + "; ".join(reasons_text(review)) + ". Revísela y confirme o rechace el vínculo.")
+
+
+def _decidable(request: AccountRequest) -> LinkReview:
+    review = pending_review(request)
+    if review is None:
+        raise Conflict(f"La solicitud {request.folio} no tiene una cuenta existente por "
+                       "confirmar (¿ya la decidió otra persona?).")
+    if request.status != RequestStatus.RECIBIDA_INFORMATICA.value:
+        raise Conflict(f"La solicitud {request.folio} ya no está en Informática.")
+    return review
+
+
+def _decide(request: AccountRequest, review: LinkReview, status: str, *,
+            principal: staff.Principal, user: StaffUser, ip: str | None,
+            reason: str | None = None) -> audit.Actor:
+    """Record and audit the decision (``directory.link_<status>``); only one of two people
+    deciding at the same moment wins. Returns the deciding actor."""
+    decided = db.session().execute(
+        update(LinkReview).where(LinkReview.id == review.id, LinkReview.status == PENDING)
+        .values(status=status, decided_at=timeutil.now(), decided_ip=ip,
+                decided_by_id=user.id, decided_by_name=user.full_name,
+                decision_reason=reason)
+        .execution_options(synchronize_session=False)).rowcount
+    if decided != 1:
+        raise Conflict("Otra persona de Informática ya decidió sobre esta cuenta. Vuelva a "
+                       "cargar la página.")
+    db.session().refresh(review)
+    actor = principal.actor(ip, _it_role(principal))
+    verb = "confirmó" if status == CONFIRMED else "rechazó"
+    audit.record(f"directory.link_{status}", actor=actor, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Solicitud {request.folio}: {user.full_name} {verb} vincular la "
+                         f"cuenta existente {review.sam_account_name}"[:500],
+                 details={"review": review.id, "object_guid": review.object_guid,
+                          "dn": review.dn, "reasons": sorted(review.concerns),
+                          "user_account_control": review.user_account_control,
+                          "admin_count": review.admin_count,
+                          "reenables": status == CONFIRMED
+                          and bool(review.user_account_control & ACCOUNTDISABLE),
+                          "reason": reason})
+    return actor
+
+
+def confirm_link(request: AccountRequest, *, principal: staff.Principal, user: StaffUser,
+                 code: str, ip: str | None) -> LinkReview:
+    """An IT user confirms linking the pending account, with a fresh TOTP code.
+
+    The confirmation covers that account (objectGUID) and the reasons shown; the job is
+    queued again and links it (a changed account is held again). Nothing is written on the
+    DC here. Audits ``directory.link_confirmed``.
+    """
+    review = _decidable(request)
+    staff.verify_step_up(user, code, ip=ip)
+    actor = _decide(request, review, CONFIRMED, principal=principal, user=user, ip=ip)
+    retry(request, actor=actor)
+    return review
+
+
+def reject_link(request: AccountRequest, *, principal: staff.Principal, user: StaffUser,
+                reason: str, ip: str | None) -> LinkReview:
+    """An IT user refuses the link, with a reason: the job is cancelled, the account stays
+    as it is and the request stays with IT. Audits ``directory.link_rejected``."""
+    review = _decidable(request)
+    reason = approvals.reason_text(reason)
+    actor = _decide(request, review, REJECTED, principal=principal, user=user, ip=ip,
+                    reason=reason)
+    job = job_for(request)
+    if job is not None and job.status == WAITING:
+        jobs.cancel(job, actor=actor)
+    return review
+
+
+def _it_role(principal: staff.Principal) -> Role:
+    return next(r for r in (Role.JEFE_INFORMATICA, Role.INFORMATICA) if principal.has(r))
+
+
+def remove_link_reviews(request_ids: list[int]) -> int:
+    """Delete the requests' link reviews (retention: they name the account); the audit log
+    keeps each decision. Returns how many went."""
+    result = db.session().execute(delete(LinkReview).where(
+        LinkReview.request_id.in_(request_ids)))
+    return result.rowcount or 0
+
+
+# ---------------------------------------------------------------------------------------------
 # What IT sees
 
 
@@ -233,6 +425,7 @@ class Row:
     request: AccountRequest
     account: DirectoryAccount | None
     job: Job | None
+    review: LinkReview | None = None  # the newest link review, if provisioning had to ask
 
     @property
     def status_text(self) -> str:
@@ -240,9 +433,22 @@ class Row:
         if self.account is not None:
             verb = "Cuenta creada" if self.account.created else "Vinculada a cuenta existente"
             return f"{verb}: {self.account.sam_account_name}"
+        if self.needs_decision:
+            assert self.review is not None
+            return f"Espera confirmación de Informática: {waiting_message(self.review)}"
+        if self.review is not None and self.review.status == REJECTED and (
+                self.job is None or self.job.status == CANCELLED):
+            return (f"Vínculo rechazado con la cuenta existente {self.review.sam_account_name}"
+                    f": {self.review.decision_reason}")
         if self.job is None:
             return "Sin enviar al directorio"
         return jobs.status_text(self.job)
+
+    @property
+    def needs_decision(self) -> bool:
+        """An existing account waits for IT to confirm or reject the link."""
+        return (self.account is None and self.review is not None
+                and self.review.status == PENDING)
 
     @property
     def can_retry(self) -> bool:
@@ -272,7 +478,12 @@ def rows(*, request_ids: Iterable[int] | None = None,
         select(DirectoryAccount).where(DirectoryAccount.request_id.in_(ids)))}
     by_key = {j.key: j for j in session.scalars(
         select(Job).where(Job.key.in_([job_key(i) for i in ids])))}
-    return [Row(r, accounts.get(r.id), by_key.get(job_key(r.id))) for r in requests]
+    reviews: dict[int, LinkReview] = {}
+    for review in session.scalars(select(LinkReview).where(LinkReview.request_id.in_(ids))
+                                  .order_by(LinkReview.id)):
+        reviews[review.request_id] = review  # the newest wins
+    return [Row(r, accounts.get(r.id), by_key.get(job_key(r.id)), reviews.get(r.id))
+            for r in requests]
 
 
 @dataclass(frozen=True)
@@ -286,6 +497,7 @@ class Progress:
     failed: int
     cancelled: int
     not_queued: int
+    to_confirm: int = 0  # an existing account waits for IT to confirm the link
 
     @property
     def finished(self) -> bool:
@@ -308,7 +520,7 @@ def progress(request_ids: Iterable[int]) -> Progress:
     statuses = dict(session.execute(
         select(Job.key, Job.status).where(Job.key.in_([job_key(i) for i in ids]))).all())
     counts = dict.fromkeys(("created", "linked", "queued", "failed", "cancelled",
-                            "not_queued"), 0)
+                            "not_queued", "to_confirm"), 0)
     for request_id in ids:
         status = statuses.get(job_key(request_id))
         if request_id in origins:
@@ -319,6 +531,8 @@ def progress(request_ids: Iterable[int]) -> Progress:
             counts["failed"] += 1
         elif status == CANCELLED:
             counts["cancelled"] += 1
+        elif status == WAITING:
+            counts["to_confirm"] += 1
         else:
             counts["not_queued"] += 1
     return Progress(total=len(ids), **counts)

@@ -7,10 +7,10 @@ from typing import Any
 
 from provisioning import db
 from provisioning.directory import accounts, connection, services
-from provisioning.directory.errors import DirectoryError
+from provisioning.directory.errors import DirectoryError, LinkNeedsConfirmation
 from provisioning.errors import AltaError
 from provisioning.jobs.models import Job
-from provisioning.jobs.services import GiveUp, RetryLater, handler
+from provisioning.jobs.services import GiveUp, NeedsDecision, RetryLater, handler
 
 
 # A DC down for maintenance is waited for: 5 s, 10 s, … capped at 10 minutes between
@@ -23,18 +23,26 @@ def provision_request(job: Job, payload: dict[str, Any]) -> None:
     The read ends before the DC is contacted (no database lock held during LDAP); the
     outcome is recorded afterwards, in the transaction that marks the job done.
     A crash between the DC's write and the commit is repaired by the next run, which finds
-    the account by CURP.
+    the account by CURP. An existing account that IT must confirm first is recorded and the
+    job waits (NeedsDecision); after IT confirms it, the next run links it.
     """
     request_id = int(payload["request_id"])
     try:
         person = services.person_for(request_id)
+        approved = services.approved_link(request_id)
     except AltaError as exc:
         raise GiveUp(exc.message) from None
     db.commit()  # end the read: SQLite holds its write lock for the whole transaction
     if person is None:
         return  # recorded by an earlier run
     try:
-        outcome = accounts.provision(connection.current(), person)
+        outcome = accounts.provision(connection.current(), person, approved)
+    except LinkNeedsConfirmation as held:
+        try:
+            review = services.hold_link(request_id, held)
+        except AltaError as exc:
+            raise GiveUp(exc.message) from None
+        raise NeedsDecision(services.waiting_message(review)) from None
     except DirectoryError as exc:
         if exc.retryable:
             raise RetryLater(exc.message) from None

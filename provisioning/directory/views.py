@@ -1,4 +1,5 @@
-"""IT pages: requests waiting for their account, bulk creation, progress, retry and cancel."""
+"""IT pages: requests waiting for their account, bulk creation, progress, retry and cancel,
+and the confirmation (or rejection) of a link to a risky existing account."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
+from provisioning.approvals import services as approvals
 from provisioning.directory import services
+from provisioning.directory.accounts import ACCOUNTDISABLE
+from provisioning.directory.models import PENDING
+from provisioning.errors import ValidationError
 from provisioning.staff import auth
+from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from provisioning.web import client_ip
+from provisioning.web import client_ip, rate_limited
 
 bp = Blueprint("directory", __name__)
 
@@ -111,3 +117,57 @@ def request_action(request_id: int, action: str) -> Any:
     flash(message, "ok")
     back = auth.safe_next(request.form.get("next"))
     return redirect(back or url_for("directory.queue_page"))
+
+
+def _review_page(target: AccountRequest, *, error: str | None = None,
+                 errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    review = services.latest_review(target)
+    if review is None:
+        abort(404)
+    approvals.record_view(target, actor=_actor())
+    db.commit()
+    return render_template(
+        "directory/link_review.html", r=target, review=review,
+        reasons=services.reasons_text(review),
+        disabled=bool(review.user_account_control & ACCOUNTDISABLE),
+        pending=review.status == PENDING, error=error, errors=errors or {}), status
+
+
+@bp.route("/informatica/solicitudes/<int:request_id>/vinculo")
+@auth.roles_required(*IT_ROLES)
+def link_review(request_id: int) -> Any:
+    """The existing account provisioning did not link on its own: DN, state and why."""
+    return _review_page(_request(request_id))
+
+
+# decision in the URL → (service, form field, its length limit, what the flash says)
+LINK_DECISIONS = {
+    "confirmar": (services.confirm_link, "code", 20,
+                  "confirmado; la creación sigue en la cola"),
+    "rechazar": (services.reject_link, "reason", 600, "rechazado; la cuenta no se tocó"),
+}
+
+
+@bp.route("/informatica/solicitudes/<int:request_id>/vinculo/<decision>", methods=["POST"])
+@auth.roles_required(*IT_ROLES)
+@rate_limited("acceso")
+def link_decision(request_id: int, decision: str) -> Any:
+    """Confirm (fresh TOTP code) or reject (reason) the link to the existing account."""
+    target = _request(request_id)
+    if decision not in LINK_DECISIONS:
+        abort(404)
+    operation, field, limit, outcome = LINK_DECISIONS[decision]
+    try:
+        review = operation(target, principal=g.principal, user=auth.current_user(),
+                           ip=client_ip(), **{field: request.form.get(field, "")[:limit]})
+        message = (f"Solicitud {target.folio}: vínculo con la cuenta "
+                   f"{review.sam_account_name} {outcome}.")
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _review_page(
+            target, error=exc.message, errors={"code": exc.message}, status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        return _review_page(target, error=exc.message, errors=exc.fields, status=400)
+    db.commit()
+    flash(message, "ok")
+    return redirect(url_for("directory.queue_page"))

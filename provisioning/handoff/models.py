@@ -84,7 +84,8 @@ class ActivationCode(Base):
     """An activation code delivered in person, and the receipt of that delivery.
 
     Only the argon2id hash of the code is kept. A re-issue revokes the live code first; at
-    most one code per request is live (neither used nor revoked) at any time.
+    most one code per request is live (neither used nor revoked) at any time. Wrong codes
+    typed with the holder's CURP make it wait (``blocked_until``), never stop for good.
     """
 
     __tablename__ = "activation_codes"
@@ -95,8 +96,10 @@ class ActivationCode(Base):
     code_hash: Mapped[str] = mapped_column(String(200), comment="argon2id; never the code")
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(comment="Wrong activation attempts with this code")
-    max_attempts: Mapped[int]
+    attempts: Mapped[int] = mapped_column(
+        comment="Wrong codes typed with the holder's user name and CURP")
+    blocked_until: Mapped[datetime | None] = mapped_column(
+        comment="Backoff: no try is taken before this")
     used_at: Mapped[datetime | None] = mapped_column(comment="Activation done with it")
     revoked_at: Mapped[datetime | None] = mapped_column(comment="Replaced by a re-issue")
     delivered_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))

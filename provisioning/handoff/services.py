@@ -3,14 +3,17 @@ the person, and only the person ever knows the password.
 
 1. ``deliver``: the final holder (``custody.holds_for_delivery``) checks identity (CURP and
    name against an official ID) and Alta creates a one-time activation code. It is shown
-   once, on the printable slip; only its argon2id hash is stored, with an expiry and an
-   attempt limit (``[handoff]``). ``reissue`` replaces it (the old one stops working) with
-   a reason. Each issue is the receipt of the delivery (who, when, from where, which ID).
+   once, on the printable slip; only its argon2id hash is stored, with an expiry
+   (``[handoff]``). ``reissue`` replaces it (the old one stops working) with a reason. Each
+   issue is the receipt of the delivery (who, when, from where, which ID).
 2. ``check_activation`` + ``set_chosen_password`` + ``record_activation``: on /activar the
    person types user name, code and CURP, and chooses a password. Wrong data gets one
-   generic answer and counts against the code; the password goes straight to the domain
-   controller (no database transaction is open meanwhile) and is never stored, queued or
-   logged. The DC's policy verdict comes back in Spanish; the account is enabled.
+   generic answer. Only a wrong code typed with the holder's own CURP counts (a stranger who
+   guesses a user name cannot burn the code); after a few the code backs off for 1, 2, 4…
+   minutes (capped, 429) and the holder is told by e-mail, but it is never locked for good.
+   The password goes straight to the domain controller (no database transaction is open
+   meanwhile) and is never stored, queued or logged. The DC's policy verdict comes back in
+   Spanish; the account is enabled.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from provisioning import audit, timeutil
+from provisioning import audit, timeutil, wording
 from provisioning import curp as curp_rules
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
@@ -37,6 +40,7 @@ from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import custody
 from provisioning.handoff.models import ActivationCode
+from provisioning.notifications import services as notifications
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 
@@ -51,22 +55,35 @@ ID_DOCUMENTS = {
 }
 DELIVERING_ROLES = (Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL)
 # Said for every refused activation: which of user name, code or CURP was wrong, or whether
-# the code expired or is locked, is never told (no enumeration of accounts or codes).
+# the code expired, is never told (no enumeration of accounts or codes).
 ACTIVATION_REFUSED = ("Los datos no coinciden con una cuenta por activar, o el código ya no es "
                       "válido. Revise su nombre de usuario, el código y su CURP. Si el problema "
                       "continúa, pida a quien le entregó el código que le emita uno nuevo.")
+# Said (429) while a code backs off after wrong codes typed with the holder's CURP.
+ACTIVATION_WAIT = ("Hubo varios intentos fallidos con este código. Por seguridad, espere unos "
+                   "minutos antes de intentar de nuevo. Si usted no hizo esos intentos, avise a "
+                   "quien le entregó el código.")
 DIRECTORY_DOWN = ("En este momento no podemos comunicarnos con el directorio institucional. Su "
                   "código sigue siendo válido: intente de nuevo en unos minutos.")
 MAX_PASSWORD = 128
 
 
 class ActivationRefused(AltaError):
-    """Wrong user name, code or CURP, or a code expired, used or locked (one answer)."""
+    """Wrong user name, code or CURP, or a code expired or used (one answer)."""
 
     status = 400
 
+    def __init__(self, message: str = ACTIVATION_REFUSED) -> None:
+        super().__init__(message)
+
+
+class ActivationWait(ActivationRefused):
+    """The holder's code backs off after wrong codes: no try is taken until it ends."""
+
+    status = 429
+
     def __init__(self) -> None:
-        super().__init__(ACTIVATION_REFUSED)
+        super().__init__(ACTIVATION_WAIT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,7 +142,7 @@ def _issue(request: AccountRequest, *, user: StaffUser, role: Role, ip: str | No
     row = ActivationCode(
         request_id=request.id, code_hash=code_hasher().hash(normalize_code(code)),
         issued_at=now, expires_at=now + timedelta(days=config.code_validity_days), attempts=0,
-        max_attempts=config.code_max_attempts, delivered_by_id=user.id,
+        delivered_by_id=user.id,
         delivered_by_name=user.full_name, delivered_by_role=role.value, delivered_ip=ip,
         id_document=id_document, reissue_reason=reason)
     session().add(row)
@@ -248,24 +265,27 @@ def account_by_user_name(text: str) -> DirectoryAccount | None:
         DirectoryAccount.sam_account_name.in_({typed, typed.lower()})).limit(1))
 
 
-def _refuse(request: AccountRequest | None, row: ActivationCode | None, *, usable: bool,
-            actor: audit.Actor) -> ActivationRefused:
-    """Count the wrong attempt against a usable code and audit it; return the error."""
-    attempts = row.attempts if row is not None else 0
-    if row is not None and usable:
-        # In SQL, so two wrong attempts at the same moment both count.
-        attempts = session().execute(
-            update(ActivationCode).where(ActivationCode.id == row.id)
-            .values(attempts=ActivationCode.attempts + 1).returning(ActivationCode.attempts)
-        ).scalar_one()
-    locked = row is not None and attempts >= row.max_attempts
+def backoff_for(attempts: int) -> timedelta | None:
+    """How long a code waits after ``attempts`` wrong codes with the holder's CURP (None:
+    not yet): ``code_backoff_minutes`` at ``code_backoff_after``, doubled with each further
+    one, at most ``code_backoff_max_minutes``."""
+    config = settings().handoff
+    if attempts < config.code_backoff_after:
+        return None
+    doublings = min(attempts - config.code_backoff_after, 30)  # 2**30 minutes: past any cap
+    return timedelta(minutes=min(config.code_backoff_minutes * 2 ** doublings,
+                                 config.code_backoff_max_minutes))
+
+
+def _refuse_stranger(request: AccountRequest | None, actor: audit.Actor) -> ActivationRefused:
+    """A try whose CURP is not the account holder's (or an unknown user): audited, counted
+    against nothing, so guessing a user name cannot burn or delay anyone's code."""
     if request is not None:
         audit.record("handoff.activation_refused", actor=actor, object_type="request",
                      object_id=request.folio,
-                     summary=f"Intento de activación rechazado ({attempts} de "
-                             f"{row.max_attempts if row else '-'})"
-                             + (": código bloqueado" if locked else ""),
-                     details={"attempts": attempts, "locked": locked})
+                     summary="Intento de activación con una CURP que no es la de la persona "
+                             "(no cuenta contra el código)",
+                     details={"counted": False, "reason": "curp"})
     else:
         audit.record("handoff.activation_refused", actor=actor, object_type="activation",
                      object_id="desconocida",
@@ -273,13 +293,72 @@ def _refuse(request: AccountRequest | None, row: ActivationCode | None, *, usabl
     return ActivationRefused()
 
 
+def _wait(request: AccountRequest, row: ActivationCode, actor: audit.Actor) -> ActivationWait:
+    """A try while the code backs off: audited, not verified further, not counted."""
+    audit.record("handoff.activation_refused", actor=actor, object_type="request",
+                 object_id=request.folio,
+                 summary="Intento de activación durante la espera por intentos fallidos "
+                         f"(hasta el {timeutil.format_datetime(row.blocked_until)})",
+                 details={"counted": False, "reason": "backoff",
+                          "blocked_until": row.blocked_until.isoformat()
+                          if row.blocked_until else None})
+    return ActivationWait()
+
+
+def _refuse(request: AccountRequest, row: ActivationCode | None, *, usable: bool,
+            actor: audit.Actor) -> ActivationRefused:
+    """The holder's CURP with a wrong code (or a code expired or used): count a usable
+    code's failure, start or lengthen its backoff, audit it; return the error.
+
+    When the backoff starts the holder is told by e-mail (``codigo_intentos``) and
+    ``handoff.activation_backoff`` is audited.
+    """
+    attempts = row.attempts if row is not None else 0
+    wait = None
+    if row is not None and usable:
+        # In SQL, so two wrong attempts at the same moment both count.
+        attempts = session().execute(
+            update(ActivationCode).where(ActivationCode.id == row.id)
+            .values(attempts=ActivationCode.attempts + 1).returning(ActivationCode.attempts)
+        ).scalar_one()
+        wait = backoff_for(attempts)
+        if wait is not None:
+            row.blocked_until = timeutil.now() + wait
+            session().flush()
+    until = row.blocked_until if wait is not None and row is not None else None
+    audit.record("handoff.activation_refused", actor=actor, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Intento de activación rechazado ({attempts} "
+                         f"{'código equivocado' if attempts == 1 else 'códigos equivocados'})"
+                         + (f": espera de {wording.count(_minutes(wait), 'minuto')}"
+                            if wait is not None else ""),
+                 details={"attempts": attempts, "counted": row is not None and usable,
+                          "blocked_until": until.isoformat() if until else None})
+    if until is not None and attempts == settings().handoff.code_backoff_after:
+        assert wait is not None
+        audit.record("handoff.activation_backoff", actor=actor, object_type="request",
+                     object_id=request.folio,
+                     summary=f"Código de activación en espera de "
+                             f"{wording.count(_minutes(wait), 'minuto')} por {attempts} "
+                             "códigos equivocados; se avisó a la persona",
+                     details={"attempts": attempts, "blocked_until": until.isoformat()})
+        notifications.code_backoff(request, attempts=attempts, until=until)
+    return ActivationRefused()
+
+
+def _minutes(wait: timedelta | None) -> int:
+    return int(wait.total_seconds() // 60) if wait is not None else 0
+
+
 def check_activation(user_name: str, code: str, curp_text: str, *,
                      ip: str | None) -> ActivationTarget:
     """The account these three open, or ActivationRefused (one message for every mistake).
 
-    A wrong code or CURP for an account with a usable code counts one attempt; at the limit
-    the code stops working (only a re-issue helps). The caller commits either way, so the
-    count survives. Costs one argon2 verification whatever the input (no timing hint).
+    A CURP that is not the account holder's counts nothing. With the holder's CURP a wrong
+    code counts one failure; from ``code_backoff_after`` on, the code waits before it takes
+    another try (ActivationWait, 429, even for the right code). The caller commits either
+    way, so the count survives. Costs one argon2 verification whatever the input (no timing
+    hint).
     """
     actor = audit.Actor("solicitante", "solicitante", ip)
     account = account_by_user_name(user_name[:300])
@@ -287,12 +366,17 @@ def check_activation(user_name: str, code: str, curp_text: str, *,
     row = (live_code(request) if request is not None
            and request.status == RequestStatus.ENTREGADA.value else None)
     matches = code_hasher().verify(row.code_hash if row else None, normalize_code(code)[:40])
-    usable = (row is not None and row.attempts < row.max_attempts
-              and row.expires_at > timeutil.now())
+    now = timeutil.now()
+    usable = row is not None and row.expires_at > now
     same_person = request is not None and curp_rules.normalize(curp_text)[:30] == request.curp
-    if not (usable and matches and same_person):
+    if not same_person:
+        raise _refuse_stranger(request, actor)
+    assert request is not None
+    if usable and row is not None and row.blocked_until is not None and row.blocked_until > now:
+        raise _wait(request, row, actor)
+    if not (usable and matches):
         raise _refuse(request, row, usable=usable, actor=actor)
-    assert account is not None and request is not None and row is not None
+    assert account is not None and row is not None
     return ActivationTarget(request.id, request.folio, row.id, account.object_guid,
                             account.sam_account_name)
 

@@ -139,7 +139,7 @@ def _slip(slip: services.Slip) -> Any:
     return render_template("handoff/slip.html", slip=slip, url=url, qr_svg=qr_svg,
                            base=link(url_for("handoff.activate")),
                            preregistro=link(url_for("preregistration.sign_in")),
-                           max_attempts=slip.delivery.max_attempts)
+                           backoff_after=settings().handoff.code_backoff_after)
 
 
 def _deliver(request_id: int, operation: Any, **extra: Any) -> Any:
@@ -206,8 +206,8 @@ def activate() -> Any:
     try:
         target = services.check_activation(_field("usuario", 300), _field("code", 60),
                                            _field("curp", 40), ip=client_ip())
-    except ActivationRefused as exc:
-        db.commit()  # the attempt counts
+    except ActivationRefused as exc:  # ActivationWait too (429)
+        db.commit()  # the attempt counts, the refusal is audited
         return _activation_form(error=exc.message, status=exc.status)
     db.commit()  # no transaction (nor SQLite lock) stays open while the DC answers
     try:

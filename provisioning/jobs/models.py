@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from provisioning.db import Base
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+# Stopped until a person decides (e.g. IT confirms linking a risky existing account).
+WAITING = "waiting"
 
 
 class Job(Base):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, db, timeutil
 from provisioning.errors import Conflict, NotFound
-from provisioning.jobs.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job
+from provisioning.jobs.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, WAITING, Job
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ STATUS_LABELS = {
     DONE: "Terminada",
     FAILED: "Error",
     CANCELLED: "Cancelada",
+    WAITING: "Espera una decisión",
 }
 
 
@@ -50,6 +51,19 @@ class RetryLater(Exception):  # noqa: N818 - reads as an instruction at the rais
 
 class GiveUp(Exception):  # noqa: N818
     """The job can never succeed as it is (e.g. invalid data); stop retrying."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NeedsDecision(Exception):  # noqa: N818
+    """The job must not go on until a person decides (e.g. IT confirms linking an existing
+    account); it waits, neither retried nor failed, until ``retry`` or ``cancel``.
+
+    Unlike the other outcomes, what the handler wrote (the record of what must be decided)
+    is committed together with the job's ``waiting`` state. ``message`` is Spanish, for IT.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -216,7 +230,8 @@ def _schedule_retry(job: Job, message: str, now: Any) -> None:
 
 
 def execute(job: Job, worker_id: str) -> str:
-    """Run one claimed job with its handler; record done / retry / failed. Returns the status."""
+    """Run one claimed job with its handler; record done / retry / failed / waiting. Returns
+    the status."""
     spec = _HANDLERS.get(job.kind)
     job_id = job.id
     try:
@@ -229,6 +244,8 @@ def execute(job: Job, worker_id: str) -> str:
     except GiveUp as exc:
         db.rollback()
         return _finish(job_id, worker_id, fail=exc.message)
+    except NeedsDecision as exc:
+        return _finish(job_id, worker_id, wait=exc.message)  # keeps the handler's record
     except Exception as exc:  # noqa: BLE001 - logged with traceback; the job is retried
         log.exception("job %s (%s) raised", job_id, job.kind)
         db.rollback()
@@ -238,7 +255,7 @@ def execute(job: Job, worker_id: str) -> str:
 
 
 def _finish(job_id: int, worker_id: str, *, retry: str | None = None,
-            fail: str | None = None) -> str:
+            fail: str | None = None, wait: str | None = None) -> str:
     session = db.session()
     now = timeutil.now()
     job = session.get(Job, job_id, populate_existing=True)
@@ -251,6 +268,9 @@ def _finish(job_id: int, worker_id: str, *, retry: str | None = None,
     elif fail is not None:
         job.attempts = job.max_attempts
         _schedule_retry(job, fail, now)
+    elif wait is not None:
+        job.status, job.last_error = WAITING, wait[:1000]
+        job.locked_by, job.locked_until, job.updated_at = None, None, now
     else:
         job.status, job.finished_at, job.last_error = DONE, now, None
         job.locked_by, job.locked_until, job.updated_at = None, None, now
@@ -293,8 +313,8 @@ def get(job_id: int) -> Job:
 
 
 def retry(job: Job, *, actor: audit.Actor) -> None:
-    """Queue a failed or cancelled job again now. Audits ``job.retried``."""
-    if job.status not in (FAILED, CANCELLED, QUEUED):
+    """Queue a failed, cancelled or waiting job again now. Audits ``job.retried``."""
+    if job.status not in (FAILED, CANCELLED, QUEUED, WAITING):
         raise Conflict("Solo se puede reintentar una tarea en error, cancelada o en espera.")
     now = timeutil.now()
     job.status, job.attempts, job.run_after, job.updated_at = QUEUED, 0, now, now
@@ -307,8 +327,9 @@ def retry(job: Job, *, actor: audit.Actor) -> None:
 
 def cancel(job: Job, *, actor: audit.Actor) -> None:
     """Cancel a job that has not finished. Audits ``job.cancelled``."""
-    if job.status not in (QUEUED, FAILED):
-        raise Conflict("Solo se puede cancelar una tarea en cola o en error.")
+    if job.status not in (QUEUED, FAILED, WAITING):
+        raise Conflict("Solo se puede cancelar una tarea en cola, en error o en espera de una "
+                       "decisión.")
     now = timeutil.now()
     job.status, job.finished_at, job.updated_at = CANCELLED, now, now
     db.session().flush()
@@ -331,6 +352,8 @@ def status_text(job: Job) -> str:
         return f"Reintentando ({job.attempts}): {job.last_error or ''}".rstrip(": ")
     if job.status == FAILED:
         return f"Error: {job.last_error or 'sin detalle'}"
+    if job.status == WAITING:
+        return f"{STATUS_LABELS[WAITING]}: {job.last_error or 'sin detalle'}"
     return STATUS_LABELS.get(job.status, job.status)
 
 

@@ -193,6 +193,25 @@ def code_ready(request: AccountRequest, *, holder: str) -> None:
           object_type="request", object_id=request.folio, request=request, holder=holder)
 
 
+def link_review_needed(request: AccountRequest, *, sam_account_name: str) -> None:
+    """Tell IT that provisioning stopped at an existing account that needs their decision."""
+    recipients = staff_emails(Role.INFORMATICA) + staff_emails(Role.JEFE_INFORMATICA)
+    queue(recipients, "vinculo_pendiente",
+          f"Solicitud {request.folio}: confirme o rechace el vínculo con una cuenta existente",
+          object_type="request", object_id=request.folio, request=request,
+          sam_account_name=sam_account_name,
+          path=f"/informatica/solicitudes/{request.id}/vinculo")
+
+
+def code_backoff(request: AccountRequest, *, attempts: int, until: Any) -> None:
+    """Tell the applicant that wrong codes typed with their CURP made their activation code
+    wait (never the code; it still works afterwards)."""
+    queue([request.contact_email], "codigo_intentos",
+          f"Intentos fallidos con el código de activación de la solicitud {request.folio}",
+          object_type="request", object_id=request.folio, request=request, attempts=attempts,
+          until=timeutil.format_datetime(until))
+
+
 # ---------------------------------------------------------------------------------------------
 # Delivery
 

@@ -18,6 +18,7 @@ from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.audit.models import AuditEvent, AuditHead
 from provisioning.audit.services import purge_through
 from provisioning.db import session
+from provisioning.directory import services as directory
 from provisioning.documents import models as documents_models
 from provisioning.documents import services as documents
 from provisioning.handoff import services as handoff
@@ -61,11 +62,13 @@ def _clear_history_reasons(folios: list[str]) -> None:
 
 
 def _remove_handoff_data(folios: list[str]) -> None:
-    """The person's pre-registration (Tabla 1) and the activation codes' rows (hashes, which
-    ID they showed); the custody hops stay (staff names and folios, no personal data)."""
+    """The person's pre-registration (Tabla 1), the activation codes' rows (hashes, which
+    ID they showed) and the link reviews (the account's DN names the person); the custody
+    hops stay (staff names and folios, no personal data)."""
     ids = _request_ids(folios)
     preregistration.remove(ids)
     handoff.remove_codes(ids)
+    directory.remove_link_reviews(ids)  # the existing accounts IT was asked about
 
 
 # Stored files and texts of solicitudes, removed when they are anonymized: each takes the

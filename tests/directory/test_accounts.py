@@ -16,6 +16,7 @@ from provisioning.directory.errors import (
     BindRefused,
     DirectoryError,
     DirectoryUnavailable,
+    LinkNeedsConfirmation,
     NoSuchEntry,
     PasswordRejected,
     ServiceAccountRejected,
@@ -146,6 +147,13 @@ def test_dn_special_characters_are_escaped_and_accounts_kept_by_guid(directory) 
 def test_existing_account_with_the_curp_is_linked_not_duplicated(directory) -> None:
     someone = person(60, "Rosa", "Peña")
     earlier = accounts.provision(directory, dataclasses.replace(someone, folio="OTRO-FOLIO"))
+    # Made for another request and never activated: disabled, so IT must confirm first
+    # (tests/directory/test_link_review.py); enabled, it is linked without asking.
+    with pytest.raises(LinkNeedsConfirmation) as held:
+        accounts.provision(directory, someone)
+    assert held.value.concerns == {accounts.DISABLED}
+    assert held.value.account.guid == earlier.account.guid
+    accounts.set_enabled(directory, earlier.account.guid, True)
     again = accounts.provision(directory, someone)
     assert again.account.guid == earlier.account.guid
     assert not again.created  # made for another folio: linked

@@ -84,9 +84,11 @@ def test_queue_run_and_record(dir_app, clock) -> None:
 def test_existing_curp_account_is_linked(dir_app, clock) -> None:
     (request_id,) = make_requests(1, first=100)
     request = db.get(AccountRequest, request_id)
-    # The person already has an account, made for an earlier request.
+    # The person already has an account in Alta's OU, made for an earlier request and in
+    # use (a disabled one waits for IT: test_link_review.py).
     earlier = dataclasses.replace(services.person_for(request_id), folio="MSSSA000120-2020-00001")
     made = accounts.provision(connection.current(), earlier)
+    accounts.set_enabled(connection.current(), made.account.guid, True)
     db.rollback()
     services.queue_provisioning([request_id], actor=IT)
     db.commit()

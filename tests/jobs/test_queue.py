@@ -37,6 +37,14 @@ def _crash(job: Job, payload: dict) -> None:
     raise RuntimeError("boom with secret-free text")
 
 
+@jobs.handler("test.ask")
+def _ask(job: Job, payload: dict) -> None:
+    CALLS.append(("ask", payload))
+    audit.record("test.asked", actor=audit.Actor.system(), object_type="job",
+                 object_id=job.id, summary="Se pidió una decisión")
+    raise jobs.NeedsDecision("Informática debe confirmar la cuenta existente.")
+
+
 @jobs.periodic("test.tick", every=timedelta(hours=1))
 def _tick(job: Job, payload: dict) -> None:
     CALLS.append(("tick", payload))
@@ -126,6 +134,28 @@ def test_it_retry_and_cancel_are_audited(app, clock) -> None:
     actions = list(db.session().scalars(select(AuditEvent.action).where(
         AuditEvent.object_type == "job")))
     assert actions[-2:] == ["job.retried", "job.cancelled"]
+
+
+def test_a_job_that_needs_a_decision_waits_with_what_it_recorded(app, clock) -> None:
+    job = jobs.enqueue("test.ask", object_type="request", object_id="F9")
+    db.commit()
+    assert jobs.run_pending() == 1
+    job = reload(job)
+    assert job.status == "waiting" and job.locked_by is None
+    assert jobs.status_text(job) == ("Espera una decisión: Informática debe confirmar la "
+                                     "cuenta existente.")
+    # What the handler wrote is kept (unlike a retry or a failure, which roll it back).
+    assert db.session().scalar(select(AuditEvent.seq).where(
+        AuditEvent.action == "test.asked")) is not None
+    # Neither retried nor failed on its own: it waits for a person.
+    clock.advance(hours=5)
+    assert jobs.run_pending() == 0
+    jobs.retry(job, actor=audit.Actor("lucia", "informatica"))
+    db.commit()
+    assert jobs.run_pending() == 1 and [c for c, _ in CALLS] == ["ask", "ask"]
+    jobs.cancel(reload(job), actor=audit.Actor("lucia", "informatica"))
+    db.commit()
+    assert reload(job).status == "cancelled"
 
 
 def test_periodic_tasks_run_once_per_slot(app, clock) -> None:

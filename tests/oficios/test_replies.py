@@ -41,8 +41,9 @@ def test_whole_oficio_created_with_one_action_then_replied_and_acknowledged(
     # Before the run: one person already has an account (it is linked, not duplicated) and
     # another has two accounts with their CURP (IT must resolve it: the job fails).
     dc = connection.current()
-    accounts.provision(dc, dataclasses.replace(person_of(existing),
-                                               folio="MSSSA001270-2020-00001"))
+    in_use = accounts.provision(dc, dataclasses.replace(person_of(existing),
+                                                        folio="MSSSA001270-2020-00001"))
+    accounts.set_enabled(dc, in_use.account.guid, True)  # in use: linked without asking
     twin = person_of(broken)
     first = accounts.provision(dc, twin).account
     second = accounts.create(dc, twin, f"dup{first.sam_account_name[:16]}",

@@ -311,7 +311,7 @@ def test_solicitud_disposal_removes_preregistration_and_activation_codes(
                                                           unit_clues="MSSSA000120"))
     db.session().add_all([
         ActivationCode(request_id=request.id, code_hash="$argon2id$x", issued_at=clock.now,
-                       expires_at=clock.now, attempts=0, max_attempts=5, used_at=clock.now,
+                       expires_at=clock.now, attempts=0, used_at=clock.now,
                        delivered_by_id=holder.id, delivered_by_name="PERSONA JEFE.RET",
                        delivered_by_role="jefe_unidad", id_document="ine"),
         PreRegistration(request_id=request.id, curp=request.curp, nombres="LUIS ÁNGEL",
