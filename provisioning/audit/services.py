@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, select
+from sqlalchemy import column, delete, func, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -526,7 +526,8 @@ def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
     Checks: every event's hash and link to the previous one; the head; every checkpoint's
     signature, numbering and link to the previous checkpoint; that the chain passes through
     each checkpoint's (seq, hash); that the chain does not end before a checkpoint
-    (truncation); that purged events are covered by a checkpoint; and that no event older
+    (truncation); that the purge mark is the newest signed *purge* checkpoint and every
+    purge left its retention tombstone; and that no event older
     than ``[audit].checkpoint_max_age_hours`` is left without a checkpoint.
 
     With ``url`` and ``workers`` > 1, a long chain is cut into ranges checked by that many
@@ -538,7 +539,7 @@ def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
     head = connection.execute(
         select(AuditHead.seq, AuditHead.hash, AuditHead.purged_through).where(AuditHead.id == 1)
     ).one()
-    marks, problem = _check_checkpoints(connection, signer)
+    marks, purges, problem = _check_checkpoints(connection, signer)
     if problem is not None:
         return problem
 
@@ -547,12 +548,10 @@ def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
 
     covered = max(marks, default=0)
     start = head.purged_through
-    prev = GENESIS_HASH
-    if start:
-        if start not in marks:
-            return fail(start + 1, f"los eventos hasta el {start} se depuraron pero ningún "
-                                   "punto de control firmado los cubre", 0)
-        prev = marks[start]
+    problem = _check_purges(connection, start, purges, len(marks))
+    if problem is not None:
+        return problem
+    prev = marks[start] if start else GENESIS_HASH
     total = head.seq - start
     if url is not None and workers > 1 and total >= max(parallel_min, workers):
         segments = _walk_parallel(url, start, head.seq, marks, workers)
@@ -613,25 +612,65 @@ def _walk_parallel(url: str, start: int, end: int, marks: dict[int, str],
         return pool.starmap(_walk_range, jobs)
 
 
+# The tombstones retention leaves beside each purge (retention/models.py: Disposal). Named
+# here as a bare table so the audit package imports no other domain.
+_DISPOSALS = table("record_disposals", column("record_class"), column("record_key"))
+PURGE_RECORD_CLASS = "audit_events"
+
+
+def _check_purges(connection: Connection, mark: int, purges: list[tuple[int, int]],
+                  checkpoints: int) -> VerifyResult | None:
+    """The purge mark is the newest signed purge, and every purge left its tombstone.
+
+    ``purges`` are the (number, seq) of the signed purge checkpoints, oldest first. Only a
+    purge moves the mark, so a mark anywhere else (a periodic checkpoint, say) means events
+    were deleted by someone without the key.
+    """
+    signed = purges[-1][1] if purges else 0
+    if mark != signed:
+        where = f"el evento {signed}" if signed else "ninguna depuración"
+        return VerifyResult(False, 0, mark + 1 if mark > signed else signed + 1,
+                            f"los eventos hasta el {mark} se depuraron pero la última "
+                            f"depuración firmada llega a {where} (marca de depuración "
+                            "movida sin la llave)", checkpoints=checkpoints)
+    keys = set(connection.execute(select(_DISPOSALS.c.record_key).where(
+        _DISPOSALS.c.record_class == PURGE_RECORD_CLASS)).scalars())
+    first = 1
+    for number, seq in purges:
+        if f"{first}-{seq}" not in keys:
+            return VerifyResult(False, 0, None,
+                                f"la depuración de los eventos {first} a {seq} no dejó su "
+                                "lápida en record_disposals (depuración fuera de la "
+                                "conservación de registros, o lápida borrada)",
+                                first_bad_checkpoint=number, checkpoints=checkpoints)
+        first = seq + 1
+    return None
+
+
 def _check_checkpoints(
         connection: Connection, signer: CheckpointSigner | None,
-) -> tuple[dict[int, str], VerifyResult | None]:
-    """Check every checkpoint; return {seq: hash} of the signed marks, or the first failure."""
+) -> tuple[dict[int, str], list[tuple[int, int]], VerifyResult | None]:
+    """Check every checkpoint; return {seq: hash} of the signed marks and the (number, seq)
+    of the purge checkpoints, or the first failure."""
     marks: dict[int, str] = {}
+    purges: list[tuple[int, int]] = []
     table = AuditCheckpoint.__table__
     rows = connection.execute(select(table).order_by(table.c.number)).all()
     if rows and signer is None:
         raise RuntimeError("verifying checkpoints needs the application (its key)")
     prev_mac = GENESIS_HASH
     for expected, row in enumerate(rows, start=1):
-        def fail(reason: str, row: Any = row) -> tuple[dict[int, str], VerifyResult]:
-            return marks, VerifyResult(False, 0, None, reason, first_bad_checkpoint=row.number,
-                                       checkpoints=len(marks))
+        def fail(reason: str, row: Any = row) -> tuple[dict[int, str], list[tuple[int, int]],
+                                                       VerifyResult]:
+            return marks, purges, VerifyResult(False, 0, None, reason,
+                                               first_bad_checkpoint=row.number,
+                                               checkpoints=len(marks))
 
         if row.number != expected:
-            return marks, VerifyResult(False, 0, None,
-                                       f"falta el punto de control {expected}",
-                                       first_bad_checkpoint=expected, checkpoints=len(marks))
+            return marks, purges, VerifyResult(False, 0, None,
+                                               f"falta el punto de control {expected}",
+                                               first_bad_checkpoint=expected,
+                                               checkpoints=len(marks))
         if row.key_id != signer.key_id:  # type: ignore[union-attr]
             return fail("el punto de control está firmado con otra llave (revise "
                         "[audit].checkpoint_key) o fue falsificado")
@@ -649,5 +688,7 @@ def _check_checkpoints(
                         "evento")
         if row.seq:
             marks[row.seq] = row.hash
+        if row.reason == "purge":
+            purges.append((row.number, row.seq))
         prev_mac = row.mac
-    return marks, None
+    return marks, purges, None
