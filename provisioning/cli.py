@@ -321,6 +321,27 @@ def audit_checkpoint() -> None:
                f"firma {made.mac}")
 
 
+@audit_group.command("resign")
+@click.option("--from-derived-key", is_flag=True,
+              help="The old checkpoints were signed with the key derived from "
+                   "[app].secret_key (no checkpoint_key was set).")
+def audit_resign(from_derived_key: bool) -> None:
+    """Sign every checkpoint again with [audit].checkpoint_key, after checking each with its
+    old key ([audit].previous_checkpoint_keys); then the old key can be removed."""
+    from provisioning import db
+    from provisioning.audit.services import resign_checkpoints
+    from provisioning.errors import AltaError
+
+    try:
+        count = resign_checkpoints(actor=_actor(), from_derived=from_derived_key)
+    except AltaError as exc:
+        db.rollback()
+        _fail(exc.message)
+    db.commit()
+    click.echo(f"{count} puntos de control firmados de nuevo con la llave vigente. Ya puede "
+               "quitar las llaves anteriores de [audit].previous_checkpoint_keys.")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
