@@ -74,6 +74,28 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"Esquema revertido a {revision}.")
 
 
+@db_group.command("grant-app-role")
+@click.argument("role")
+def db_grant_app_role(role: str) -> None:
+    """Give ROLE (the one the app connects as) its privileges on every table, without owning
+    them (PostgreSQL; run as the owner after each upgrade)."""
+    from provisioning import db
+
+    connection = db.session().connection()
+    try:
+        statements = db.grant_app_role(connection, role)
+    except ValueError:
+        db.rollback()
+        _fail("Los roles de la base solo existen en PostgreSQL.")
+    except LookupError:
+        db.rollback()
+        _fail(f"No existe el rol {role} en la base de datos (créelo antes con CREATE ROLE).")
+    db.commit()
+    for statement in statements:
+        click.echo(statement)
+    click.echo(f"Permisos de la aplicación otorgados a {role}.")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
