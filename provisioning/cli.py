@@ -77,6 +77,28 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"Esquema revertido a {revision}.")
 
 
+@db_group.command("grant-app-role")
+@click.argument("role")
+def db_grant_app_role(role: str) -> None:
+    """Give ROLE (the one the app connects as) its privileges on every table, without owning
+    them (PostgreSQL; run as the owner after each upgrade)."""
+    from provisioning import db
+
+    connection = db.session().connection()
+    try:
+        statements = db.grant_app_role(connection, role)
+    except ValueError:
+        db.rollback()
+        _fail("Los roles de la base solo existen en PostgreSQL.")
+    except LookupError:
+        db.rollback()
+        _fail(f"No existe el rol {role} en la base de datos (créelo antes con CREATE ROLE).")
+    db.commit()
+    for statement in statements:
+        click.echo(statement)
+    click.echo(f"Permisos de la aplicación otorgados a {role}.")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -436,6 +458,27 @@ def audit_checkpoint() -> None:
     # Printed so the operator can keep a copy outside the database.
     click.echo(f"Punto de control {made.number}: evento {made.seq}, hash {made.hash}, "
                f"firma {made.mac}")
+
+
+@audit_group.command("resign")
+@click.option("--from-derived-key", is_flag=True,
+              help="The old checkpoints were signed with the key derived from "
+                   "[app].secret_key (no checkpoint_key was set).")
+def audit_resign(from_derived_key: bool) -> None:
+    """Sign every checkpoint again with [audit].checkpoint_key, after checking each with its
+    old key ([audit].previous_checkpoint_keys); then the old key can be removed."""
+    from provisioning import db
+    from provisioning.audit.services import resign_checkpoints
+    from provisioning.errors import AltaError
+
+    try:
+        count = resign_checkpoints(actor=_actor(), from_derived=from_derived_key)
+    except AltaError as exc:
+        db.rollback()
+        _fail(exc.message)
+    db.commit()
+    click.echo(f"{count} puntos de control firmados de nuevo con la llave vigente. Ya puede "
+               "quitar las llaves anteriores de [audit].previous_checkpoint_keys.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class ConfigError(Exception):
 
 # Every key (sessions, TOTP seeds, checkpoints) is at least this many characters.
 MIN_KEY_LENGTH = 32
+ENVIRONMENTS = ("production", "development")
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,18 @@ class AppSettings:
     log_level: str = "INFO"
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     trusted_proxies: int = 0
+    # "production" refuses to start without its own [security].data_key and
+    # [audit].checkpoint_key; "development" (the demo, the tests) derives them.
+    environment: str = "development"
+
+    @property
+    def is_production(self) -> bool:
+        """True for a production instance (every key given, none shared)."""
+        return self.environment == "production"
 
     def validate(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError("[app].environment must be \"production\" or \"development\"")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -237,8 +248,11 @@ class AuditSettings:
     """Signed checkpoints of the audit chain and optional forwarding to syslog."""
 
     # HMAC-SHA256 key that signs checkpoints; keep it out of the database and its backups.
-    # Empty: derived from [app].secret_key (set a dedicated key in production).
+    # Empty: derived from [app].secret_key (development only; production requires one).
     checkpoint_key: str = ""
+    # Earlier checkpoint keys, only read by `alta audit resign` (which checks the existing
+    # checkpoints with them and signs them again with checkpoint_key); then remove them.
+    previous_checkpoint_keys: tuple[str, ...] = ()
     # A checkpoint is added at commit time when the newest is older than this.
     checkpoint_interval_minutes: int = 60
     # `alta audit verify` fails when events older than this are not covered by a checkpoint
@@ -252,8 +266,19 @@ class AuditSettings:
     syslog_app_name: str = "alta"
 
     def validate(self) -> None:
-        if self.checkpoint_key and len(self.checkpoint_key) < 32:
-            raise ConfigError("[audit].checkpoint_key must be at least 32 characters")
+        if self.checkpoint_key and len(self.checkpoint_key) < MIN_KEY_LENGTH:
+            raise ConfigError(f"[audit].checkpoint_key must be at least {MIN_KEY_LENGTH} "
+                              "characters")
+        if self.previous_checkpoint_keys and not self.checkpoint_key:
+            raise ConfigError("[audit].previous_checkpoint_keys needs [audit].checkpoint_key "
+                              "(the key that signs from now on)")
+        for i, key in enumerate(self.previous_checkpoint_keys):
+            if len(key) < MIN_KEY_LENGTH:
+                raise ConfigError(f"[audit].previous_checkpoint_keys[{i}] must be at least "
+                                  f"{MIN_KEY_LENGTH} characters")
+            if key == self.checkpoint_key:
+                raise ConfigError(f"[audit].previous_checkpoint_keys[{i}] is already the "
+                                  "current checkpoint_key")
         if self.checkpoint_interval_minutes < 1:
             raise ConfigError("[audit].checkpoint_interval_minutes must be >= 1")
         if self.checkpoint_max_age_hours < 0:
@@ -583,10 +608,30 @@ def _finish(settings: Settings) -> Settings:
         app = dataclasses.replace(app, secret_key=_instance_secret(settings.instance_path))
     elif len(app.secret_key) < MIN_KEY_LENGTH:
         raise ConfigError(f"[app].secret_key must be at least {MIN_KEY_LENGTH} characters")
-    if settings.security.data_key and settings.security.data_key == app.secret_key:
+    _check_keys_apart(app, settings.security, settings.audit)
+    return dataclasses.replace(settings, app=app, database=database)
+
+
+def _check_keys_apart(app: AppSettings, security: SecuritySettings,
+                      audit: AuditSettings) -> None:
+    """Each key does one job: sessions, TOTP seeds, audit checkpoints. Production gives all
+    three; no environment lets two of them be the same key."""
+    if app.is_production:
+        if not security.data_key:
+            raise ConfigError("[security].data_key is required in production (TOTP seeds are "
+                              "not sealed with a key derived from [app].secret_key)")
+        if not audit.checkpoint_key:
+            raise ConfigError("[audit].checkpoint_key is required in production (kept apart "
+                              "from [app].secret_key and from the database's backups)")
+    if security.data_key and security.data_key == app.secret_key:
         raise ConfigError("[security].data_key must differ from [app].secret_key: one key "
                           "signs sessions, the other seals TOTP seeds")
-    return dataclasses.replace(settings, app=app, database=database)
+    if audit.checkpoint_key and audit.checkpoint_key == app.secret_key:
+        raise ConfigError("[audit].checkpoint_key must differ from [app].secret_key: whoever "
+                          "signs sessions must not be able to sign audit checkpoints")
+    if audit.checkpoint_key and audit.checkpoint_key == security.data_key:
+        raise ConfigError("[audit].checkpoint_key must differ from [security].data_key: one "
+                          "key seals TOTP seeds, the other signs audit checkpoints")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -209,3 +209,43 @@ def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)
+
+
+# What the application's own role may do (PostgreSQL): read and write the data, never own
+# the tables, so it can neither drop nor disable the triggers that keep the audit log
+# append-only (TRUNCATE, which skips row triggers, is not granted either). Audit events are
+# never updated; checkpoints and the head are never deleted; retention's DELETE of old
+# events and the re-sign's UPDATE of checkpoints stay under those triggers.
+APP_ROLE_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    "REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {schema} FROM {role}",
+    "REVOKE UPDATE ON audit_events FROM {role}",
+    "REVOKE DELETE ON audit_checkpoints FROM {role}",
+    "REVOKE INSERT, DELETE ON audit_head FROM {role}",
+    "REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+)
+
+
+def grant_app_role(connection: Any, role: str) -> list[str]:
+    """Give ``role`` the application's privileges on every table (run as the tables'
+    owner after each ``alta db upgrade``); returns the statements run.
+
+    Raises LookupError when the role does not exist, ValueError off PostgreSQL.
+    """
+    if connection.dialect.name != "postgresql":
+        raise ValueError("only PostgreSQL has roles")
+    from sqlalchemy import text
+
+    exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                                {"r": role}).scalar()
+    if not exists:
+        raise LookupError(role)
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    schema = connection.execute(text("SELECT current_schema()")).scalar()
+    statements = [s.format(schema=quote(schema), role=quote(role)) for s in APP_ROLE_GRANTS]
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+    return statements
+

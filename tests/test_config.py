@@ -140,3 +140,49 @@ def test_api_section_has_bounded_token_lifetime_grace_and_quota(tmp_path: Path) 
                           ("quota_window_seconds = 0", "quota_window_seconds")):
         with pytest.raises(ConfigError, match=rf"\[api\]\.{message} must be"):
             load_settings(write(tmp_path, base + line + "\n"), environ={})
+
+
+SECRET, DATA, CHECKPOINT = "s" * 40, "d" * 40, "c" * 40
+
+
+def production(tmp_path: Path, **keys: str) -> dict:
+    """Overrides of a production instance with the given keys (secret, data, checkpoint)."""
+    return {"app": {"environment": "production", "instance_dir": str(tmp_path),
+                    "secret_key": keys.get("secret", SECRET)},
+            "security": {"data_key": keys.get("data", DATA)},
+            "audit": {"checkpoint_key": keys.get("checkpoint", CHECKPOINT)}}
+
+
+def test_production_with_three_separate_keys_starts(tmp_path: Path) -> None:
+    settings = load_settings(overrides=production(tmp_path), environ={})
+    assert settings.app.environment == "production" and settings.app.is_production
+    assert load_settings(overrides={"app": {"instance_dir": str(tmp_path)}},
+                         environ={}).app.environment == "development"
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"checkpoint": ""}, r"\[audit\]\.checkpoint_key is required in production"),
+    ({"data": ""}, r"\[security\]\.data_key is required in production"),
+    ({"checkpoint": SECRET}, r"checkpoint_key must differ from \[app\]\.secret_key"),
+    ({"checkpoint": DATA}, r"checkpoint_key must differ from \[security\]\.data_key"),
+    ({"data": SECRET}, r"data_key must differ from \[app\]\.secret_key"),
+])
+def test_production_refuses_missing_or_shared_keys(tmp_path: Path, keys: dict,
+                                                   message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(overrides=production(tmp_path, **keys), environ={})
+
+
+def test_keys_are_never_shared_nor_short_even_in_development(tmp_path: Path) -> None:
+    base = {"app": {"instance_dir": str(tmp_path), "secret_key": SECRET}}
+    for audit, message in (({"checkpoint_key": SECRET}, "must differ from"),
+                           ({"checkpoint_key": "c" * 31}, "at least 32"),
+                           ({"checkpoint_key": CHECKPOINT,
+                             "previous_checkpoint_keys": ["p" * 31]}, "at least 32")):
+        with pytest.raises(ConfigError, match=message):
+            load_settings(overrides={**base, "audit": audit}, environ={})
+    with pytest.raises(ConfigError, match="must differ from"):
+        load_settings(overrides={**base, "security": {"data_key": DATA},
+                                 "audit": {"checkpoint_key": DATA}}, environ={})
+    with pytest.raises(ConfigError, match=r"\[app\]\.environment"):
+        load_settings(overrides={"app": {"environment": "prod"}}, environ={})

@@ -113,6 +113,22 @@ def record_history_view(object_type: str, object_id: str, *, actor: Actor) -> No
                  summary=f"Consulta del historial de {object_type} {object_id} en la bitácora")
 
 
+def record_search(query: EventFilter, *, before: int | None, invalid: list[str],
+                  results: int, actor: Actor) -> None:
+    """Audit an auditor's search: its criteria (the valid ones), the page and the count.
+
+    Reading the log is a read of personal data (IP addresses, who did what), and what an
+    auditor looked for is evidence too.
+    """
+    details: dict[str, Any] = {"filter": query.describe(), "results": results}
+    if before is not None:
+        details["before"] = before
+    if invalid:
+        details["invalid"] = sorted(invalid)
+    audit.record("audit.searched", actor=actor, object_type="audit", object_id="bitacora",
+                 summary="Búsqueda en la bitácora", details=details)
+
+
 def begin_export(query: EventFilter, fmt: str, *, actor: Actor) -> None:
     """Audit the export and have the commit sign a checkpoint of the head.
 

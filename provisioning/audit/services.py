@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, select
+from sqlalchemy import column, delete, func, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -200,26 +200,49 @@ CHECKPOINT_REASONS = {"periodic": "periódico", "export": "exportación", "purge
 
 
 class CheckpointSigner:
-    """Signs and checks checkpoints with the HMAC key from ``[audit]``."""
+    """Signs and checks checkpoints with the HMAC key from ``[audit]``.
+
+    Only the current key signs, and ``verify`` accepts only checkpoints signed with it.
+    The previous keys (``[audit].previous_checkpoint_keys``) are read by ``resign_checkpoints``
+    alone, to check the checkpoints it signs again.
+    """
 
     def __init__(self, settings: Settings) -> None:
         audit = settings.audit
-        if audit.checkpoint_key:
-            self._key = audit.checkpoint_key.encode()
-        else:
-            self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"alta-audit",
-                             info=b"checkpoint").derive(settings.app.secret_key.encode())
-        self.key_id = hmac.new(self._key, b"alta-checkpoint-key-id", sha256).hexdigest()[:16]
+        self.derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"alta-audit",
+                            info=b"checkpoint").derive(settings.app.secret_key.encode())
+        self._key = audit.checkpoint_key.encode() if audit.checkpoint_key else self.derived
+        self.key_id = key_id(self._key)
+        self.previous = {key_id(k.encode()): k.encode() for k in audit.previous_checkpoint_keys}
         self.interval = timedelta(minutes=audit.checkpoint_interval_minutes)
         self.max_age = (timedelta(hours=audit.checkpoint_max_age_hours)
                         if audit.checkpoint_max_age_hours else None)
 
+    def accepts(self, key_id: str, *, previous: bool = False) -> bool:
+        """Whether checkpoints signed with ``key_id`` are checked (``previous``: old keys too)."""
+        return key_id == self.key_id or (previous and key_id in self.previous)
+
+    def with_derived_previous(self) -> CheckpointSigner:
+        """This signer, also knowing the key derived from [app].secret_key as a previous one
+        (checkpoints signed before a dedicated checkpoint_key was set)."""
+        copy = object.__new__(CheckpointSigner)
+        copy.__dict__.update(self.__dict__)
+        copy.previous = {**self.previous, key_id(self.derived): self.derived}
+        return copy
+
     def mac(self, *, number: int, seq: int, hash: str, created_at: datetime, reason: str,
             key_id: str, prev_mac: str) -> str:
-        """HMAC-SHA256 over every field of a checkpoint but the mac itself."""
+        """HMAC-SHA256 over every field of a checkpoint but the mac itself, with the key
+        ``key_id`` names (the current one, or a previous one for re-signing)."""
+        key = self.previous.get(key_id, self._key) if key_id != self.key_id else self._key
         message = "|".join(("alta-checkpoint-v1", str(number), str(seq), hash,
                             _iso(created_at), reason, key_id, prev_mac))
-        return hmac.new(self._key, message.encode(), sha256).hexdigest()
+        return hmac.new(key, message.encode(), sha256).hexdigest()
+
+
+def key_id(key: bytes) -> str:
+    """The public fingerprint of a checkpoint key (stored with each checkpoint)."""
+    return hmac.new(key, b"alta-checkpoint-key-id", sha256).hexdigest()[:16]
 
 
 def _signer() -> CheckpointSigner | None:
@@ -320,6 +343,54 @@ def purge_through(through: int) -> AuditCheckpoint:
                     execution_options={"synchronize_session": False})
     session.expire_all()
     return checkpoint
+
+
+def resign_checkpoints(*, actor: Actor, from_derived: bool = False) -> int:
+    """Sign every checkpoint again with the current ``[audit].checkpoint_key``.
+
+    For a change of key: the checkpoints (and the whole chain through them) must first
+    verify, each with the key it was signed with (the current one or one of
+    ``previous_checkpoint_keys``; ``from_derived``: also the key derived from
+    ``[app].secret_key``, for an instance that had no dedicated key). Then each one gets the
+    new key's fingerprint, the new mac of the one before and its own new mac; what they
+    certify (number, seq, hash, date, reason) does not change, and the database refuses any
+    other change. Audits ``audit.checkpoints_resigned``; returns how many were re-signed.
+    The caller commits.
+    """
+    session = db_session()
+    signer = _signer()
+    assert signer is not None, "needs the application"
+    if from_derived:
+        signer = signer.with_derived_previous()
+    lock_head(session)
+    result = verify(session.connection(), check_age=False, signer=signer, previous_keys=True)
+    if not result.ok:
+        where = (f"punto de control {result.first_bad_checkpoint}"
+                 if result.first_bad_checkpoint is not None
+                 else f"evento {result.first_bad_seq}")
+        raise Conflict(f"La bitácora no pasa la verificación con las llaves anteriores ({where}: "
+                       f"{result.reason}); no se firmó nada de nuevo.")
+    rows = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.number)).all()
+    prev_mac = GENESIS_HASH
+    old_keys: set[str] = set()
+    changed = 0
+    for row in rows:
+        if row.key_id != signer.key_id or row.prev_mac != prev_mac:
+            old_keys.add(row.key_id)
+            row.key_id, row.prev_mac = signer.key_id, prev_mac
+            row.mac = signer.mac(number=row.number, seq=row.seq, hash=row.hash,
+                                 created_at=row.created_at, reason=row.reason,
+                                 key_id=row.key_id, prev_mac=prev_mac)
+            changed += 1
+        prev_mac = row.mac
+    session.flush()
+    old_keys.discard(signer.key_id)
+    record("audit.checkpoints_resigned", actor=actor, object_type="audit",
+           object_id="bitacora",
+           summary=f"Puntos de control firmados de nuevo con la llave vigente ({changed})",
+           details={"resigned": changed, "checkpoints": len(rows), "key_id": signer.key_id,
+                    "previous_key_ids": sorted(old_keys)})
+    return changed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,25 +591,28 @@ PARALLEL_MIN_EVENTS = 200_000
 
 
 def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
-           parallel_min: int = PARALLEL_MIN_EVENTS, check_age: bool = True) -> VerifyResult:
+           parallel_min: int = PARALLEL_MIN_EVENTS, check_age: bool = True,
+           signer: CheckpointSigner | None = None, previous_keys: bool = False) -> VerifyResult:
     """Walk the chain and its checkpoints; report the first event or checkpoint that fails.
 
     Checks: every event's hash and link to the previous one; the head; every checkpoint's
     signature, numbering and link to the previous checkpoint; that the chain passes through
     each checkpoint's (seq, hash); that the chain does not end before a checkpoint
-    (truncation); that purged events are covered by a checkpoint; and that no event older
+    (truncation); that the purge mark is the newest signed *purge* checkpoint and every
+    purge left its retention tombstone; and that no event older
     than ``[audit].checkpoint_max_age_hours`` is left without a checkpoint.
 
     With ``url`` and ``workers`` > 1, a long chain is cut into ranges checked by that many
     processes at once (each range is checked exactly as one walk would, and the ranges'
     ends are joined here); ``connection`` then only needs to see committed data.
     ``check_age=False`` skips the last check (a purge, which signs a checkpoint itself).
+    ``previous_keys`` also accepts checkpoints signed with a previous key (re-signing only).
     """
-    signer = _signer()
+    signer = signer or _signer()
     head = connection.execute(
         select(AuditHead.seq, AuditHead.hash, AuditHead.purged_through).where(AuditHead.id == 1)
     ).one()
-    marks, problem = _check_checkpoints(connection, signer)
+    marks, purges, problem = _check_checkpoints(connection, signer, previous_keys)
     if problem is not None:
         return problem
 
@@ -547,12 +621,10 @@ def verify(connection: Connection, *, url: str | None = None, workers: int = 1,
 
     covered = max(marks, default=0)
     start = head.purged_through
-    prev = GENESIS_HASH
-    if start:
-        if start not in marks:
-            return fail(start + 1, f"los eventos hasta el {start} se depuraron pero ningún "
-                                   "punto de control firmado los cubre", 0)
-        prev = marks[start]
+    problem = _check_purges(connection, start, purges, len(marks))
+    if problem is not None:
+        return problem
+    prev = marks[start] if start else GENESIS_HASH
     total = head.seq - start
     if url is not None and workers > 1 and total >= max(parallel_min, workers):
         segments = _walk_parallel(url, start, head.seq, marks, workers)
@@ -613,26 +685,66 @@ def _walk_parallel(url: str, start: int, end: int, marks: dict[int, str],
         return pool.starmap(_walk_range, jobs)
 
 
+# The tombstones retention leaves beside each purge (retention/models.py: Disposal). Named
+# here as a bare table so the audit package imports no other domain.
+_DISPOSALS = table("record_disposals", column("record_class"), column("record_key"))
+PURGE_RECORD_CLASS = "audit_events"
+
+
+def _check_purges(connection: Connection, mark: int, purges: list[tuple[int, int]],
+                  checkpoints: int) -> VerifyResult | None:
+    """The purge mark is the newest signed purge, and every purge left its tombstone.
+
+    ``purges`` are the (number, seq) of the signed purge checkpoints, oldest first. Only a
+    purge moves the mark, so a mark anywhere else (a periodic checkpoint, say) means events
+    were deleted by someone without the key.
+    """
+    signed = purges[-1][1] if purges else 0
+    if mark != signed:
+        where = f"el evento {signed}" if signed else "ninguna depuración"
+        return VerifyResult(False, 0, mark + 1 if mark > signed else signed + 1,
+                            f"los eventos hasta el {mark} se depuraron pero la última "
+                            f"depuración firmada llega a {where} (marca de depuración "
+                            "movida sin la llave)", checkpoints=checkpoints)
+    keys = set(connection.execute(select(_DISPOSALS.c.record_key).where(
+        _DISPOSALS.c.record_class == PURGE_RECORD_CLASS)).scalars())
+    first = 1
+    for number, seq in purges:
+        if f"{first}-{seq}" not in keys:
+            return VerifyResult(False, 0, None,
+                                f"la depuración de los eventos {first} a {seq} no dejó su "
+                                "lápida en record_disposals (depuración fuera de la "
+                                "conservación de registros, o lápida borrada)",
+                                first_bad_checkpoint=number, checkpoints=checkpoints)
+        first = seq + 1
+    return None
+
+
 def _check_checkpoints(
-        connection: Connection, signer: CheckpointSigner | None,
-) -> tuple[dict[int, str], VerifyResult | None]:
-    """Check every checkpoint; return {seq: hash} of the signed marks, or the first failure."""
+        connection: Connection, signer: CheckpointSigner | None, previous_keys: bool = False,
+) -> tuple[dict[int, str], list[tuple[int, int]], VerifyResult | None]:
+    """Check every checkpoint; return {seq: hash} of the signed marks and the (number, seq)
+    of the purge checkpoints, or the first failure."""
     marks: dict[int, str] = {}
+    purges: list[tuple[int, int]] = []
     table = AuditCheckpoint.__table__
     rows = connection.execute(select(table).order_by(table.c.number)).all()
     if rows and signer is None:
         raise RuntimeError("verifying checkpoints needs the application (its key)")
     prev_mac = GENESIS_HASH
     for expected, row in enumerate(rows, start=1):
-        def fail(reason: str, row: Any = row) -> tuple[dict[int, str], VerifyResult]:
-            return marks, VerifyResult(False, 0, None, reason, first_bad_checkpoint=row.number,
-                                       checkpoints=len(marks))
+        def fail(reason: str, row: Any = row) -> tuple[dict[int, str], list[tuple[int, int]],
+                                                       VerifyResult]:
+            return marks, purges, VerifyResult(False, 0, None, reason,
+                                               first_bad_checkpoint=row.number,
+                                               checkpoints=len(marks))
 
         if row.number != expected:
-            return marks, VerifyResult(False, 0, None,
-                                       f"falta el punto de control {expected}",
-                                       first_bad_checkpoint=expected, checkpoints=len(marks))
-        if row.key_id != signer.key_id:  # type: ignore[union-attr]
+            return marks, purges, VerifyResult(False, 0, None,
+                                               f"falta el punto de control {expected}",
+                                               first_bad_checkpoint=expected,
+                                               checkpoints=len(marks))
+        if not signer.accepts(row.key_id, previous=previous_keys):  # type: ignore[union-attr]
             return fail("el punto de control está firmado con otra llave (revise "
                         "[audit].checkpoint_key) o fue falsificado")
         fields = {"number": row.number, "seq": row.seq, "hash": row.hash,
@@ -649,5 +761,7 @@ def _check_checkpoints(
                         "evento")
         if row.seq:
             marks[row.seq] = row.hash
+        if row.reason == "purge":
+            purges.append((row.number, row.seq))
         prev_mac = row.mac
-    return marks, None
+    return marks, purges, None

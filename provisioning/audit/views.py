@@ -31,10 +31,14 @@ def _actor() -> Any:
 @bp.route("/auditoria")
 @auth.roles_required(*READERS)
 def search() -> Any:
-    """Search by user, action, object and dates; newest first, 50 per page."""
+    """Search by user, action, object and dates; newest first, 50 per page (audited)."""
     query, errors = parse_filter(request.args)
     before = request.args.get("antes", type=int)
-    page = export.search(query, before=before if before and before > 0 else None)
+    before = before if before and before > 0 else None
+    page = export.search(query, before=before)
+    export.record_search(query, before=before, invalid=list(errors),
+                         results=len(page.events), actor=_actor())
+    db.commit()
     params = {k: request.args.get(k, "")[:80] for k in FIELDS if request.args.get(k)}
     return render_template("audit/search.html", page=page, errors=errors, values=params,
                            object_types=OBJECT_TYPES, paged=before is not None,

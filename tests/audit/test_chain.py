@@ -32,8 +32,11 @@ def disable_guards() -> None:
     if db.database().dialect == "sqlite":
         db.session().execute(text("DROP TRIGGER audit_events_no_update"))
         db.session().execute(text("DROP TRIGGER audit_events_no_delete"))
+        db.session().execute(text("DROP TRIGGER IF EXISTS audit_head_guard_update"))
+        db.session().execute(text("DROP TRIGGER IF EXISTS audit_head_guard_delete"))
     else:
         db.session().execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_guard"))
+        db.session().execute(text("DROP TRIGGER IF EXISTS audit_head_guard ON audit_head"))
 
 
 def first_seq() -> int:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from provisioning import audit, db
+from provisioning.audit import export
 from provisioning.audit.models import AuditCheckpoint, AuditEvent
 from provisioning.staff.models import Role
 from tests.conftest import folio_and_code, submit
@@ -137,3 +139,36 @@ def test_auditor_sees_the_custody_page_without_actions(client, login_as) -> None
     page = client.get("/custodia").get_data(as_text=True)
     assert "Vencen en los próximos 90 días" in page
     assert 'action="/custodia/conservaciones"' not in page
+
+
+def test_the_auditors_search_is_itself_audited(client, login_as) -> None:
+    """Who searched the log for what is evidence too (e.g. someone looking for a folio)."""
+    folio, _ = folio_and_code(submit(client))
+    login_as(Role.AUDITOR)
+
+    def searches() -> list[AuditEvent]:
+        return list(db.session().scalars(select(AuditEvent).where(
+            AuditEvent.action == "audit.searched").order_by(AuditEvent.seq)))
+
+    page = client.get(f"/auditoria?objeto={folio}&accion=request.&desde=2026-01-01"
+                      "&usuario=jefe.cuernavaca")
+    assert page.status_code == 200
+    # The search does not list itself.
+    assert "audit.searched" not in page.get_data(as_text=True)
+    (searched,) = searches()
+    assert (searched.actor_role, searched.object_type, searched.object_id) == (
+        "auditor", "audit", "bitacora")
+    details = json.loads(searched.details)
+    assert details.pop("results") == len(export.search(export.EventFilter(
+        object_id=folio, action="request.", actor="jefe.cuernavaca",
+        since=date(2026, 1, 1))).events)
+    assert details == {"filter": {"object_id": folio, "action": "request.",
+                                  "since": "2026-01-01", "actor": "jefe.cuernavaca"}}
+    # A later page and a search with a bad field are recorded too (with what was valid).
+    client.get(f"/auditoria?objeto={folio}&antes=999999")
+    bad = client.get("/auditoria?desde=ayer&tipo=request")
+    assert bad.status_code == 400
+    later, invalid = searches()[1:]
+    assert json.loads(later.details)["before"] == 999999
+    details = json.loads(invalid.details)
+    assert details["filter"] == {"object_type": "request"} and details["invalid"] == ["desde"]
