@@ -2,9 +2,11 @@
 and cancellation requests.
 
 The export of one solicitud holds: the request as filed; every audit event about its
-folio (so every staff access to the data, which Alta audits); the person's ARCO requests;
-and the sections other domains add through ``SECTIONS`` (signatures, custody...). Nothing
-is looked up by name or CURP, so nothing about anyone else can come in.
+folio, and the staff events about several requests that list it (lists opened, oficios),
+so every staff access to the data, which Alta audits; the person's ARCO requests; and the
+sections other domains add through ``SECTIONS`` (signatures, the directory account,
+custody, deliveries, pre-registration). Nothing is looked up by name or CURP, so nothing
+about anyone else can come in (a list's event shows its description, not its folios).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _preregistration(request: AccountRequest) -> Section | None:
 
 
 # Each function gets the request and returns its section (or None). Other domains add
-# theirs here, e.g. the approvals' signatures and the handoff's chain of custody.
+# theirs here.
 SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = (
     _signatures, _directory_account, _custody, _deliveries, _preregistration)
 
