@@ -87,5 +87,20 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
         assert remaining == [], "\n".join(remaining)
     finally:
         db.rollback()
+    # An auditor given the CURP still finds the anonymized request's whole history: the
+    # search takes the CURP's keyed hash, and links and forms carry the hash, not the CURP.
+    auditor = scene.sign_in_again("auditora")
+    found_page = auditor.get(f"/auditoria?curp={person.curp.lower()}")
+    page = found_page.get_data(as_text=True)
+    assert found_page.status_code == 200, page
+    for action in ("request.submitted", "directory.account_created", "request.deliver",
+                   "preregistration.completed", "retention.disposed"):
+        assert action in page, action
+    assert person.folio in page and person.curp not in page.upper()
+    other = auditor.get("/auditoria?curp=BEML920313HMCLNS09").get_data(as_text=True)
+    assert person.folio not in other
+    bad = auditor.get("/auditoria?curp=BEML92")
+    assert bad.status_code == 400
+    assert "Escriba la CURP completa" in bad.get_data(as_text=True)
     verified = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
