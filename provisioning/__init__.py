@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.audit.services import CheckpointSigner
     from provisioning.audit.syslog import SyslogForwarder
     from provisioning.audit.views import bp as audit_bp
-    from provisioning.crypto import Hasher, Sealer
+    from provisioning.crypto import Hasher, Pseudonymizer, Sealer
     from provisioning.dashboard.views import bp as dashboard_bp
     from provisioning.directory.views import bp as directory_bp
     from provisioning.documents.views import bp as documents_bp
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["alta.hasher"] = Hasher.for_passwords(settings)
     app.extensions["alta.code_hasher"] = Hasher.for_codes(settings)
     app.extensions["alta.sealer"] = Sealer(settings)
+    app.extensions["alta.pseudonymizer"] = Pseudonymizer(settings)
     csrf = CSRFProtect(app)
     # The API authenticates every call with a bearer token, never a cookie: nothing to forge.
     csrf.exempt(api_person_status)

@@ -418,20 +418,22 @@ def audit_verify() -> None:
 @click.option("--object", "object_id", default="", help="Only this object: folio, user name...")
 @click.option("--since", default="", help="From this local date, AAAA-MM-DD.")
 @click.option("--until", default="", help="Up to this local date (inclusive), AAAA-MM-DD.")
+@click.option("--curp", "curp_text", default="",
+              help="Only events about this CURP (searched by its keyed hash).")
 def audit_export(fmt: str, output: str, actor: str, action: str, object_type: str,
-                 object_id: str, since: str, until: str) -> None:
+                 object_id: str, since: str, until: str, curp_text: str) -> None:
     """Stream the audit log (JSON Lines or CSV); records the export and signs a checkpoint."""
+    from werkzeug.datastructures import MultiDict
+
     from provisioning import db
     from provisioning.audit import export
+    from provisioning.audit.forms import parse_filter
 
-    try:
-        query = export.EventFilter(
-            actor=actor.strip(), action=action.strip(), object_type=object_type.strip(),
-            object_id=object_id.strip(),
-            since=date.fromisoformat(since) if since else None,
-            until=date.fromisoformat(until) if until else None)
-    except ValueError:
-        _fail("--since y --until deben tener la forma AAAA-MM-DD")
+    query, errors = parse_filter(MultiDict({
+        "usuario": actor, "accion": action, "tipo": object_type, "objeto": object_id,
+        "desde": since, "hasta": until, "curp": curp_text}))
+    if errors:
+        _fail("Revise los filtros: " + "; ".join(errors.values()))
     export.begin_export(query, fmt, actor=_actor())
     db.commit()
     upto = export.exported_upto()

@@ -112,6 +112,34 @@ def _fernet_key(material: str) -> bytes:
     return base64.urlsafe_b64encode(key)
 
 
+class Pseudonymizer:
+    """Keyed hashes of identifiers (CURP, DN, user name) for the audit log.
+
+    The log is hash-chained and kept longer than the request, so it must not hold the
+    person's identifiers in clear; an HMAC lets whoever can run Alta (and so holds the key)
+    find the events of a CURP they are given, while the log alone reveals nothing (a CURP
+    is guessable, so a plain hash would not do). The key is derived like the Sealer's:
+    changing ``[security].data_key`` (or ``[app].secret_key`` without it) makes the hashes
+    already in the log unfindable.
+    """
+
+    KINDS = ("curp", "dn", "user")
+
+    def __init__(self, settings: Settings) -> None:
+        material = (settings.security.data_key or settings.app.secret_key).encode()
+        self._key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"alta-pseudonym",
+            info=b"audit-identifiers").derive(material)
+
+    def digest(self, kind: str, value: str) -> str:
+        """Hex HMAC-SHA256 of the normalized ``value`` (CURP upper case, DN and user name
+        lower case, all without spaces at either end), bound to its ``kind``."""
+        assert kind in self.KINDS
+        text = value.strip()
+        text = "".join(text.split()).upper() if kind == "curp" else text.lower()
+        return hmac_sha256_hex(self._key, f"{kind}:{text}".encode())
+
+
 def hasher() -> Hasher:
     """The current application's Hasher."""
     return current_app.extensions["alta.hasher"]
@@ -125,6 +153,11 @@ def code_hasher() -> Hasher:
 def sealer() -> Sealer:
     """The current application's Sealer."""
     return current_app.extensions["alta.sealer"]
+
+
+def pseudonym(kind: str, value: str) -> str:
+    """The current application's keyed hash of an identifier (see Pseudonymizer)."""
+    return current_app.extensions["alta.pseudonymizer"].digest(kind, value)
 
 
 def new_code(groups: int = 4, size: int = 4) -> str:

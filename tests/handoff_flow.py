@@ -141,9 +141,11 @@ class Scene:
 
     def applicant(self, nombres: str, primer: str, segundo: str | None, *, unit: dict[str, str]
                   = CENTRO, ece: bool = True, sex: str = "H", state: str = "MS",
-                  staff_type: str = "medico") -> Applicant:
+                  staff_type: str = "medico", signed: bool = False) -> Applicant:
         """File a request through the public form, then record its signatures (the signing
-        chain is tested elsewhere): it is ready for the liaison's oficio."""
+        chain is tested elsewhere): it is ready for the liaison's oficio. ``signed``: the
+        unit head (and for an expediente electrónico of a centro de salud, the responsable
+        jurisdiccional) sign it through HTTP instead, so its signatures are stored."""
         born = random_birth()
         value = person_curp(nombres, primer, segundo, born=born, sex=sex, state=state)
         browser = Browser(self.app.test_client())
@@ -158,11 +160,21 @@ class Scene:
         assert response.status_code == 200, response.get_data(as_text=True)
         folio, code = re.findall(r'class="secret">([^<]+)<', response.get_data(as_text=True))[:2]
         request = db.session().scalar(select(AccountRequest).where(AccountRequest.folio == folio))
-        workflow.transition(request, "sign_unit_head",
-                            actor=audit.Actor("prueba", "jefe_unidad"),
-                            to=workflow.RequestStatus.LISTA_PARA_OFICIO)
         request_id = request.id
-        db.commit()
+        if signed:
+            db.commit()
+            head = "jefe.centro" if unit == CENTRO else "jefe.hospital"
+            signers = [head, "responsable"] if unit == CENTRO and ece else [head]
+            for signer in signers:
+                response = self.post(signer, f"/solicitudes/{request_id}/firmar",
+                                     step_up=True)
+                assert response.status_code == 302, response.get_data(as_text=True)
+            assert status_of(request_id) == "lista_para_oficio"
+        else:
+            workflow.transition(request, "sign_unit_head",
+                                actor=audit.Actor("prueba", "jefe_unidad"),
+                                to=workflow.RequestStatus.LISTA_PARA_OFICIO)
+            db.commit()
         return Applicant(request_id, folio, code, value, nombres, primer, segundo, born, sex,
                          state, browser)
 
@@ -241,6 +253,34 @@ class Scene:
         self.acknowledge_reply(self.reply(oficio_id))
         assert self.release(ids).status_code == 302
         return oficio_id
+
+
+def activate_and_preregister(scene: Scene, person: Applicant, *, holder: str, password: str,
+                             telefono_institucional: str = "777 310 2020") -> None:
+    """From the released accounts to SIEMPRE access: ``holder`` receives and delivers, the
+    person activates with ``password``, signs in, completes the pre-registration and the
+    worker grants access (the request is closed)."""
+    assert scene.receive(holder)
+    code = scene.deliver(holder, person.request_id)
+    user = user_name(person.request_id)
+    response = person.browser.post("/activar", {
+        "usuario": user, "code": code, "curp": person.curp, "password": password,
+        "password2": password}, page="/activar")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    browser = Browser(scene.app.test_client())
+    signed_in = browser.post("/preregistro", {"usuario": user, "password": password},
+                             page="/preregistro")
+    assert signed_in.status_code == 302, signed_in.get_data(as_text=True)
+    completed = browser.post("/preregistro/datos", {
+        "nombres": person.nombres, "primer_apellido": person.primer_apellido,
+        "segundo_apellido": person.segundo_apellido or "",
+        "fecha_nacimiento": person.born.isoformat(), "sexo": person.sex,
+        "entidad_nacimiento": person.state, "nacionalidad": "MEX", "staff_type_code": "medico",
+        "cedula_profesional": "1234567", "telefono_institucional": telefono_institucional},
+        page="/preregistro/datos")
+    assert completed.status_code == 302, completed.get_data(as_text=True)
+    jobs.run_pending()
+    assert status_of(person.request_id) == "acceso_activo"
 
 
 def user_name(request_id: int) -> str:

@@ -17,7 +17,7 @@ from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
-from provisioning.crypto import code_hasher, new_code, normalize_code
+from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
 from provisioning.db import session
 from provisioning.errors import Conflict, NotFound, ValidationError
 from provisioning.notifications import services as notifications
@@ -160,7 +160,9 @@ def submit(data: RequestInput, *, ip: str | None) -> Submission:
                  details={"unit_clues": unit.clues, "wants_ece": data.wants_ece,
                           "wants_user_account": data.wants_user_account,
                           "wants_email_account": data.wants_email_account,
-                          "privacy_notice_sha256": request.privacy_notice_sha256})
+                          "privacy_notice_sha256": request.privacy_notice_sha256,
+                          # The auditor's search by CURP finds the folio through this.
+                          "curp_hmac": pseudonym("curp", info.curp)})
     notifications.request_moved(request, "submit")
     return Submission(request, code, info.warning)
 

@@ -24,7 +24,7 @@ from provisioning.account_requests.workflow import RequestStatus
 from provisioning.api.models import ApiClient
 from provisioning.config import MAX_TOKEN_VALIDITY_DAYS
 from provisioning.config import current as settings
-from provisioning.crypto import sha256_hex
+from provisioning.crypto import pseudonym, sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
@@ -288,9 +288,11 @@ def person_status(curp_text: str, *, client: ApiClient, ip: str | None,
         answer.update(estado="en_tramite", etapa=status.value, etapa_descripcion=status.label,
                       folio=request.folio)
     session().flush()
+    # Never the CURP in clear: the log outlives the request (see crypto.Pseudonymizer).
+    curp_hmac = pseudonym("curp", info.curp)
     audit.record("api.person_status", actor=audit.Actor(f"api:{client.name}", "api", ip),
                  object_type="request" if request else "curp",
-                 object_id=request.folio if request else info.curp,
+                 object_id=request.folio if request else curp_hmac,
                  summary=f"Consulta de estado por la API ({client.name}): {answer['estado']}",
-                 details={"estado": answer["estado"]})
+                 details={"estado": answer["estado"], "curp_hmac": curp_hmac})
     return answer

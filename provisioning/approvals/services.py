@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, timeutil
@@ -291,3 +291,26 @@ def record_list_view(requests: Sequence[AccountRequest], *, actor: audit.Actor,
                  object_id=where,
                  summary=f"Consulta de {len(requests)} solicitudes ({where})",
                  details={"folios": [r.folio for r in requests][:200]})
+
+
+def export_rows(request: AccountRequest) -> list[dict[str, str]]:
+    """Every signature of the request (voided ones too) for the person's data export."""
+    rows = []
+    for s in signatures(request, live_only=False):
+        step = rules.STEPS[s.step].label if s.step in rules.STEPS else s.step
+        rows.append({"paso": step, "firmo": s.signer_name, "cargo": s.signer_position,
+                     "fecha": timeutil.format_datetime(s.signed_at, seconds=True),
+                     "contenido_firmado_sha256": s.content_sha256,
+                     "estado": (f"anulada el {timeutil.format_datetime(s.voided_at)} (la "
+                                "solicitud se devolvió para corrección)") if s.voided_at
+                               else "vigente"})
+    return rows
+
+
+def clear_contents(request_ids: list[int]) -> int:
+    """Blank what the requests' signatures signed (retention: it is the person's data as
+    filed); the SHA-256 stays as the evidence of what was signed. Returns how many."""
+    result = session().execute(
+        update(Signature).where(Signature.request_id.in_(request_ids)).values(content="")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0

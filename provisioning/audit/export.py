@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select
 from sqlalchemy.engine import Connection
 
 from provisioning import audit, timeutil
@@ -44,10 +44,14 @@ class EventFilter:
     object_id: str = ""
     since: date | None = None
     until: date | None = None
+    # A CURP is searched by its keyed hash (crypto.Pseudonymizer): the log never holds it.
+    curp_hmac: str = ""
 
     def clauses(self) -> list[ColumnElement[bool]]:
         """SQL conditions for this filter."""
         found: list[ColumnElement[bool]] = []
+        if self.curp_hmac:
+            found.append(_about_curp(self.curp_hmac))
         if self.actor:
             found.append(AuditEvent.actor.in_(_variants(self.actor)))
         if self.action:
@@ -67,6 +71,17 @@ class EventFilter:
         """The filter as audit details (dates as ISO text, empty fields left out)."""
         return {k: (v.isoformat() if isinstance(v, date) else v)
                 for k, v in asdict(self).items() if v}
+
+
+def _about_curp(curp_hmac: str) -> ColumnElement[bool]:
+    """Events that carry the CURP's keyed hash (its submission, its account, API reads of
+    it), and every event of the requests whose events carry it (their whole history)."""
+    carries = or_(AuditEvent.details.contains(f'"curp_hmac":"{curp_hmac}"', autoescape=True),
+                  and_(AuditEvent.object_type == "curp", AuditEvent.object_id == curp_hmac))
+    folios = (select(AuditEvent.object_id)
+              .where(AuditEvent.object_type == "request", carries).scalar_subquery())
+    return or_(carries, and_(AuditEvent.object_type == "request",
+                             AuditEvent.object_id.in_(folios)))
 
 
 def _variants(text: str) -> list[str]:

@@ -40,6 +40,8 @@ def search() -> Any:
                          results=len(page.events), actor=_actor())
     db.commit()
     params = {k: request.args.get(k, "")[:80] for k in FIELDS if request.args.get(k)}
+    if query.curp_hmac:
+        params["curp"] = query.curp_hmac  # never the CURP back into links and forms
     return render_template("audit/search.html", page=page, errors=errors, values=params,
                            object_types=OBJECT_TYPES, paged=before is not None,
                            formats=export.FORMATS), 400 if errors else 200

@@ -25,6 +25,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus, transition
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
+from provisioning.crypto import pseudonym
 from provisioning.directory.accounts import (
     ACCOUNTDISABLE,
     CONCERNS,
@@ -229,9 +230,11 @@ def record_outcome(request_id: int, outcome: Outcome, *,
     # job's next run finds the account recorded.
     session.add(row)
     session.flush()
-    details = {"sam_account_name": account.sam_account_name,
-               "user_principal_name": account.user_principal_name,
-               "object_guid": account.guid, "origin": row.origin, "queued_by": queued_by}
+    # The names and the DN spell out the person: the log, kept longer than the request,
+    # gets their keyed hashes (see crypto.Pseudonymizer) and the account's GUID.
+    details = {"object_guid": account.guid, "origin": row.origin, "queued_by": queued_by,
+               "curp_hmac": pseudonym("curp", request.curp),
+               "user_hmac": pseudonym("user", account.sam_account_name)}
     review = latest_review(request)
     confirmed = (review if review is not None and review.status == CONFIRMED
                  and review.object_guid == account.guid and not outcome.created else None)
@@ -243,9 +246,33 @@ def record_outcome(request_id: int, outcome: Outcome, *,
         verb = f"vinculada (ya existía con la misma CURP; la confirmó {confirmed.decided_by_name})"
     audit.record(f"directory.account_{row.origin}", actor=WORKER, object_type="request",
                  object_id=request.folio,
-                 summary=f"Solicitud {request.folio}: cuenta {account.sam_account_name} {verb}",
-                 details={**details, "dn": account.dn})
+                 summary=f"Solicitud {request.folio}: cuenta del directorio {verb}",
+                 details={**details, "dn_hmac": pseudonym("dn", account.dn)})
     return row
+
+
+def forget_names(request_ids: list[int]) -> int:
+    """Blank the DN, user name and UPN recorded for these requests' accounts (retention:
+    they spell out the person's names). The GUID stays: it names no one and still ties the
+    tombstone to the account in the directory. Returns how many."""
+    result = db.session().execute(
+        update(DirectoryAccount).where(DirectoryAccount.request_id.in_(request_ids))
+        .values(dn="", sam_account_name="", user_principal_name="")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def export_rows(request: AccountRequest) -> list[dict[str, str]]:
+    """The request's directory account for the person's data export (never a password)."""
+    account = account_of(request)
+    if account is None:
+        return []
+    return [{"usuario": account.sam_account_name,
+             "nombre_principal_upn": account.user_principal_name,
+             "nombre_distinguido_dn": account.dn,
+             "origen": ("creada por Alta" if account.created
+                        else "ya existía con su CURP y se vinculó"),
+             "registrada_el": timeutil.format_datetime(account.created_at, seconds=True)}]
 
 
 def account_of(request: AccountRequest) -> DirectoryAccount | None:

@@ -30,7 +30,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
-from provisioning.crypto import code_hasher, new_code, normalize_code
+from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory import accounts, connection
@@ -429,7 +429,8 @@ def record_activation(target: ActivationTarget, *, ip: str | None) -> AccountReq
         raise Conflict("Esta cuenta ya se activó con ese código.")
     row.used_at = timeutil.now()
     workflow.transition(request, "activate", actor=audit.Actor("solicitante", "solicitante", ip),
-                        details={"user_name": target.user_name, "delivery": row.id})
+                        details={"user_hmac": pseudonym("user", target.user_name),
+                                 "delivery": row.id})
     return request
 
 

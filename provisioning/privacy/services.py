@@ -2,9 +2,11 @@
 and cancellation requests.
 
 The export of one solicitud holds: the request as filed; every audit event about its
-folio (so every staff access to the data, which Alta audits); the person's ARCO requests;
-and the sections other domains add through ``SECTIONS`` (signatures, custody...). Nothing
-is looked up by name or CURP, so nothing about anyone else can come in.
+folio, and the staff events about several requests that list it (lists opened, oficios),
+so every staff access to the data, which Alta audits; the person's ARCO requests; and the
+sections other domains add through ``SECTIONS`` (signatures, the directory account,
+custody, deliveries, pre-registration). Nothing is looked up by name or CURP, so nothing
+about anyone else can come in (a list's event shows its description, not its folios).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from sqlalchemy import select
 from provisioning import audit, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
+from provisioning.approvals import services as approvals
 from provisioning.audit.models import AuditEvent
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.db import get as db_get
 from provisioning.db import session
+from provisioning.directory import services as directory
 from provisioning.errors import Conflict, NotFound
 from provisioning.handoff import custody
 from provisioning.handoff import services as handoff
@@ -49,6 +53,14 @@ def _section(title: str, rows: list[dict[str, str]]) -> Section | None:
     return Section(title, rows) if rows else None
 
 
+def _signatures(request: AccountRequest) -> Section | None:
+    return _section("Firmas de autorización de su solicitud", approvals.export_rows(request))
+
+
+def _directory_account(request: AccountRequest) -> Section | None:
+    return _section("Su cuenta en el directorio institucional", directory.export_rows(request))
+
+
 def _custody(request: AccountRequest) -> Section | None:
     return _section("Cadena de custodia de su cuenta", custody.rows_for_export(request))
 
@@ -62,9 +74,9 @@ def _preregistration(request: AccountRequest) -> Section | None:
 
 
 # Each function gets the request and returns its section (or None). Other domains add
-# theirs here, e.g. the approvals' signatures and the handoff's chain of custody.
+# theirs here.
 SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = (
-    _custody, _deliveries, _preregistration)
+    _signatures, _directory_account, _custody, _deliveries, _preregistration)
 
 
 def by_folio(folio: str) -> AccountRequest:
@@ -86,6 +98,20 @@ def _yes_no(value: bool) -> str:
     return "Sí" if value else "No"
 
 
+def _mentions(request: AccountRequest) -> list[AuditEvent]:
+    """Staff events about several requests that list this one's folio (lists of requests
+    opened, oficios issued or cancelled): they showed or moved the person's data too."""
+    found = session().scalars(
+        select(AuditEvent).where(
+            AuditEvent.occurred_at >= request.submitted_at,
+            AuditEvent.actor_role.not_in(_NOT_STAFF),
+            AuditEvent.details.contains(f'"{request.folio}"', autoescape=True))
+        .order_by(AuditEvent.seq))
+    return [e for e in found if not (e.object_type == "request"
+                                     and e.object_id == request.folio)
+            and request.folio in (json.loads(e.details).get("folios") or [])]
+
+
 def personal_data(request: AccountRequest) -> dict[str, Any]:
     """Everything Alta holds about the person of ``request``, in Spanish, for JSON and PDF."""
     unit = catalogs.unit_by_clues(request.unit_clues)
@@ -96,6 +122,8 @@ def personal_data(request: AccountRequest) -> dict[str, Any]:
         select(AuditEvent).where(AuditEvent.object_type == "request",
                                  AuditEvent.object_id == request.folio)
         .order_by(AuditEvent.seq)))
+    staff_events = sorted([e for e in events if e.actor_role not in _NOT_STAFF]
+                          + _mentions(request), key=lambda e: e.seq)
     until = retention_until(request)
     years = retention.years_for(SOLICITUD)
     arco = session().scalars(select(ArcoRequest).where(ArcoRequest.folio == request.folio)
@@ -138,7 +166,7 @@ def personal_data(request: AccountRequest) -> dict[str, Any]:
             {"fecha": timeutil.format_datetime(e.occurred_at, seconds=True),
              "usuario": e.actor, "rol": e.actor_role, "accion": e.action,
              "descripcion": e.summary}
-            for e in events if e.actor_role not in _NOT_STAFF],
+            for e in staff_events],
         "bitacora_de_su_solicitud": [
             {"secuencia": e.seq, "fecha": timeutil.format_datetime(e.occurred_at, seconds=True),
              "usuario": e.actor, "rol": e.actor_role,

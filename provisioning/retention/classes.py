@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from provisioning import timeutil
 from provisioning.account_requests.models import AccountRequest, RequestEvent
+from provisioning.approvals import services as approvals
 from provisioning.audit.models import AuditEvent, AuditHead
 from provisioning.audit.services import purge_through
 from provisioning.db import session
@@ -71,11 +72,21 @@ def _remove_handoff_data(folios: list[str]) -> None:
     directory.remove_link_reviews(ids)  # the existing accounts IT was asked about
 
 
+def _clear_signed_contents(folios: list[str]) -> None:
+    """What each signature signed is the request as filed; its SHA-256 stays."""
+    approvals.clear_contents(_request_ids(folios))
+
+
+def _forget_account_names(folios: list[str]) -> None:
+    """The account's DN, user name and UPN are made of the person's names; the GUID stays."""
+    directory.forget_names(_request_ids(folios))
+
+
 # Stored files and texts of solicitudes, removed when they are anonymized: each takes the
 # folios of one batch.
 SOLICITUD_FILE_REMOVERS: tuple[Callable[[list[str]], None], ...] = (
     _remove_request_documents, _remove_request_mail, _clear_history_reasons,
-    _remove_handoff_data)
+    _remove_handoff_data, _clear_signed_contents, _forget_account_names)
 ANONYMIZED = "purgado"  # what replaces the tracking code's hash: no code matches it
 
 

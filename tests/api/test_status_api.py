@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import select
 
-from provisioning import audit, db
+from provisioning import audit, crypto, db
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.api import services as api
@@ -92,8 +93,13 @@ def test_every_call_is_audited_as_a_read_and_marks_last_use(client, clock) -> No
     call(client, "HEGG560427MVZRRL04", token)
     events = db.session().scalars(select(AuditEvent).where(
         AuditEvent.action == "api.person_status").order_by(AuditEvent.seq)).all()
+    # A CURP Alta does not know is logged as its keyed hash, never in clear.
+    unknown = crypto.pseudonym("curp", "HEGG560427MVZRRL04")
     assert [(e.actor, e.object_type, e.object_id) for e in events] == [
-        ("api:SIEMPRE", "request", folio), ("api:SIEMPRE", "curp", "HEGG560427MVZRRL04")]
+        ("api:SIEMPRE", "request", folio), ("api:SIEMPRE", "curp", unknown)]
+    assert [json.loads(e.details)["curp_hmac"] for e in events] == [
+        crypto.pseudonym("curp", "BEML920313HMCLNS09"), unknown]
+    assert not any("HEGG560427MVZRRL04" in e.details + e.summary for e in events)
     db.session().expire_all()
     assert db.session().scalar(select(ApiClient)).last_used_at == clock.now
     assert token not in " ".join(e.details + e.summary for e in events)

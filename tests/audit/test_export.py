@@ -168,3 +168,18 @@ def test_a_down_collector_never_fails_the_request(make_app) -> None:
     with app.app_context():
         assert db.session().scalar(select(AuditEvent).where(
             AuditEvent.action == "request.submitted").order_by(AuditEvent.seq.desc())) is not None
+
+
+def test_export_by_curp_has_only_that_persons_requests(app, client, tmp_path) -> None:
+    mine, _ = folio_and_code(submit(client))  # the form's CURP, BEML920313HMCLNS09
+    theirs, _ = folio_and_code(submit(client, curp="HEGG560427MVZRRL04"))
+    audit.record("request.viewed", actor=ACTOR, object_type="request", object_id=mine,
+                 summary=f"Consulta de la solicitud {mine}")
+    db.commit()
+    body, _ = export(app, tmp_path, "--curp", "beml920313hmclns09")
+    lines = [json.loads(line) for line in body.splitlines()]
+    assert [(e["action"], e["object_id"]) for e in lines if e["action"] != "audit.exported"
+            ] == [("request.submitted", mine), ("request.viewed", mine)]
+    assert theirs not in body and "BEML920313HMCLNS09" not in body
+    bad = app.test_cli_runner().invoke(args=["audit", "export", "--curp", "BEML"])
+    assert bad.exit_code == 1 and "CURP completa" in bad.output

@@ -186,3 +186,42 @@ def test_cancellation_is_answered_with_the_date_it_applies_from(client, clock) -
     assert arco.applies_from == timeutil.to_local(
         closed_at.replace(year=closed_at.year + 3)).date()
     assert arco.applies_from - timeutil.local_today() > timedelta(days=900)
+
+
+def test_export_of_a_live_request_has_its_signatures_account_and_list_reads(
+        dir_app, clock) -> None:
+    from provisioning.approvals.models import Signature
+    from provisioning.directory.models import DirectoryAccount
+    from tests.handoff_flow import Scene, values
+
+    scene = Scene(dir_app, clock).cast()
+    person = scene.applicant("Wenceslao", "Tlacotalpan", "Ixtlahuaca", signed=True)
+    other = scene.applicant("Quetzalli", "Ramos", "Ortiz", signed=True)
+    # The liaison opens the list of requests ready for an oficio: both people's data shown.
+    assert scene.people["enlace"][0].get("/oficios").status_code == 200
+    scene.to_holders([person])
+    signed = values(lambda: list(db.session().scalars(select(Signature).where(
+        Signature.request_id == person.request_id).order_by(Signature.id))))
+    account = values(lambda: db.session().scalar(select(DirectoryAccount).where(
+        DirectoryAccount.request_id == person.request_id)))
+
+    browser = Browser(dir_app.test_client())
+    assert enter(browser, person.folio, person.tracking_code).status_code == 302
+    export = json.loads(browser.get("/mis-datos/descarga.json").get_data(as_text=True))
+    sections = {s["titulo"]: s["filas"] for s in export["otras_secciones"]}
+    assert [(r["firmo"], r["contenido_firmado_sha256"], r["estado"])
+            for r in sections["Firmas de autorización de su solicitud"]] == [
+        ("PERSONA JEFE.CENTRO", signed[0].content_sha256, "vigente"),
+        ("PERSONA RESPONSABLE", signed[1].content_sha256, "vigente")]
+    (row,) = sections["Su cuenta en el directorio institucional"]
+    assert (row["usuario"], row["nombre_principal_upn"], row["nombre_distinguido_dn"]) == (
+        account.sam_account_name, account.user_principal_name, account.dn)
+    assert row["origen"] == "creada por Alta"
+    reads = [(a["usuario"], a["accion"]) for a in export["accesos_y_acciones_del_personal"]]
+    assert ("enlace", "request.list_viewed") in reads
+    assert ("enlace", "oficio.issued") in reads
+    # Nothing about the other person listed beside them.
+    assert other.folio not in json.dumps(export) and other.curp not in json.dumps(export)
+    pdf = browser.get("/mis-datos/descarga.pdf")
+    assert pdf.status_code == 200
+    assert "Firmas de autorizaci" in pdf_text(pdf.data)
