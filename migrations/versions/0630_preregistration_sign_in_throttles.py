@@ -1,7 +1,7 @@
 """preregistration_sign_in_throttles: failed pre-registration sign-ins per typed user name
 
 Revision ID: 0630
-Revises: 0605
+Revises: 0611
 
 /preregistro counts every attempt of a user name (known or not) before it binds to the
 domain controller, and makes the name wait, longer after each failure, once it has failed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0630"
-down_revision = "0605"
+down_revision = "0611"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """api clients: scopes (the operations each client may call)
 
 Revision ID: 0650
-Revises: 0605
+Revises: 0630
 
 Every client registered before scopes existed could read a person's status; it keeps
 exactly that (status:read), nothing more.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0650"
-down_revision = "0605"
+down_revision = "0630"
 branch_labels = None
 depends_on = None
 

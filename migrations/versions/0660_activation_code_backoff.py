@@ -4,7 +4,7 @@ A try with a CURP that is not the holder's no longer counts; wrong codes with th
 CURP make the code wait (``blocked_until``) instead of stopping it at ``max_attempts``.
 
 Revision ID: 0660
-Revises: 0605
+Revises: 0651
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0660'
-down_revision = '0605'
+down_revision = '0651'
 branch_labels = None
 depends_on = None
 
