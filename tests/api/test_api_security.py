@@ -159,7 +159,7 @@ def test_rotated_out_token_works_only_during_the_grace_period(app, client, clock
     row = db.session().get(ApiClient, stored.id)
     columns = " ".join(str(getattr(row, c.key)) for c in ApiClient.__table__.columns)
     assert old not in columns and new not in columns
-    assert old.split("_")[2] not in columns and new.split("_")[2] not in columns
+    assert old.split("_", 2)[2] not in columns and new.split("_", 2)[2] not in columns
     rotated = db.session().scalar(select(AuditEvent).where(
         AuditEvent.action == "api.client_rotated"))
     assert rotated.object_id == str(stored.id) and rotated.actor == "admin"
