@@ -261,7 +261,11 @@ class AuditSettings:
     # RFC 5424 forwarding of every event after commit; empty host: off.
     syslog_host: str = ""
     syslog_port: int = 514
-    syslog_transport: str = "udp"
+    syslog_transport: str = "udp"  # "udp", "tcp" or "tls"
+    # TLS only: the CA file that signed the collector's certificate (empty: the system's
+    # CAs) and the name to check it against (empty: syslog_host).
+    syslog_ca_file: str = ""
+    syslog_tls_server_name: str = ""
     syslog_facility: int = 13  # 13 = log audit
     syslog_app_name: str = "alta"
 
@@ -283,8 +287,14 @@ class AuditSettings:
             raise ConfigError("[audit].checkpoint_interval_minutes must be >= 1")
         if self.checkpoint_max_age_hours < 0:
             raise ConfigError("[audit].checkpoint_max_age_hours must be >= 0")
-        if self.syslog_transport not in ("udp", "tcp"):
-            raise ConfigError("[audit].syslog_transport must be \"udp\" or \"tcp\"")
+        if self.syslog_transport not in ("udp", "tcp", "tls"):
+            raise ConfigError("[audit].syslog_transport must be \"udp\", \"tcp\" or \"tls\"")
+        if self.syslog_ca_file and not Path(self.syslog_ca_file).is_file():
+            raise ConfigError(f"[audit].syslog_ca_file: {self.syslog_ca_file} is not a file")
+        if (self.syslog_ca_file or self.syslog_tls_server_name) and \
+                self.syslog_transport != "tls":
+            raise ConfigError("[audit].syslog_ca_file and syslog_tls_server_name need "
+                              "syslog_transport = \"tls\"")
         if not 0 < self.syslog_port < 65536:
             raise ConfigError("[audit].syslog_port must be between 1 and 65535")
         if not 0 <= self.syslog_facility <= 23:

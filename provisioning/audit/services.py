@@ -164,16 +164,16 @@ def flush_pending(session: Session) -> None:
         written.append(row)
         prev = digest
     head.seq, head.hash = seq, prev
+    forwarder = _forwarder()
+    if forwarder is not None and written:
+        lines = [forwarder.format(row) for row in written]
+        session.info.setdefault("after_commit", []).append(lambda: forwarder.send(lines))
     signer = _signer()
     if signer is None:
         return
     if requested or _checkpoint_due(session, signer):
         session.flush()
         add_checkpoint(session, signer, seq=seq, hash=prev, reason=requested or "periodic")
-    forwarder = _forwarder()
-    if forwarder is not None and written:
-        lines = [forwarder.format(row) for row in written]
-        session.info.setdefault("after_commit", []).append(lambda: forwarder.send(lines))
 
 
 def discard_pending(session: Session) -> None:
@@ -291,7 +291,17 @@ def add_checkpoint(session: Session, signer: CheckpointSigner, *, seq: int, hash
     session.add(checkpoint)
     session.flush()
     session.info[_MADE] = checkpoint
+    _forward_checkpoints(session, [checkpoint])
     return checkpoint
+
+
+def _forward_checkpoints(session: Session, checkpoints: list[AuditCheckpoint]) -> None:
+    """Send these checkpoints to syslog, if configured, once the transaction commits (as
+    events are: a rolled-back checkpoint never leaves)."""
+    forwarder = _forwarder()
+    if forwarder is not None and checkpoints:
+        lines = [forwarder.format_checkpoint(row) for row in checkpoints]
+        session.info.setdefault("after_commit", []).append(lambda: forwarder.send(lines))
 
 
 def checkpoint_made(session: Session | None = None) -> AuditCheckpoint | None:
@@ -373,17 +383,19 @@ def resign_checkpoints(*, actor: Actor, from_derived: bool = False) -> int:
     rows = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.number)).all()
     prev_mac = GENESIS_HASH
     old_keys: set[str] = set()
-    changed = 0
+    resigned = []
     for row in rows:
         if row.key_id != signer.key_id or row.prev_mac != prev_mac:
+            resigned.append(row)
             old_keys.add(row.key_id)
             row.key_id, row.prev_mac = signer.key_id, prev_mac
             row.mac = signer.mac(number=row.number, seq=row.seq, hash=row.hash,
                                  created_at=row.created_at, reason=row.reason,
                                  key_id=row.key_id, prev_mac=prev_mac)
-            changed += 1
         prev_mac = row.mac
     session.flush()
+    changed = len(resigned)
+    _forward_checkpoints(session, resigned)
     old_keys.discard(signer.key_id)
     record("audit.checkpoints_resigned", actor=actor, object_type="audit",
            object_id="bitacora",

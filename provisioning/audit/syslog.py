@@ -1,10 +1,13 @@
-"""Forwarding audit events to a syslog collector as RFC 5424 messages.
+"""Forwarding audit events and checkpoints to a syslog collector as RFC 5424 messages.
 
 A copy of the log outside the database makes deleting recent events (after the newest
-checkpoint) visible too. Messages are queued after the commit (``db.after_commit``) and sent
-by one background thread, so a slow or unreachable collector never delays or fails a
-request: when the queue is full or the collector is down, messages are dropped, counted and
-logged (the database stays the authoritative log).
+checkpoint) visible too, and a copy of every signed checkpoint lets an auditor check the
+database's checkpoints against one the database owner could not rewrite. Transports: UDP,
+TCP (RFC 6587 octet counting) or TLS (RFC 5425: the collector's certificate is verified
+against the system's CAs or ``syslog_ca_file``). Messages are queued after the commit
+(``db.after_commit``) and sent by one background thread, so a slow or unreachable
+collector never delays or fails a request: when the queue is full or the collector is down,
+messages are dropped, counted and logged (the database stays the authoritative log).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import logging
 import os
 import queue
 import socket
+import ssl
 import threading
 import time
 
-from provisioning.audit.models import AuditEvent
+from provisioning.audit.models import AuditCheckpoint, AuditEvent
 from provisioning.config import AuditSettings
 
 log = logging.getLogger(__name__)
@@ -41,12 +45,16 @@ def _param(value: object) -> str:
 
 
 class SyslogForwarder:
-    """Formats events as RFC 5424 lines and sends them over UDP or TCP in the background."""
+    """Formats events and checkpoints as RFC 5424 lines and sends them in the background."""
 
     def __init__(self, settings: AuditSettings) -> None:
         self.address = (settings.syslog_host, settings.syslog_port)
         self.transport = settings.syslog_transport
         self.facility = settings.syslog_facility
+        self.tls: ssl.SSLContext | None = None
+        self.server_name = settings.syslog_tls_server_name or settings.syslog_host
+        if self.transport == "tls":
+            self.tls = ssl.create_default_context(cafile=settings.syslog_ca_file or None)
         self.app_name = _header_token(settings.syslog_app_name, 48)
         self.hostname = _header_token(socket.gethostname(), 255)
         self.dropped = 0
@@ -69,6 +77,21 @@ class SyslogForwarder:
         header = (f"<{pri}>1 {timestamp} {self.hostname} {self.app_name} {os.getpid()} "
                   f"{_header_token(event.action, 32)} [{SD_ID} {data}] ")
         return header.encode() + b"\xef\xbb\xbf" + event.summary.encode()
+
+    def format_checkpoint(self, checkpoint: AuditCheckpoint) -> bytes:
+        """One signed checkpoint as an RFC 5424 message: every field ``verify`` checks."""
+        pri = self.facility * 8 + _SEVERITY_INFO
+        created = checkpoint.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        params = {"number": checkpoint.number, "seq": checkpoint.seq, "hash": checkpoint.hash,
+                  "created_at": created, "reason": checkpoint.reason,
+                  "key_id": checkpoint.key_id, "prev_mac": checkpoint.prev_mac,
+                  "mac": checkpoint.mac}
+        data = " ".join(f'{k}="{_param(v)}"' for k, v in params.items())
+        header = (f"<{pri}>1 {created} {self.hostname} {self.app_name} {os.getpid()} "
+                  f"audit.checkpoint [{SD_ID} {data}] ")
+        summary = (f"Punto de control {checkpoint.number} de la bitácora: evento "
+                   f"{checkpoint.seq}")
+        return header.encode() + b"\xef\xbb\xbf" + summary.encode()
 
     def send(self, lines: list[bytes]) -> None:
         """Queue ``lines`` for the sender thread; never blocks, never raises."""
@@ -116,8 +139,15 @@ class SyslogForwarder:
 
     def _deliver(self, lines: list[bytes]) -> None:
         if self._socket is None:
-            if self.transport == "tcp":
-                self._socket = socket.create_connection(self.address, timeout=5)
+            if self.transport in ("tcp", "tls"):
+                raw = socket.create_connection(self.address, timeout=5)
+                if self.tls is not None:
+                    try:
+                        raw = self.tls.wrap_socket(raw, server_hostname=self.server_name)
+                    except OSError:
+                        raw.close()
+                        raise
+                self._socket = raw
             else:
                 family, kind, proto, _name, target = socket.getaddrinfo(
                     *self.address, type=socket.SOCK_DGRAM)[0]
@@ -125,8 +155,8 @@ class SyslogForwarder:
                 self._socket.settimeout(5)
                 self._socket.connect(target)
         for line in lines:
-            if self.transport == "tcp":
-                # Octet counting (RFC 6587): messages may contain newlines.
+            if self.transport in ("tcp", "tls"):
+                # Octet counting (RFC 6587, RFC 5425): messages may contain newlines.
                 self._socket.sendall(str(len(line)).encode() + b" " + line)
             else:
                 self._socket.send(line)

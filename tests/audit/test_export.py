@@ -7,14 +7,18 @@ import io
 import json
 import re
 import socket
+import ssl
 from datetime import timedelta
 from hashlib import sha256
 
+import pytest
 from sqlalchemy import select
 
 from provisioning import audit, db
 from provisioning.audit.models import AuditCheckpoint, AuditEvent
+from provisioning.config import AuditSettings, ConfigError
 from tests.conftest import Browser, folio_and_code, submit
+from tests.tls import make_certificates
 
 ACTOR = audit.Actor("exportadora", "auditor", "10.0.0.9")
 
@@ -150,6 +154,130 @@ def test_events_are_forwarded_to_syslog_over_tcp_with_octet_counting(make_app) -
     finally:
         app.extensions["alta.syslog"].close()
         server.close()
+
+
+CHECKPOINT_LINE = re.compile(
+    rb'^<110>1 (\S+) \S+ alta \d+ audit\.checkpoint \[alta@32473 number="(\d+)" '
+    rb'seq="(\d+)" hash="([0-9a-f]{64})" created_at="(\S+)" reason="(\w+)" '
+    rb'key_id="([0-9a-f]{16})" prev_mac="([0-9a-f]{64})" mac="([0-9a-f]{64})"\] '
+    rb'\xef\xbb\xbfPunto de control \d+ de la bit\xc3\xa1cora: evento \d+$')
+
+
+def read_frames(connection: socket.socket, count: int) -> list[bytes]:
+    """``count`` octet-counted frames (RFC 6587/5425) from a stream; fails on a timeout."""
+    data, frames = b"", []
+    while len(frames) < count:
+        chunk = connection.recv(65535)
+        assert chunk, f"the stream ended after {len(frames)} frame(s)"
+        data += chunk
+        while b" " in data:
+            length, rest = data.split(b" ", 1)
+            if len(rest) < int(length):
+                break
+            frames.append(rest[:int(length)])
+            data = rest[int(length):]
+    return frames
+
+
+def check_checkpoint_forwarded(message: bytes, app) -> AuditCheckpoint:
+    """The forwarded checkpoint is the stored one, field by field (mac included)."""
+    found = CHECKPOINT_LINE.match(message)
+    assert found, message
+    with app.app_context():
+        row = db.session().get(AuditCheckpoint, int(found.group(2)))
+        assert row is not None
+        assert (row.seq, row.hash, row.reason, row.key_id, row.prev_mac, row.mac) == (
+            int(found.group(3)), found.group(4).decode(), found.group(6).decode(),
+            found.group(7).decode(), found.group(8).decode(), found.group(9).decode())
+        assert row.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode() == found.group(5)
+        return row
+
+
+def test_checkpoints_are_forwarded_to_syslog_too(make_app) -> None:
+    sock = listener(socket.SOCK_DGRAM)
+    app = make_app(audit={"syslog_host": "127.0.0.1", "syslog_port": sock.getsockname()[1]})
+    try:
+        checkpoints = []
+        for _ in range(2):
+            with app.app_context():
+                record(1)
+                result = app.test_cli_runner().invoke(args=["audit", "checkpoint"])
+            assert result.exit_code == 0, result.output
+            assert "Punto de control" in result.output
+            message = b""
+            while b" audit.checkpoint " not in message:
+                message = sock.recvfrom(65535)[0]
+            checkpoints.append(check_checkpoint_forwarded(message, app))
+        first, second = checkpoints
+        assert second.number == first.number + 1 and second.seq > first.seq
+        assert second.prev_mac == first.mac
+    finally:
+        app.extensions["alta.syslog"].close()
+        sock.close()
+
+
+def tls_listener(certs) -> tuple[socket.socket, ssl.SSLContext]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs.cert, certs.key)
+    return listener(socket.SOCK_STREAM), context
+
+
+def test_events_and_checkpoints_are_forwarded_over_tls(make_app, tmp_path) -> None:
+    certs = make_certificates(tmp_path)
+    server, context = tls_listener(certs)
+    app = make_app(audit={"syslog_host": "127.0.0.1", "syslog_port": server.getsockname()[1],
+                          "syslog_transport": "tls", "syslog_ca_file": str(certs.ca)})
+    try:
+        submit(Browser(app.test_client()))
+        raw, _ = server.accept()
+        with context.wrap_socket(raw, server_side=True) as connection:
+            connection.settimeout(10)
+            assert connection.version() in ("TLSv1.2", "TLSv1.3")
+            check_forwarded(read_frames(connection, 1)[0], app)
+            with app.app_context():
+                result = app.test_cli_runner().invoke(args=["audit", "checkpoint"])
+            assert result.exit_code == 0, result.output
+            frames: list[bytes] = []
+            while not any(b" audit.checkpoint " in f for f in frames):
+                frames += read_frames(connection, 1)
+        check_checkpoint_forwarded(frames[-1], app)
+    finally:
+        app.extensions["alta.syslog"].close()
+        server.close()
+
+
+def test_tls_refuses_a_collector_whose_certificate_it_cannot_verify(make_app, tmp_path) -> None:
+    # The collector's certificate is signed by a CA the forwarder was not told to trust (the
+    # system store does not hold it): nothing is sent, the request still succeeds.
+    certs = make_certificates(tmp_path)
+    server, context = tls_listener(certs)
+    app = make_app(audit={"syslog_host": "127.0.0.1", "syslog_port": server.getsockname()[1],
+                          "syslog_transport": "tls"})
+    forwarder = app.extensions["alta.syslog"]
+    try:
+        assert submit(Browser(app.test_client())).status_code == 200
+        raw, _ = server.accept()
+        with pytest.raises(ssl.SSLError), context.wrap_socket(raw, server_side=True) as tls:
+            tls.settimeout(10)
+            tls.recv(65535)
+        forwarder.close()
+        assert forwarder.dropped >= 1
+    finally:
+        forwarder.close()
+        server.close()
+
+
+def test_tls_settings_are_checked(tmp_path) -> None:
+    base = {"syslog_host": "collector.ssm.gob.mx"}
+    with pytest.raises(ConfigError, match="syslog_transport"):
+        AuditSettings(**base, syslog_transport="tcp+tls").validate()
+    with pytest.raises(ConfigError, match="is not a file"):
+        AuditSettings(**base, syslog_transport="tls",
+                      syslog_ca_file=str(tmp_path / "missing.pem")).validate()
+    with pytest.raises(ConfigError, match="need"):
+        AuditSettings(**base, syslog_transport="tcp",
+                      syslog_tls_server_name="collector").validate()
+    AuditSettings(**base, syslog_transport="tls").validate()
 
 
 def test_a_down_collector_never_fails_the_request(make_app) -> None:
