@@ -16,11 +16,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: settings, database, security, blueprints and CLI."""
     from flask_wtf.csrf import CSRFProtect
 
-    from provisioning import cli, db, health, timeutil, web
-    from provisioning import tasks as _tasks  # noqa: F401  (registers the job handlers)
-    from provisioning.account_requests.views import bp as public_bp
+    from provisioning import cli, db, timeutil, web
     from provisioning.api.views import bp as api_bp
     from provisioning.api.views import person_status as api_person_status
+    from provisioning.applicant.views import bp as public_bp
     from provisioning.approvals.views import bp as approvals_bp
     from provisioning.audit import hooks as audit_hooks
     from provisioning.audit.services import CheckpointSigner
@@ -37,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.retention.views import bp as retention_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
+    from provisioning.web import health
 
     settings = settings or load_settings()
     app = Flask(
@@ -87,4 +87,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(handoff_bp)
     app.register_blueprint(preregistration_bp)
     cli.register(app)
+    register_jobs()
     return app
+
+
+def register_jobs() -> None:
+    """Every background job kind this app runs, with its retry policy (see each module)."""
+    from provisioning.directory import tasks as directory_tasks
+    from provisioning.notifications import reminders
+    from provisioning.notifications import services as notifications
+    from provisioning.preregistration import tasks as preregistration_tasks
+
+    directory_tasks.register()
+    preregistration_tasks.register()
+    notifications.register()
+    reminders.register()

@@ -580,7 +580,6 @@ def worker_command(once: bool, poll: float, lease: float) -> None:
     """Run background jobs (provisioning, e-mail, periodic tasks) until stopped."""
     from datetime import timedelta
 
-    import provisioning.tasks  # noqa: F401  (registers the handlers)
     from provisioning.directory.connection import close_for
     from provisioning.jobs.worker import Worker
 

@@ -212,7 +212,6 @@ def demo_directory(settings: Settings, dc: ThrowawayDC) -> DirectorySettings:
 
 def start_worker(app: Flask) -> None:
     """Run the job worker in a background thread of the demo server."""
-    import provisioning.tasks  # noqa: F401  (registers the handlers)
     from provisioning.jobs.worker import Worker
 
     def work() -> None:

@@ -14,6 +14,6 @@ from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
 from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
-from provisioning.ratelimit import RateLimitHit  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401
 from provisioning.staff import models as staff  # noqa: F401
+from provisioning.web.ratelimit import RateLimitHit  # noqa: F401

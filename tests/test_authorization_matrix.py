@@ -65,9 +65,9 @@ POLICY: dict[str, Any] = {
     "staff.staff_revoke": {Role.ADMIN},
     "staff.staff_action": {Role.ADMIN},
     # The applicant's pages after folio + code (their own session, no staff role).
-    "approvals.correct": APPLICANT,
-    "approvals.cancel": APPLICANT,
-    "documents.tracked_pdf": APPLICANT,
+    "public.correct": APPLICANT,
+    "public.cancel": APPLICANT,
+    "public.tracked_pdf": APPLICANT,
     "documents.verify": PUBLIC,
     "documents.verify_form": PUBLIC,
     "approvals.inbox": SIGNERS,

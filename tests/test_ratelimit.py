@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from provisioning import db
-from provisioning.ratelimit import RateLimitHit, bucket_address
+from provisioning.web.ratelimit import RateLimitHit, bucket_address
 from tests.conftest import Browser
 
 PROXY = "10.0.0.1"

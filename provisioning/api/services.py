@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from provisioning import audit, curp, ratelimit, timeutil
+from provisioning import audit, curp, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.api.models import ApiClient
@@ -29,6 +29,7 @@ from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.textcheck import TextError, clean
+from provisioning.web import ratelimit
 
 TOKEN_RE = re.compile(r"^alta_([A-Za-z0-9]{10})_([A-Za-z0-9_-]{43})$")
 _ALPHANUM = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"

@@ -1,5 +1,5 @@
-"""Signature inbox and request pages for staff; correction, resubmission and cancellation for
-the applicant (after folio + tracking code on /seguimiento)."""
+"""Signature inbox and request pages for staff (the applicant's correction and cancellation
+pages are in ``provisioning.applicant``)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from provisioning import db
-from provisioning.account_requests import forms, workflow
-from provisioning.account_requests import services as requests_service
-from provisioning.account_requests.views import (
-    correction_context,
-    forget_tracked,
-    tracked_request,
-)
+from provisioning.account_requests import workflow
 from provisioning.approvals import rules, services
 from provisioning.catalogs import services as catalogs
-from provisioning.config import current as settings
 from provisioning.errors import ValidationError
 from provisioning.staff import auth
 from provisioning.staff import services as staff
@@ -120,50 +113,3 @@ def return_request(request_id: int) -> Any:
 def reject(request_id: int) -> Any:
     """Reject with a reason."""
     return _decide(request_id, services.reject, "rechazada")
-
-
-# ---------------------------------------------------------------------------------------------
-# Applicant (after /seguimiento verified folio + code)
-
-
-@bp.route("/seguimiento/corregir", methods=["GET", "POST"])
-@rate_limited("solicitud")
-def correct() -> Any:
-    """The returned request's form, pre-filled; sending it resubmits with the same folio."""
-    account_request = tracked_request()
-    if account_request.status != workflow.RequestStatus.DEVUELTA.value:
-        flash("Solo se puede corregir una solicitud devuelta.", "aviso")
-        return redirect(url_for("public.tracking"))
-    errors: dict[str, str] = {}
-    message = None
-    status = 200
-    values: Any = requests_service.form_values(account_request)
-    if request.method == "POST":
-        values = request.form
-        try:
-            data = forms.parse(request.form, allow_sex_x=settings().form.allow_sex_x)
-            requests_service.correct_and_resubmit(account_request, data, ip=client_ip())
-        except ValidationError as exc:
-            db.rollback()
-            errors, message, status = exc.fields, exc.message, 400
-        else:
-            db.commit()
-            flash(f"Solicitud {account_request.folio} corregida y enviada de nuevo a firma.",
-                  "ok")
-            forget_tracked()
-            return redirect(url_for("public.tracking"))
-    return render_template("public/request_form.html", values=values, errors=errors,
-                           message=message, correcting=account_request,
-                           **correction_context()), status
-
-
-@bp.route("/seguimiento/cancelar", methods=["POST"])
-@rate_limited("solicitud")
-def cancel() -> Any:
-    """The applicant withdraws their request."""
-    account_request = tracked_request()
-    services.cancel_by_applicant(account_request, ip=client_ip())
-    db.commit()
-    forget_tracked()
-    flash(f"Solicitud {account_request.folio} cancelada.", "ok")
-    return redirect(url_for("public.tracking"))

@@ -9,14 +9,19 @@ from provisioning import db
 from provisioning.directory import accounts, connection, services
 from provisioning.directory.errors import DirectoryError, LinkNeedsConfirmation
 from provisioning.errors import AltaError
+from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
-from provisioning.jobs.services import GiveUp, NeedsDecision, RetryLater, handler
+from provisioning.jobs.services import GiveUp, NeedsDecision, RetryLater
 
 
-# A DC down for maintenance is waited for: 5 s, 10 s, … capped at 10 minutes between
-# attempts, about three hours in all; then the job shows the error and IT can retry it.
-@handler(services.KIND, max_attempts=25, base_delay=timedelta(seconds=5),
-         max_delay=timedelta(minutes=10))
+def register() -> None:
+    """Register this module's job (called by the app factory)."""
+    # A DC down for maintenance is waited for: 5 s, 10 s, … capped at 10 minutes between
+    # attempts, about three hours in all; then the job shows the error and IT can retry it.
+    jobs.register(services.KIND, provision_request, max_attempts=25,
+                  base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
+
+
 def provision_request(job: Job, payload: dict[str, Any]) -> None:
     """Read the request, ensure its account on the DC, record the outcome.
 

@@ -1,5 +1,5 @@
-"""PDF downloads (staff in scope, the applicant after folio + code) and the public
-/verificar pages."""
+"""PDF downloads for staff in scope and the public /verificar pages (the applicant's own
+PDF is served by ``provisioning.applicant``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
-from provisioning import audit, db
-from provisioning.account_requests.views import tracked_request
+from provisioning import db
 from provisioning.approvals import services as approvals
 from provisioning.documents import services
 from provisioning.documents.models import OFICIO, SOLICITUD, IssuedDocument
@@ -36,16 +35,6 @@ def request_pdf(request_id: int) -> Any:
     account_request = approvals.get_for(g.principal, request_id)
     document = services.download(SOLICITUD, account_request,
                                  actor=g.principal.actor(client_ip()))
-    db.commit()
-    return _pdf(document)
-
-
-@bp.route("/seguimiento/solicitud.pdf")
-def tracked_pdf() -> Any:
-    """The applicant's own solicitud (after folio + code on /seguimiento)."""
-    account_request = tracked_request()
-    document = services.download(SOLICITUD, account_request,
-                                 actor=audit.Actor("solicitante", "solicitante", client_ip()))
     db.commit()
     return _pdf(document)
 

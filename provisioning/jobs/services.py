@@ -85,25 +85,27 @@ _HANDLERS: dict[str, Spec] = {}
 _PERIODIC: dict[str, timedelta] = {}
 
 
-def handler(kind: str, *, max_attempts: int = 10, base_delay: timedelta = timedelta(seconds=5),
-            max_delay: timedelta = timedelta(hours=1)) -> Callable[[Any], Any]:
-    """Register ``fn(job, payload)`` as the handler of ``kind``."""
+def register(kind: str, fn: Handler, *, max_attempts: int = 10,
+             base_delay: timedelta = timedelta(seconds=5),
+             max_delay: timedelta = timedelta(hours=1)) -> None:
+    """Make ``fn(job, payload)`` the handler of ``kind`` (called by the app factory)."""
+    _HANDLERS[kind] = Spec(fn, max_attempts, base_delay, max_delay)
 
-    def register(fn: Handler) -> Handler:
-        _HANDLERS[kind] = Spec(fn, max_attempts, base_delay, max_delay)
+
+def register_periodic(name: str, fn: Handler, *, every: timedelta) -> None:
+    """Run ``fn(job, payload)`` once per ``every`` (across all workers)."""
+    _PERIODIC[name] = every
+    register(f"periodic:{name}", fn, max_attempts=3)
+
+
+def handler(kind: str, **retry: Any) -> Callable[[Handler], Handler]:
+    """Decorator form of ``register`` (tests define throwaway handlers with it)."""
+
+    def wrap(fn: Handler) -> Handler:
+        register(kind, fn, **retry)
         return fn
 
-    return register
-
-
-def periodic(name: str, every: timedelta) -> Callable[[Any], Any]:
-    """Register ``fn(job, payload)`` to run once per ``every`` (across all workers)."""
-
-    def register(fn: Handler) -> Handler:
-        _PERIODIC[name] = every
-        return handler(f"periodic:{name}", max_attempts=3)(fn)
-
-    return register
+    return wrap
 
 
 def registered_kinds() -> list[str]:

@@ -83,6 +83,10 @@ def send() -> int:
     return queued
 
 
-@jobs.periodic("mail.reminders", every=timedelta(days=1))
+def register() -> None:
+    """Register the daily reminders (called by the app factory)."""
+    jobs.register_periodic("mail.reminders", _daily, every=timedelta(days=1))
+
+
 def _daily(job: Any, payload: dict[str, Any]) -> None:
     send()

@@ -324,8 +324,12 @@ def _record_sent(message_id: int) -> None:
     db.commit()
 
 
-@jobs.handler(SEND_KIND, max_attempts=25, base_delay=timedelta(seconds=30),
-              max_delay=timedelta(hours=2))
+def register() -> None:
+    """Register the mail job (called by the app factory)."""
+    jobs.register(SEND_KIND, _send_job, max_attempts=25, base_delay=timedelta(seconds=30),
+                  max_delay=timedelta(hours=2))
+
+
 def _send_job(job: Any, payload: dict[str, Any]) -> None:
     if not settings().mail.enabled:
         return  # kept pending in the outbox; `alta mail flush` sends it once mail is enabled

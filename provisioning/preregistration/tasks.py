@@ -9,14 +9,19 @@ from provisioning import db
 from provisioning.directory import accounts, connection
 from provisioning.directory.errors import DirectoryError
 from provisioning.errors import AltaError
+from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
-from provisioning.jobs.services import GiveUp, RetryLater, handler
+from provisioning.jobs.services import GiveUp, RetryLater
 from provisioning.preregistration import services
 
 
-# Like account creation: a DC down for maintenance is waited for, then IT sees the error.
-@handler(services.GRANT_KIND, max_attempts=25, base_delay=timedelta(seconds=5),
-         max_delay=timedelta(minutes=10))
+def register() -> None:
+    """Register this module's job (called by the app factory)."""
+    # Like account creation: a DC down for maintenance is waited for, then IT sees the error.
+    jobs.register(services.GRANT_KIND, grant_access, max_attempts=25,
+                  base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
+
+
 def grant_access(job: Job, payload: dict[str, Any]) -> None:
     """Add the account to the SIEMPRE group (expediente electrónico requests) and move the
     request to ``acceso_activo``. Safe to run again: the group add and the move are both

@@ -19,13 +19,6 @@ from flask import (
 
 from provisioning import db
 from provisioning.account_requests import services as account_requests
-from provisioning.account_requests.views import (
-    TRACKED_MINUTES,
-    forget_tracked,
-    remember_tracked,
-    tracked_folio,
-    tracked_request,
-)
 from provisioning.config import current as settings
 from provisioning.documents import privacy_export
 from provisioning.errors import AltaError, NotFound, ValidationError
@@ -35,6 +28,13 @@ from provisioning.staff import auth
 from provisioning.staff.models import Role
 from provisioning.textcheck import TextError, clean
 from provisioning.web import client_ip, rate_limited
+from provisioning.web.applicant import (
+    TRACKED_MINUTES,
+    forget_tracked,
+    remember_tracked,
+    tracked,
+    tracked_folio,
+)
 
 bp = Blueprint("privacy", __name__)
 
@@ -60,7 +60,7 @@ def mine() -> Any:
             return render_template("privacy/access_form.html", error=exc.message,
                                    folio=request.form.get("folio", "")[:40]), exc.status
         db.commit()
-        remember_tracked(found)
+        remember_tracked(found.folio)
         return redirect(url_for("privacy.mine"))
     folio = tracked_folio()
     if folio is None:
@@ -75,7 +75,7 @@ def download(fmt: str) -> Any:
     """Everything Alta holds about the person, as JSON or PDF (audited)."""
     if fmt not in ("json", "pdf"):
         raise NotFound()
-    own = tracked_request()
+    own = tracked(account_requests.by_folio)
     data = services.personal_data(own)
     services.record_export(own, fmt, ip=client_ip())
     db.commit()
@@ -91,7 +91,7 @@ def download(fmt: str) -> Any:
 @bp.route("/mis-datos/rectificacion", methods=["POST"])
 def rectification() -> Any:
     """Ask for a correction of one's data (a task for the records custodian)."""
-    own = tracked_request()
+    own = tracked(account_requests.by_folio)
     try:
         text = clean(request.form.get("description", "")[:4000], max_length=2000,
                      multiline=True)
@@ -108,7 +108,7 @@ def rectification() -> Any:
 @bp.route("/mis-datos/cancelacion", methods=["POST"])
 def cancellation() -> Any:
     """Ask for the cancellation of one's data: answered with the date it applies from."""
-    own = tracked_request()
+    own = tracked(account_requests.by_folio)
     _arco, answer = services.request_cancellation(own, ip=client_ip())
     db.commit()
     flash(answer, "aviso")

@@ -45,9 +45,11 @@ def _ask(job: Job, payload: dict) -> None:
     raise jobs.NeedsDecision("Informática debe confirmar la cuenta existente.")
 
 
-@jobs.periodic("test.tick", every=timedelta(hours=1))
 def _tick(job: Job, payload: dict) -> None:
     CALLS.append(("tick", payload))
+
+
+jobs.register_periodic("test.tick", _tick, every=timedelta(hours=1))
 
 
 def setup_function() -> None:

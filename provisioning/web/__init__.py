@@ -12,10 +12,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from provisioning import db, ratelimit, timeutil, wording
+from provisioning import db, timeutil, wording
 from provisioning.config import Settings
 from provisioning.config import current as settings
 from provisioning.errors import AltaError
+from provisioning.web import ratelimit
 
 _HTTP_MESSAGES = {
     400: "La solicitud no es válida.",

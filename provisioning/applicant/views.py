@@ -1,18 +1,24 @@
-"""Public pages: landing, the request form and tracking by folio + code."""
+"""The applicant's pages, one blueprint: landing, the request form (FO-DPE-STI-DI-04),
+tracking by folio + code, and what the verified applicant may do next (correct a returned
+request, cancel it, download its PDF)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from provisioning import db, timeutil
+from provisioning import audit, db, timeutil
 from provisioning.account_requests import forms, services, workflow
 from provisioning.account_requests.models import AccountRequest
+from provisioning.approvals import services as approvals
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
+from provisioning.documents import services as documents
+from provisioning.documents.models import SOLICITUD
 from provisioning.errors import AltaError, ValidationError
-from provisioning.web import SessionWindow, client_ip, rate_limited
+from provisioning.web import client_ip, rate_limited
+from provisioning.web.applicant import forget_tracked, remember_tracked, tracked
 
 bp = Blueprint("public", __name__)
 
@@ -26,42 +32,9 @@ def status_label(status: str) -> str:
         return status
 
 
-# After folio + code, the applicant may act on the request for a short while: the session keeps
-# the verified folio (never the code) and when that lapses.
-TRACKED_MINUTES = 15
-_TRACKED = SessionWindow("seguimiento")
-
-
-def remember_tracked(account_request: AccountRequest) -> None:
-    """Let this browser act on the request for TRACKED_MINUTES (folio only, never the code)."""
-    _TRACKED.remember(account_request.folio, minutes=TRACKED_MINUTES)
-
-
-def forget_tracked() -> None:
-    """End the applicant's verified window."""
-    _TRACKED.forget()
-
-
-def tracked_folio() -> str | None:
-    """The folio verified in this session while the window lasts, else None."""
-    return _TRACKED.folio()
-
-
 def tracked_request() -> AccountRequest:
     """The request verified in this session, or 403 asking for folio + code again."""
-    folio = tracked_folio()
-    if folio is None:
-        raise AltaError("Por seguridad, vuelva a escribir su folio y su código de seguimiento "
-                        "en la página de Seguimiento.", status=403)
-    found = services.by_folio(folio)
-    if found is None:
-        raise AltaError("No encontramos esa solicitud.", status=404)
-    return found
-
-
-def correction_context() -> dict[str, Any]:
-    """Catalogs and texts the request form needs (also for corrections)."""
-    return _form_context()
+    return tracked(services.by_folio)
 
 
 @bp.route("/")
@@ -126,7 +99,7 @@ def tracking() -> Any:
             db.rollback()
             return render_template("public/tracking_form.html", error=exc.message,
                                    folio=request.form.get("folio", "")[:40]), exc.status
-        remember_tracked(account_request)
+        remember_tracked(account_request.folio)
         db.commit()
         return render_template("public/tracking.html", request=account_request,
                                can_correct=workflow.can(account_request, "resubmit"),
@@ -134,3 +107,59 @@ def tracking() -> Any:
                                unit=account_request.unit,
                                history=workflow.history(account_request, public_only=True))
     return render_template("public/tracking_form.html", error=None, folio="")
+
+
+@bp.route("/seguimiento/corregir", methods=["GET", "POST"])
+@rate_limited("solicitud")
+def correct() -> Any:
+    """The returned request's form, pre-filled; sending it resubmits with the same folio."""
+    account_request = tracked_request()
+    if account_request.status != workflow.RequestStatus.DEVUELTA.value:
+        flash("Solo se puede corregir una solicitud devuelta.", "aviso")
+        return redirect(url_for("public.tracking"))
+    errors: dict[str, str] = {}
+    message = None
+    status = 200
+    values: Any = services.form_values(account_request)
+    if request.method == "POST":
+        values = request.form
+        try:
+            data = forms.parse(request.form, allow_sex_x=settings().form.allow_sex_x)
+            services.correct_and_resubmit(account_request, data, ip=client_ip())
+        except ValidationError as exc:
+            db.rollback()
+            errors, message, status = exc.fields, exc.message, 400
+        else:
+            db.commit()
+            flash(f"Solicitud {account_request.folio} corregida y enviada de nuevo a firma.",
+                  "ok")
+            forget_tracked()
+            return redirect(url_for("public.tracking"))
+    return render_template("public/request_form.html", values=values, errors=errors,
+                           message=message, correcting=account_request,
+                           **_form_context()), status
+
+
+@bp.route("/seguimiento/cancelar", methods=["POST"])
+@rate_limited("solicitud")
+def cancel() -> Any:
+    """The applicant withdraws their request."""
+    account_request = tracked_request()
+    approvals.cancel_by_applicant(account_request, ip=client_ip())
+    db.commit()
+    forget_tracked()
+    flash(f"Solicitud {account_request.folio} cancelada.", "ok")
+    return redirect(url_for("public.tracking"))
+
+
+@bp.route("/seguimiento/solicitud.pdf")
+def tracked_pdf() -> Any:
+    """The applicant's own solicitud (after folio + code on /seguimiento)."""
+    account_request = tracked_request()
+    document = documents.download(SOLICITUD, account_request,
+                                 actor=audit.Actor("solicitante", "solicitante", client_ip()))
+    db.commit()
+    response = Response(document.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{documents.filename(document)}"')
+    return response

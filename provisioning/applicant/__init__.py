@@ -1,0 +1,1 @@
+"""The applicant's pages (no staff account): request, tracking, what follows."""
