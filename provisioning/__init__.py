@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.audit import hooks as audit_hooks
     from provisioning.audit.services import CheckpointSigner
     from provisioning.audit.syslog import SyslogForwarder
-    from provisioning.audit.views import bp as audit_bp
+    from provisioning.auditor.views import bp as audit_bp
     from provisioning.crypto import Hasher, Pseudonymizer, Sealer
     from provisioning.dashboard.views import bp as dashboard_bp
     from provisioning.directory.views import bp as directory_bp

@@ -427,7 +427,7 @@ def audit_export(fmt: str, output: str, actor: str, action: str, object_type: st
 
     from provisioning import db
     from provisioning.audit import export
-    from provisioning.audit.forms import parse_filter
+    from provisioning.auditor.forms import parse_filter
 
     query, errors = parse_filter(MultiDict({
         "usuario": actor, "accion": action, "tipo": object_type, "objeto": object_id,

@@ -465,7 +465,7 @@ class DirectorySettings:
         return self.enabled and bool(self.url)
 
     def validate(self) -> None:
-        from provisioning.directory.naming import NamingError, NamingPolicy
+        from provisioning.naming import NamingError, NamingPolicy
 
         try:
             NamingPolicy(pattern=self.naming_pattern, max_length=self.naming_max_length)

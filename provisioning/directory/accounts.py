@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 
 from ldap3.utils.dn import to_dn
 
+from provisioning import naming
 from provisioning.config import DirectorySettings
-from provisioning.directory import naming
 from provisioning.directory.connection import (
     BIND_REASONS,
     Directory,

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from provisioning.directory.naming import (
+from provisioning.naming import (
     MAX_SUFFIX,
     NamingError,
     NamingPolicy,

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, g, render_template, request, stream_with_
 
 from provisioning import db, timeutil
 from provisioning.audit import export
-from provisioning.audit.forms import FIELDS, parse_filter
+from provisioning.auditor.forms import FIELDS, parse_filter
 from provisioning.errors import ValidationError
 from provisioning.staff import auth
 from provisioning.staff.models import Role

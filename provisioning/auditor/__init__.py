@@ -1,0 +1,1 @@
+"""The auditor's pages: searching the audit log and downloading signed exports."""
