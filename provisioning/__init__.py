@@ -93,8 +93,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def register_jobs() -> None:
     """Every background job kind this app runs, with its retry policy (see each module)."""
+    from provisioning.dashboard import reminders
     from provisioning.directory import tasks as directory_tasks
-    from provisioning.notifications import reminders
     from provisioning.notifications import services as notifications
     from provisioning.preregistration import tasks as preregistration_tasks
 

@@ -559,7 +559,7 @@ def mail_status() -> None:
 def mail_reminders() -> None:
     """Queue today's reminders now (the worker does it once a day)."""
     from provisioning import db
-    from provisioning.notifications import reminders
+    from provisioning.dashboard import reminders
 
     queued = reminders.send()
     db.commit()

@@ -109,7 +109,7 @@ POLICY: dict[str, Any] = {
     "directory.request_action": IT,
     "directory.link_review": IT,
     "directory.link_decision": IT,
-    "oficios.acknowledge_reply": {Role.ENLACE},
+    "handoff.acknowledge_reply": {Role.ENLACE},
     "oficios.it_accounts": IT,
     "oficios.it_provision": IT,
     "oficios.it_reply_form": IT,
@@ -161,7 +161,7 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "directory.request_action": {"request_id": missing, "action": "reintentar"},
         "directory.link_review": {"request_id": missing},
         "directory.link_decision": {"request_id": missing, "decision": "confirmar"},
-        "oficios.acknowledge_reply": {"oficio_id": missing},
+        "handoff.acknowledge_reply": {"oficio_id": missing},
         "oficios.it_accounts": {"oficio_id": missing},
         "oficios.it_provision": {"oficio_id": missing},
         "oficios.it_reply_form": {"oficio_id": missing},
@@ -438,7 +438,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         + oficios(replies, "respuesta", wrong_kind, seen=True),
         "oficios.acknowledge": oficios(envios, "oficio", anyone)
         + oficios(replies, "respuesta", wrong_kind, seen=True),
-        "oficios.acknowledge_reply": oficios(replies, "respuesta")
+        "handoff.acknowledge_reply": oficios(replies, "respuesta")
         + oficios(envios, "oficio", wrong_kind, seen=True),
         **{e: it_envio for e in ("oficios.it_accounts", "oficios.it_provision",
                                  "oficios.it_reply_form", "oficios.it_reply_sign")},

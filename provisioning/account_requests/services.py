@@ -163,7 +163,7 @@ def submit(data: RequestInput, *, ip: str | None) -> Submission:
                           "privacy_notice_sha256": request.privacy_notice_sha256,
                           # The auditor's search by CURP finds the folio through this.
                           "curp_hmac": pseudonym("curp", info.curp)})
-    notifications.request_moved(request, "submit")
+    workflow.announce(request)
     return Submission(request, code, info.warning)
 
 
@@ -192,7 +192,7 @@ def refuse_duplicate(existing: AccountRequest, *, ip: str | None) -> bool:
                   reason=DUPLICATE_NOTIFIED if notify else DUPLICATE_ALREADY_TOLD,
                   details={"notified": notify})
     if notify:
-        notifications.duplicate_attempt(existing)
+        _tell_duplicate_attempt(existing)
     return notify
 
 
@@ -243,7 +243,6 @@ def correct_and_resubmit(request: AccountRequest, data: RequestInput, *,
         raise _duplicate() from None
     workflow.transition(request, "resubmit", actor=audit.Actor("solicitante", "solicitante", ip),
                         details={"changed_fields": changed})
-    notifications.request_moved(request, "resubmit")
     return changed
 
 
@@ -289,3 +288,13 @@ def track(folio: str, code: str, *, ip: str | None) -> AccountRequest:
                  object_type="request", object_id=request.folio,
                  summary=f"El solicitante consultó la solicitud {request.folio}")
     return request
+
+
+def _tell_duplicate_attempt(request: AccountRequest) -> None:
+    """Tell the applicant of an open request that someone sent the public form again with
+    its CURP (nothing of what they typed), and where to follow the open one."""
+    notifications.queue([request.contact_email], "intento_duplicado",
+                        f"Otra solicitud con su CURP: su solicitud {request.folio} sigue en "
+                        "trámite", object_type="request", object_id=request.folio,
+                        request=request,
+                        attempted_at=timeutil.format_datetime(timeutil.now()))

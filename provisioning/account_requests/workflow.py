@@ -2,7 +2,9 @@
 
 Named operations in other domains (sign, return, include in an oficio, provision, deliver…)
 check role and scope, then call ``transition``, which checks the current state, moves the
-request, writes its history row and the audit event in the caller's transaction. Two people
+request, writes its history row and the audit event in the caller's transaction, and, for the
+moves that say so, queues the e-mails: the next actor is told it is their turn (``NEXT_ACTOR``)
+and the applicant the outcome (``APPLICANT_NOTICES``). Two people
 acting at once on the same request cannot both succeed: the version column makes the second
 flush fail (PostgreSQL) or the second transaction sees the new state (SQLite), and either way
 the loser gets a Conflict (HTTP 409).
@@ -21,6 +23,9 @@ from provisioning import audit, timeutil
 from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.db import session
 from provisioning.errors import Conflict
+from provisioning.notifications import services as notifications
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
 
 
 class RequestStatus(enum.StrEnum):
@@ -79,31 +84,54 @@ class Move:
     targets: frozenset[RequestStatus]
     verb: str  # Spanish infinitive for messages: "firmar", "devolver"…
     public: bool = True  # shown on the applicant's tracking page
+    notify: bool = False  # e-mail the next actor and the applicant (see announce)
 
 
 def _m(sources: set[RequestStatus], targets: set[RequestStatus], verb: str,
-       public: bool = True) -> Move:
-    return Move(frozenset(sources), frozenset(targets), verb, public)
+       public: bool = True, notify: bool = False) -> Move:
+    return Move(frozenset(sources), frozenset(targets), verb, public, notify)
 
 
 # The whole procedure in one table (DOMAIN.md §1). Targets with two entries are chosen by the
 # caller (e.g. the signature rule table decides whether the responsable must also sign).
 MOVES: dict[str, Move] = {
-    "resubmit": _m({S.DEVUELTA}, {S.ENVIADA}, "reenviar"),
-    "sign_unit_head": _m({S.ENVIADA}, {S.FIRMADA_JEFE, S.LISTA_PARA_OFICIO}, "firmar"),
-    "sign_responsable": _m({S.FIRMADA_JEFE}, {S.LISTA_PARA_OFICIO}, "firmar"),
-    "return": _m({S.ENVIADA, S.FIRMADA_JEFE}, {S.DEVUELTA}, "devolver"),
-    "reject": _m({S.ENVIADA, S.FIRMADA_JEFE}, {S.RECHAZADA}, "rechazar"),
+    "resubmit": _m({S.DEVUELTA}, {S.ENVIADA}, "reenviar", notify=True),
+    "sign_unit_head": _m({S.ENVIADA}, {S.FIRMADA_JEFE, S.LISTA_PARA_OFICIO}, "firmar",
+                         notify=True),
+    "sign_responsable": _m({S.FIRMADA_JEFE}, {S.LISTA_PARA_OFICIO}, "firmar", notify=True),
+    "return": _m({S.ENVIADA, S.FIRMADA_JEFE}, {S.DEVUELTA}, "devolver", notify=True),
+    "reject": _m({S.ENVIADA, S.FIRMADA_JEFE}, {S.RECHAZADA}, "rechazar", notify=True),
     "cancel": _m({S.ENVIADA, S.DEVUELTA, S.FIRMADA_JEFE, S.LISTA_PARA_OFICIO}, {S.CANCELADA},
-                 "cancelar"),
+                 "cancelar", notify=True),
     "include_in_oficio": _m({S.LISTA_PARA_OFICIO}, {S.EN_OFICIO}, "incluir en un oficio"),
     "remove_from_oficio": _m({S.EN_OFICIO}, {S.LISTA_PARA_OFICIO}, "retirar del oficio"),
-    "acknowledge": _m({S.EN_OFICIO}, {S.RECIBIDA_INFORMATICA}, "acusar de recibido"),
+    "acknowledge": _m({S.EN_OFICIO}, {S.RECIBIDA_INFORMATICA}, "acusar de recibido",
+                      notify=True),
     "account_created": _m({S.RECIBIDA_INFORMATICA}, {S.CUENTA_CREADA}, "registrar la cuenta"),
     "reply_oficio": _m({S.CUENTA_CREADA}, {S.EN_ENTREGA}, "incluir en el oficio de respuesta"),
     "deliver": _m({S.EN_ENTREGA, S.ENTREGADA}, {S.ENTREGADA}, "entregar"),
     "activate": _m({S.ENTREGADA}, {S.ACTIVADA}, "activar"),
-    "complete_preregistration": _m({S.ACTIVADA}, {S.ACCESO_ACTIVO}, "completar el pre-registro"),
+    "complete_preregistration": _m({S.ACTIVADA}, {S.ACCESO_ACTIVO}, "completar el pre-registro",
+                                   notify=True),
+}
+
+# Who acts next in each waiting state, and over which scope of the request ("unit" or
+# "jurisdiction"). EN_ENTREGA is the custody chain's: ``handoff.custody.next_holders``.
+NEXT_ACTOR: dict[RequestStatus, tuple[Role, str]] = {
+    S.ENVIADA: (Role.JEFE_UNIDAD, "unit"),
+    S.FIRMADA_JEFE: (Role.RESPONSABLE_JURISDICCIONAL, "jurisdiction"),
+    S.LISTA_PARA_OFICIO: (Role.ENLACE, "jurisdiction"),
+}
+
+# What the applicant is told (template, subject) by the state the request reached.
+APPLICANT_NOTICES: dict[RequestStatus, tuple[str, str]] = {
+    S.DEVUELTA: ("devuelta", "Su solicitud {folio} fue devuelta para corrección"),
+    S.RECHAZADA: ("rechazada", "Su solicitud {folio} fue rechazada"),
+    S.CANCELADA: ("cancelada", "Su solicitud {folio} fue cancelada"),
+    S.LISTA_PARA_OFICIO: ("firmada", "Su solicitud {folio} ya tiene todas sus firmas"),
+    S.RECIBIDA_INFORMATICA: ("recibida", "Su solicitud {folio} llegó al Departamento de "
+                                         "Informática"),
+    S.ACCESO_ACTIVO: ("activo", "Su cuenta de la solicitud {folio} está activa"),
 }
 
 
@@ -162,7 +190,38 @@ def transition(
                  summary=f"Solicitud {folio}: {current.label} → {to.label}"
                          + (f" (motivo: {reason})" if reason else ""),
                  details={"from": current.value, "to": to.value, **(details or {})})
+    if move.notify:
+        announce(request, reason=reason)
     return entry
+
+
+def next_actors(request: AccountRequest) -> list[str]:
+    """E-mail addresses of whoever must act on ``request`` in its state (``NEXT_ACTOR``)."""
+    found = NEXT_ACTOR.get(status_of(request))
+    if found is None:
+        return []
+    role, scope = found
+    if scope == "unit":
+        return staff.emails_of(role, unit_clues=request.unit_clues)
+    return staff.emails_of(role, jurisdiction_code=request.jurisdiction_code)
+
+
+def announce(request: AccountRequest, *, reason: str | None = None) -> None:
+    """Queue the e-mails of the state ``request`` just reached: its turn to the next actor,
+    the outcome to the applicant (in the caller's transaction)."""
+    status = status_of(request)
+    actors = next_actors(request)
+    if actors:
+        notifications.queue(actors, "turno", f"Solicitud {request.folio}: {status.label}",
+                            object_type="request", object_id=request.folio, request=request,
+                            status=status, path=f"/solicitudes/{request.id}")
+    notice = APPLICANT_NOTICES.get(status)
+    if notice is not None:
+        template, subject = notice
+        notifications.queue([request.contact_email], template,
+                            subject.format(folio=request.folio), object_type="request",
+                            object_id=request.folio, request=request, status=status,
+                            reason=reason)
 
 
 def note(

@@ -25,7 +25,6 @@ from provisioning.crypto import canonical_json, sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
-from provisioning.notifications import services as notifications
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 from provisioning.textcheck import TextError, clean
@@ -218,7 +217,6 @@ def sign(request: AccountRequest, *, principal: staff.Principal, user: StaffUser
             db.add(signature)
     except IntegrityError:
         raise Conflict(f"La solicitud {request.folio} ya tiene esa firma.") from None
-    notifications.request_moved(request, step.event)
     return signature
 
 
@@ -245,7 +243,6 @@ def return_for_correction(request: AccountRequest, *, principal: staff.Principal
     reason = reason_text(reason)
     _void_signatures(request)
     workflow.transition(request, "return", actor=principal.actor(ip, step.role), reason=reason)
-    notifications.request_moved(request, "return", reason=reason)
 
 
 def reject(request: AccountRequest, *, principal: staff.Principal, reason: str,
@@ -254,14 +251,12 @@ def reject(request: AccountRequest, *, principal: staff.Principal, reason: str,
     step = _turn(principal, request, "rechazar")
     reason = reason_text(reason)
     workflow.transition(request, "reject", actor=principal.actor(ip, step.role), reason=reason)
-    notifications.request_moved(request, "reject", reason=reason)
 
 
 def cancel_by_applicant(request: AccountRequest, *, ip: str | None) -> None:
     """The applicant withdraws the request (before it goes out by oficio). Audits it."""
     workflow.transition(request, "cancel", actor=audit.Actor("solicitante", "solicitante", ip),
                         reason="Cancelada por el solicitante")
-    notifications.request_moved(request, "cancel")
 
 
 def _void_signatures(request: AccountRequest) -> None:

@@ -349,7 +349,11 @@ def hold_link(request_id: int, held: LinkNeedsConfirmation) -> LinkReview:
                           "sam_account_name": account.sam_account_name,
                           "user_account_control": account.user_account_control,
                           "admin_count": account.admin_count, "reasons": sorted(held.concerns)})
-    notifications.link_review_needed(request, sam_account_name=account.sam_account_name)
+    notifications.queue(staff.it_emails(), "vinculo_pendiente",
+                        f"Solicitud {request.folio}: confirme o rechace el vínculo con una "
+                        "cuenta existente", object_type="request", object_id=request.folio,
+                        request=request, sam_account_name=account.sam_account_name,
+                        path=f"/informatica/solicitudes/{request.id}/vinculo")
     return review
 
 

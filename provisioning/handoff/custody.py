@@ -33,7 +33,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.db import get as db_get
 from provisioning.db import session
-from provisioning.errors import Conflict, NotFound, ValidationError
+from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
 from provisioning.handoff import rules
 from provisioning.handoff.models import (
     HOPS,
@@ -43,7 +43,8 @@ from provisioning.handoff.models import (
     CustodyTransfer,
 )
 from provisioning.notifications import services as notifications
-from provisioning.oficios.models import Oficio
+from provisioning.oficios import services as oficios
+from provisioning.oficios.models import RESPUESTA, SENT, Oficio
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 
@@ -254,14 +255,46 @@ def _confirm_receipt(transfer: CustodyTransfer, *, user: StaffUser, actor: audit
     return requests
 
 
-def receive_from_it(oficio: Oficio, *, user: StaffUser, actor: audit.Actor) -> CustodyTransfer:
-    """The liaison's acuse of IT's reply oficio is the receipt of the first hop."""
+def acknowledge_reply(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
+                      code: str, ip: str | None) -> CustodyTransfer:
+    """The liaison's acuse of IT's reply oficio, with a fresh TOTP ``code``: the receipt of
+    the first hop of the chain (its requests stay ``en_entrega``, now in the liaison's care).
+    Only the liaison of the oficio's jurisdiction. Audits ``oficio.acknowledged`` and the
+    receipt; tells IT's signer.
+    """
+    if oficio.kind != RESPUESTA:
+        raise Forbidden("Solo el Departamento de Informática acusa de recibido un oficio de "
+                        "envío.")
+    if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
+        raise Forbidden("Solo el enlace de la jurisdicción acusa de recibido el oficio de "
+                        "respuesta.")
+    if oficio.status != SENT:
+        raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
+                       f"({oficio.status_label.lower()}).")
+    staff.verify_step_up(user, code, ip=ip)
+    actor = principal.actor(ip, Role.ENLACE)
     transfer = session().scalar(select(CustodyTransfer).where(
         CustodyTransfer.oficio_id == oficio.id, CustodyTransfer.stage == IT_TO_LIAISON))
     if transfer is None:
         raise NotFound(f"El oficio {oficio.number} no entrega cuentas.")
-    _confirm_receipt(transfer, user=user, actor=actor)
+
+    def receive(_requests: list[AccountRequest]) -> None:
+        _confirm_receipt(transfer, user=user, actor=actor)
+
+    oficios.record_receipt(oficio, user=user, actor=actor, ip=ip, before_audit=receive)
     return transfer
+
+
+def next_holders(request: AccountRequest) -> list[str]:
+    """Whoever received (or must receive) the account in its latest custody hop: they act
+    next (acuse, release, receipt or delivery in person). Their e-mail addresses."""
+    transfer = current_transfer(request)
+    if transfer is None:
+        return []
+    role = Role(transfer.to_role)
+    if role.scope == "unit":
+        return staff.emails_of(role, unit_clues=transfer.to_unit_clues)
+    return staff.emails_of(role, jurisdiction_code=transfer.to_jurisdiction_code)
 
 
 def release(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[int],
@@ -316,10 +349,13 @@ def release(*, principal: staff.Principal, user: StaffUser, request_ids: Sequenc
                                  f"en persona por {holder.label}.",
                           public=True, details={"transfer": transfer.id, "hop": 2})
         _audit_release(transfer, members, actor)
-        notifications.custody_released(
-            notifications.staff_emails(holder.role, unit_clues=holder.unit_clues,
-                                       jurisdiction_code=holder.jurisdiction_code),
-            transfer_id=transfer.id, count=len(members), giver=user.full_name)
+        # The next holder confirms the receipt (never a code by mail).
+        notifications.queue(
+            staff.emails_of(holder.role, unit_clues=holder.unit_clues,
+                            jurisdiction_code=holder.jurisdiction_code), "custodia",
+            f"{wording.count(len(members), 'cuenta')} de usuario para entregar en persona",
+            object_type="custody_transfer", object_id=str(transfer.id), count=len(members),
+            giver=user.full_name, path="/entregas")
         transfers.append(transfer)
     return transfers
 
@@ -345,5 +381,9 @@ def receive(transfer: CustodyTransfer, *, principal: staff.Principal, user: Staf
     actor = principal.actor(ip, Role(transfer.to_role))
     requests = _confirm_receipt(transfer, user=user, actor=actor)
     for request in requests:
-        notifications.code_ready(request, holder=receiver_label(transfer))
+        # The applicant comes for the activation code in person (never the code by mail).
+        notifications.queue([request.contact_email], "codigo_listo",
+                            f"Su cuenta de la solicitud {request.folio} está lista para "
+                            "entregarse", object_type="request", object_id=request.folio,
+                            request=request, holder=receiver_label(transfer))
     return requests

@@ -342,7 +342,12 @@ def _refuse(request: AccountRequest, row: ActivationCode | None, *, usable: bool
                              f"{wording.count(_minutes(wait), 'minuto')} por {attempts} "
                              "códigos equivocados; se avisó a la persona",
                      details={"attempts": attempts, "blocked_until": until.isoformat()})
-        notifications.code_backoff(request, attempts=attempts, until=until)
+        # Tell the holder (never the code; it still works after the wait).
+        notifications.queue([request.contact_email], "codigo_intentos",
+                            "Intentos fallidos con el código de activación de la solicitud "
+                            f"{request.folio}", object_type="request", object_id=request.folio,
+                            request=request, attempts=attempts,
+                            until=timeutil.format_datetime(until))
     return ActivationRefused()
 
 

@@ -18,6 +18,7 @@ from provisioning.handoff.services import ActivationRefused
 from provisioning.notifications.services import link
 from provisioning.oficios import services as oficios
 from provisioning.oficios.models import RESPUESTA, SENT
+from provisioning.oficios.views import detail_page as oficio_page
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -221,3 +222,23 @@ def activate() -> Any:
     db.commit()
     return render_template("handoff/activated.html", user_name=target.user_name,
                            folio=target.folio)
+
+
+@bp.route("/oficios/<int:oficio_id>/acuse-respuesta", methods=["POST"])
+@auth.roles_required(Role.ENLACE)
+@rate_limited("acceso")
+def acknowledge_reply(oficio_id: int) -> Any:
+    """The liaison acknowledges IT's reply oficio (TOTP): the accounts are now in their care
+    (the first custody receipt)."""
+    principal = g.principal
+    oficio = oficios.get_for(principal, oficio_id)
+    try:
+        custody.acknowledge_reply(oficio, principal=principal, user=auth.current_user(),
+                                  code=request.form.get("code", "")[:20], ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or oficio_page(oficio, error=exc.message,
+                                                        status=exc.status)
+    db.commit()
+    flash(f"Acuse de recibo del oficio {oficio.number} registrado: las cuentas quedaron bajo su "
+          "resguardo. Entréguelas desde «Entregas».", "ok")
+    return redirect(url_for("oficios.detail", oficio_id=oficio.id))

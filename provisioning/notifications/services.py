@@ -9,6 +9,10 @@ the same Message-ID); a database that is away at that moment is waited for inste
 
 Messages never carry a password, tracking or activation code: only the folio, the state and
 a link to Alta.
+
+This package is a leaf: it knows templates and the outbox, never who should be told. Each
+workflow decides that (``account_requests.workflow`` for a request's next actor,
+``handoff.custody`` for the next holder, …) and passes the addresses in.
 """
 
 from __future__ import annotations
@@ -28,13 +32,10 @@ from flask import render_template
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from provisioning import audit, db, timeutil, wording
-from provisioning.account_requests.models import AccountRequest
-from provisioning.account_requests.workflow import RequestStatus
+from provisioning import audit, db, timeutil
 from provisioning.config import current as settings
 from provisioning.jobs import services as jobs
 from provisioning.notifications.models import PENDING, SENT, OutboxMessage
-from provisioning.staff.models import Role, StaffRole, StaffUser
 
 SEND_KIND = "mail.send"
 # Waits (seconds) between attempts to record a message the SMTP server accepted while the
@@ -71,145 +72,6 @@ def queue(recipients: Iterable[str], template: str, subject: str, *,
                      object_type="mail", object_id=str(message.id))
         messages.append(message)
     return messages
-
-
-def staff_emails(role: Role, *, unit_clues: str | None = None,
-                 jurisdiction_code: str | None = None) -> list[str]:
-    """E-mail addresses of the active staff holding ``role`` (in that unit / jurisdiction)."""
-    query = (select(StaffUser.email).join(StaffRole, StaffRole.staff_id == StaffUser.id)
-             .where(StaffRole.role == role, StaffUser.active.is_(True)))
-    if unit_clues is not None:
-        query = query.where(StaffRole.unit_clues == unit_clues)
-    if jurisdiction_code is not None:
-        query = query.where(StaffRole.jurisdiction_code == jurisdiction_code)
-    return sorted(set(db.session().scalars(query)))
-
-
-def next_actors(request: AccountRequest) -> list[str]:
-    """Who must act on ``request`` in its current state (their e-mail addresses)."""
-    status = RequestStatus(request.status)
-    if status == RequestStatus.ENVIADA:
-        return staff_emails(Role.JEFE_UNIDAD, unit_clues=request.unit_clues)
-    if status == RequestStatus.FIRMADA_JEFE:
-        return staff_emails(Role.RESPONSABLE_JURISDICCIONAL,
-                            jurisdiction_code=request.jurisdiction_code)
-    if status == RequestStatus.LISTA_PARA_OFICIO:
-        return staff_emails(Role.ENLACE, jurisdiction_code=request.jurisdiction_code)
-    if status == RequestStatus.EN_ENTREGA:
-        return _custody_receivers(request)
-    return []
-
-
-def _custody_receivers(request: AccountRequest) -> list[str]:
-    """Whoever received (or must receive) the account in its latest custody hop: they act
-    next (acuse, release, receipt or delivery in person)."""
-    from provisioning.handoff import custody  # handoff notifies through this module
-
-    transfer = custody.current_transfer(request)
-    if transfer is None:
-        return []
-    role = Role(transfer.to_role)
-    if role.scope == "unit":
-        return staff_emails(role, unit_clues=transfer.to_unit_clues)
-    return staff_emails(role, jurisdiction_code=transfer.to_jurisdiction_code)
-
-
-# What the applicant is told, by the state the request reached.
-_APPLICANT_OUTCOMES = {
-    RequestStatus.DEVUELTA: ("devuelta", "Su solicitud {folio} fue devuelta para corrección"),
-    RequestStatus.RECHAZADA: ("rechazada", "Su solicitud {folio} fue rechazada"),
-    RequestStatus.CANCELADA: ("cancelada", "Su solicitud {folio} fue cancelada"),
-    RequestStatus.LISTA_PARA_OFICIO: ("firmada", "Su solicitud {folio} ya tiene todas sus "
-                                                 "firmas"),
-    RequestStatus.RECIBIDA_INFORMATICA: ("recibida", "Su solicitud {folio} llegó al "
-                                                     "Departamento de Informática"),
-    RequestStatus.ACCESO_ACTIVO: ("activo", "Su cuenta de la solicitud {folio} está activa"),
-}
-
-
-def request_moved(request: AccountRequest, event: str, *, reason: str | None = None) -> None:
-    """After a move: tell the next actor it is their turn, and the applicant the outcome."""
-    status = RequestStatus(request.status)
-    actors = next_actors(request)
-    if actors:
-        queue(actors, "turno", f"Solicitud {request.folio}: {status.label}",
-              object_type="request", object_id=request.folio, request=request, status=status,
-              path=f"/solicitudes/{request.id}")
-    outcome = _APPLICANT_OUTCOMES.get(status)
-    if outcome is not None:
-        template, subject = outcome
-        queue([request.contact_email], template, subject.format(folio=request.folio),
-              object_type="request", object_id=request.folio, request=request, status=status,
-              reason=reason)
-
-
-def oficio_issued(*, oficio_id: int, number: str, jurisdiction: str, count: int) -> None:
-    """Tell the Departamento de Informática that an oficio arrived in its inbox."""
-    recipients = staff_emails(Role.INFORMATICA) + staff_emails(Role.JEFE_INFORMATICA)
-    queue(recipients, "oficio_recibido", f"Oficio {number}: {count} solicitudes de alta",
-          object_type="oficio", object_id=number, number=number, jurisdiction=jurisdiction,
-          count=count, path=f"/oficios/{oficio_id}")
-
-
-def oficio_acknowledged(*, recipient: str, oficio_id: int, number: str, receiver: str,
-                        received_at: Any) -> None:
-    """Tell the liaison who signed the oficio that IT acknowledged receipt."""
-    queue([recipient], "acuse", f"Acuse de recibo del oficio {number}",
-          object_type="oficio", object_id=number, number=number, receiver=receiver,
-          received_at=timeutil.format_datetime(received_at), path=f"/oficios/{oficio_id}")
-
-
-def reply_issued(recipients: Iterable[str], *, oficio_id: int, number: str,
-                 count: int) -> None:
-    """Tell the liaison that IT's reply oficio (accounts created) waits for their acuse."""
-    queue(recipients, "oficio_respuesta",
-          f"Oficio de respuesta {number}: {wording.count(count, 'cuenta')} para entregar",
-          object_type="oficio", object_id=number, number=number, count=count,
-          path=f"/oficios/{oficio_id}")
-
-
-def custody_released(recipients: Iterable[str], *, transfer_id: int, count: int,
-                     giver: str) -> None:
-    """Tell the next holder that accounts were released to them (confirm the receipt)."""
-    queue(recipients, "custodia",
-          f"{wording.count(count, 'cuenta')} de usuario para entregar en persona",
-          object_type="custody_transfer", object_id=str(transfer_id), count=count,
-          giver=giver, path="/entregas")
-
-
-def duplicate_attempt(request: AccountRequest) -> None:
-    """Tell the applicant of an open request that someone sent the public form again with
-    its CURP (nothing of what they typed), and where to follow the open one."""
-    queue([request.contact_email], "intento_duplicado",
-          f"Otra solicitud con su CURP: su solicitud {request.folio} sigue en trámite",
-          object_type="request", object_id=request.folio, request=request,
-          attempted_at=timeutil.format_datetime(timeutil.now()))
-
-
-def code_ready(request: AccountRequest, *, holder: str) -> None:
-    """Tell the applicant to come for their activation code in person (never the code)."""
-    queue([request.contact_email], "codigo_listo",
-          f"Su cuenta de la solicitud {request.folio} está lista para entregarse",
-          object_type="request", object_id=request.folio, request=request, holder=holder)
-
-
-def link_review_needed(request: AccountRequest, *, sam_account_name: str) -> None:
-    """Tell IT that provisioning stopped at an existing account that needs their decision."""
-    recipients = staff_emails(Role.INFORMATICA) + staff_emails(Role.JEFE_INFORMATICA)
-    queue(recipients, "vinculo_pendiente",
-          f"Solicitud {request.folio}: confirme o rechace el vínculo con una cuenta existente",
-          object_type="request", object_id=request.folio, request=request,
-          sam_account_name=sam_account_name,
-          path=f"/informatica/solicitudes/{request.id}/vinculo")
-
-
-def code_backoff(request: AccountRequest, *, attempts: int, until: Any) -> None:
-    """Tell the applicant that wrong codes typed with their CURP made their activation code
-    wait (never the code; it still works afterwards)."""
-    queue([request.contact_email], "codigo_intentos",
-          f"Intentos fallidos con el código de activación de la solicitud {request.folio}",
-          object_type="request", object_id=request.folio, request=request, attempts=attempts,
-          until=timeutil.format_datetime(until))
 
 
 # ---------------------------------------------------------------------------------------------

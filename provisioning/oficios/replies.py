@@ -173,7 +173,11 @@ def issue_reply(envio: Oficio, *, principal: staff.Principal, user: StaffUser, s
         workflow.transition(request, "reply_oficio", actor=actor,
                             details={"oficio": reply.number, "in_reply_to": envio.number})
     custody.open_from_it(reply, ready, signer=user, actor=actor)
-    notifications.reply_issued(
-        notifications.staff_emails(Role.ENLACE, jurisdiction_code=envio.jurisdiction_code),
-        oficio_id=reply.id, number=reply.number, count=len(ready))
+    # The liaison acknowledges it (the first custody receipt).
+    notifications.queue(
+        staff.emails_of(Role.ENLACE, jurisdiction_code=envio.jurisdiction_code),
+        "oficio_respuesta",
+        f"Oficio de respuesta {reply.number}: {wording.count(len(ready), 'cuenta')} para "
+        "entregar", object_type="oficio", object_id=reply.number, number=reply.number,
+        count=len(ready), path=f"/oficios/{reply.id}")
     return reply

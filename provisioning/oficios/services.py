@@ -14,7 +14,7 @@ The directory work after the acuse uses ``requests_of`` and builds IT's reply of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -33,7 +33,6 @@ from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
-from provisioning.handoff import custody
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import (
     CANCELLED,
@@ -323,8 +322,11 @@ def issue(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[
     for request in requests:
         workflow.transition(request, "include_in_oficio", actor=actor,
                             details={"oficio": oficio.number})
-    notifications.oficio_issued(oficio_id=oficio.id, number=oficio.number,
-                                jurisdiction=jurisdiction, count=len(requests))
+    notifications.queue(staff.it_emails(), "oficio_recibido",
+                        f"Oficio {oficio.number}: {len(requests)} solicitudes de alta",
+                        object_type="oficio", object_id=oficio.number, number=oficio.number,
+                        jurisdiction=jurisdiction, count=len(requests),
+                        path=f"/oficios/{oficio.id}")
     return oficio
 
 
@@ -364,31 +366,36 @@ def cancel(oficio: Oficio, *, principal: staff.Principal, reason: str, ip: str |
 
 
 def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
-                ip: str | None, code: str | None = None) -> None:
-    """The receiving side's acuse de recibo: who, when, from where and the SHA-256 received.
-
-    The liaison's oficio (envío) is acknowledged by IT: each request moves to
-    ``recibida_informatica`` and the applicants are told. IT's reply oficio (respuesta) is
-    acknowledged by the liaison of its jurisdiction with a fresh TOTP ``code``: it is the
-    receipt of the first hop of the chain of custody (``handoff.custody``), and its requests
-    stay ``en_entrega``. Audits ``oficio.acknowledged`` and tells the signer. A second acuse
-    (or one racing it) is refused with 409.
+                ip: str | None) -> None:
+    """IT's acuse de recibo of a liaison's oficio (envío): each request moves to
+    ``recibida_informatica`` (the applicants are told). The acuse of IT's reply oficio is the
+    first custody receipt: ``handoff.custody.acknowledge_reply``. Audits
+    ``oficio.acknowledged`` and tells the signer (see ``record_receipt``).
     """
     if oficio.kind == RESPUESTA:
-        if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
-            raise Forbidden("Solo el enlace de la jurisdicción acusa de recibido el oficio de "
-                            "respuesta.")
-        role = Role.ENLACE
-    else:
-        if not principal.has(*IT_ROLES):
-            raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
-        role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+        raise Forbidden("Solo el enlace de la jurisdicción acusa de recibido el oficio de "
+                        "respuesta.")
+    if not principal.has(*IT_ROLES):
+        raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
+    role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+    actor = principal.actor(ip, role)
+
+    def move(requests: list[AccountRequest]) -> None:
+        for request in requests:
+            workflow.transition(request, "acknowledge", actor=actor,
+                                details={"oficio": oficio.number})
+
+    record_receipt(oficio, user=user, actor=actor, ip=ip, before_audit=move)
+
+
+def record_receipt(oficio: Oficio, *, user: StaffUser, actor: audit.Actor, ip: str | None,
+                   before_audit: Callable[[list[AccountRequest]], None]) -> None:
+    """Write the acuse on ``oficio`` (who, when, from where, the SHA-256 received), run
+    ``before_audit`` on its requests (what the receipt means for them), audit
+    ``oficio.acknowledged`` and tell the signer. A second acuse, or one racing it: 409."""
     if oficio.status != SENT:
         raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
                        f"({oficio.status_label.lower()}).")
-    if oficio.kind == RESPUESTA:
-        staff.verify_step_up(user, code or "", ip=ip)
-    actor = principal.actor(ip, role)
     now = timeutil.now()
     oficio.status = RECEIVED
     oficio.received_by_id, oficio.received_by_name = user.id, user.full_name
@@ -396,13 +403,7 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
     oficio.receipt_sha256 = oficio.content_sha256
     _bump(oficio)
     requests = requests_of(oficio)
-    if oficio.kind == RESPUESTA:
-        custody.receive_from_it(oficio, user=user, actor=actor)
-    else:
-        for request in requests:
-            workflow.transition(request, "acknowledge", actor=actor,
-                                details={"oficio": oficio.number})
-            notifications.request_moved(request, "acknowledge")
+    before_audit(requests)
     audit.record("oficio.acknowledged", actor=actor, object_type="oficio",
                  object_id=oficio.number,
                  summary=f"Acuse de recibo del oficio {oficio.number} por {user.full_name}",
@@ -410,6 +411,9 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
                           "folios": [r.folio for r in requests]})
     signer = session().get(StaffUser, oficio.signer_id)
     if signer is not None and signer.active:
-        notifications.oficio_acknowledged(recipient=signer.email, oficio_id=oficio.id,
-                                          number=oficio.number, receiver=user.full_name,
-                                          received_at=now)
+        notifications.queue([signer.email], "acuse",
+                            f"Acuse de recibo del oficio {oficio.number}",
+                            object_type="oficio", object_id=oficio.number,
+                            number=oficio.number, receiver=user.full_name,
+                            received_at=timeutil.format_datetime(now),
+                            path=f"/oficios/{oficio.id}")

@@ -67,7 +67,7 @@ def issue() -> Any:
     return redirect(url_for("oficios.detail", oficio_id=oficio.id))
 
 
-def _detail(oficio: Any, *, error: str | None = None, status: int = 200) -> Any:
+def detail_page(oficio: Any, *, error: str | None = None, status: int = 200) -> Any:
     principal = g.principal
     services.record_view(oficio, actor=principal.actor(client_ip()))
     db.commit()
@@ -91,7 +91,7 @@ def _detail(oficio: Any, *, error: str | None = None, status: int = 200) -> Any:
 @auth.roles_required(Role.ENLACE, *services.SERVICE_WIDE)
 def detail(oficio_id: int) -> Any:
     """One oficio: header, annex, signature, acuse (404 outside the viewer's scope)."""
-    return _detail(services.get_for(g.principal, oficio_id))
+    return detail_page(services.get_for(g.principal, oficio_id))
 
 
 @bp.route("/oficios/<int:oficio_id>/cancelar", methods=["POST"])
@@ -126,25 +126,6 @@ def acknowledge(oficio_id: int) -> Any:
     services.acknowledge(oficio, principal=principal, user=auth.current_user(), ip=client_ip())
     db.commit()
     flash(f"Acuse de recibo del oficio {oficio.number} registrado.", "ok")
-    return redirect(url_for("oficios.detail", oficio_id=oficio.id))
-
-
-@bp.route("/oficios/<int:oficio_id>/acuse-respuesta", methods=["POST"])
-@auth.roles_required(Role.ENLACE)
-@rate_limited("acceso")
-def acknowledge_reply(oficio_id: int) -> Any:
-    """The liaison acknowledges IT's reply oficio (TOTP): the accounts are now in their care."""
-    principal = g.principal
-    oficio = services.get_for(principal, oficio_id)
-    try:
-        services.acknowledge(oficio, principal=principal, user=auth.current_user(),
-                             ip=client_ip(), code=request.form.get("code", "")[:20])
-    except staff.AuthError as exc:
-        return auth.step_up_refused(exc) or _detail(oficio, error=exc.message,
-                                                    status=exc.status)
-    db.commit()
-    flash(f"Acuse de recibo del oficio {oficio.number} registrado: las cuentas quedaron bajo su "
-          "resguardo. Entréguelas desde «Entregas».", "ok")
     return redirect(url_for("oficios.detail", oficio_id=oficio.id))
 
 

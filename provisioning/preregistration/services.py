@@ -41,7 +41,6 @@ from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import services as handoff
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
-from provisioning.notifications import services as notifications
 from provisioning.preregistration.forms import PreRegistrationInput
 from provisioning.preregistration.models import PreRegistration, SignInThrottle
 
@@ -384,7 +383,6 @@ def record_access(request_id: int, *, granted: bool) -> AccountRequest:
                      object_id=request.folio,
                      summary=f"Solicitud {request.folio}: cuenta agregada al grupo de acceso "
                              "a SIEMPRE")
-    notifications.request_moved(request, "complete_preregistration")
     return request
 
 

@@ -560,3 +560,20 @@ def change_password(user: StaffUser, *, current: str, new: str, ip: str | None) 
     audit.record("staff.password_changed", actor=audit.Actor(user.username, "personal", ip),
                  object_type="staff", object_id=user.username,
                  summary="La persona cambió su contraseña")
+
+
+def emails_of(role: Role, *, unit_clues: str | None = None,
+              jurisdiction_code: str | None = None) -> list[str]:
+    """E-mail addresses of the active staff holding ``role`` (in that unit / jurisdiction)."""
+    query = (select(StaffUser.email).join(StaffRole, StaffRole.staff_id == StaffUser.id)
+             .where(StaffRole.role == role, StaffUser.active.is_(True)))
+    if unit_clues is not None:
+        query = query.where(StaffRole.unit_clues == unit_clues)
+    if jurisdiction_code is not None:
+        query = query.where(StaffRole.jurisdiction_code == jurisdiction_code)
+    return sorted(set(session().scalars(query)))
+
+
+def it_emails() -> list[str]:
+    """Everyone of the Departamento de Informática (staff and head)."""
+    return emails_of(Role.INFORMATICA) + emails_of(Role.JEFE_INFORMATICA)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from provisioning import db
 from provisioning.account_requests.models import RequestEvent
 from provisioning.audit.models import AuditEvent
+from provisioning.dashboard import reminders
 from provisioning.handoff.models import CustodyTransfer
-from provisioning.notifications import reminders
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff.models import Role
 from tests.handoff_flow import HOSPITAL, Scene, values

@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from provisioning import db, workdays
 from provisioning.audit.models import AuditEvent
+from provisioning.dashboard import reminders
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
-from provisioning.notifications import reminders
 from provisioning.notifications import services as notifications
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff import services as staff

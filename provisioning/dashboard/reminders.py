@@ -11,14 +11,16 @@ from typing import Any
 from sqlalchemy import select
 
 from provisioning import timeutil, workdays
+from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.config import current as settings
 from provisioning.db import session
+from provisioning.handoff import custody
 from provisioning.jobs import services as jobs
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import ENVIO, SENT, Oficio
-from provisioning.staff.models import Role
+from provisioning.staff import services as staff
 
 WAITING_STATES = (RequestStatus.ENVIADA, RequestStatus.FIRMADA_JEFE,
                   RequestStatus.LISTA_PARA_OFICIO, RequestStatus.EN_ENTREGA)
@@ -48,9 +50,8 @@ def overdue(threshold: int | None = None) -> list[Waiting]:
         if age > threshold:
             items.append(Waiting(request.folio, RequestStatus(request.status).label, age,
                                  f"/solicitudes/{request.id}",
-                                 tuple(notifications.next_actors(request))))
-    it_people = tuple(notifications.staff_emails(Role.INFORMATICA)
-                      + notifications.staff_emails(Role.JEFE_INFORMATICA))
+                                 tuple(_next_actors(request))))
+    it_people = tuple(staff.it_emails())
     for oficio in session().scalars(select(Oficio).where(Oficio.kind == ENVIO,
                                                          Oficio.status == SENT)
                                     .order_by(Oficio.signed_at)):
@@ -59,6 +60,13 @@ def overdue(threshold: int | None = None) -> list[Waiting]:
             items.append(Waiting(f"Oficio {oficio.number}", "En espera del acuse de recibo",
                                  age, f"/oficios/{oficio.id}", it_people))
     return sorted(items, key=lambda w: -w.age)
+
+
+def _next_actors(request: AccountRequest) -> list[str]:
+    """Who must act next: the request workflow's next actor, or the custody chain's holder."""
+    if request.status == RequestStatus.EN_ENTREGA.value:
+        return custody.next_holders(request)
+    return workflow.next_actors(request)
 
 
 def send() -> int:
