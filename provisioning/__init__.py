@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
+    from provisioning.records import classes as records
+    from provisioning.retention import services as retention
     from provisioning.retention.views import bp as retention_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(preregistration_bp)
     cli.register(app)
     register_jobs()
+    retention.register_classes(records.CLASSES)
     return app
 
 

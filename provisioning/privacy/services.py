@@ -35,7 +35,6 @@ from provisioning.handoff import services as handoff
 from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoKind, ArcoRequest, ArcoStatus
 from provisioning.retention import services as retention
-from provisioning.retention.classes import SOLICITUD
 
 # Roles that are the person or the service itself; any other actor is staff.
 _NOT_STAFF = {"solicitante", "sistema"}
@@ -91,7 +90,8 @@ def retention_until(request: AccountRequest) -> date | None:
     """The local date from which the solicitud may be deleted (None while it is open)."""
     if request.closed_at is None:
         return None
-    return timeutil.to_local(retention.due_at(SOLICITUD, request.closed_at)).date()
+    due = retention.due_at(retention.record_class("solicitud"), request.closed_at)
+    return timeutil.to_local(due).date()
 
 
 def _yes_no(value: bool) -> str:
@@ -125,7 +125,7 @@ def personal_data(request: AccountRequest) -> dict[str, Any]:
     staff_events = sorted([e for e in events if e.actor_role not in _NOT_STAFF]
                           + _mentions(request), key=lambda e: e.seq)
     until = retention_until(request)
-    years = retention.years_for(SOLICITUD)
+    years = retention.years_for(retention.record_class("solicitud"))
     arco = session().scalars(select(ArcoRequest).where(ArcoRequest.folio == request.folio)
                              .order_by(ArcoRequest.id))
     return {
@@ -224,8 +224,8 @@ def request_cancellation(request: AccountRequest, *, ip: str | None) -> tuple[Ar
     """
     until = retention_until(request)
     today = timeutil.local_today()
-    years = retention.years_for(SOLICITUD)
-    held = retention.hold_for(SOLICITUD.name, request.folio) is not None
+    years = retention.years_for(retention.record_class("solicitud"))
+    held = retention.hold_for("solicitud", request.folio) is not None
     if until is None:
         answer = (f"Su solicitud sigue en trámite. Es un registro de calidad que debe "
                   f"conservarse {years} años desde su conclusión; la cancelación procederá al "

@@ -2,7 +2,8 @@
 
 A *record class* says how long its records are kept ([retention] in the configuration),
 which records are due by a date, and how one is disposed of (deleted or anonymized). The
-classes are listed in ``retention.classes.CLASSES``; the run walks them in order, skips
+classes are listed in ``records.classes.CLASSES`` (the app factory hands them to
+``register_classes``); the run walks them in order, skips
 records under legal hold, disposes of the rest, leaves a tombstone (``Disposal``) and
 audits each disposal.
 """
@@ -64,11 +65,19 @@ class Outcome:
     result: str  # "anonimizado", "eliminado", "retenido" (legal hold), "pendiente" (dry run)
 
 
+_CLASSES: tuple[RecordClass, ...] = ()
+
+
+def register_classes(classes: tuple[RecordClass, ...]) -> None:
+    """Set the record classes the run disposes of, in order (called by the app factory: they
+    reach into every domain, so the engine does not import them)."""
+    global _CLASSES
+    _CLASSES = classes
+
+
 def record_classes() -> tuple[RecordClass, ...]:
     """Every record class, in the order the run disposes of them."""
-    from provisioning.retention.classes import CLASSES
-
-    return CLASSES
+    return _CLASSES
 
 
 def record_class(name: str) -> RecordClass:
