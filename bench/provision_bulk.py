@@ -59,10 +59,15 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from provisioning import audit, create_app, db  # noqa: E402
+from provisioning import (  # noqa: E402
+    audit,
+    create_app,
+    db,
+    naming,  # noqa: E402
+)
 from provisioning.catalogs import services as catalogs  # noqa: E402
 from provisioning.config import load_settings  # noqa: E402
-from provisioning.directory import accounts, connection, naming, services  # noqa: E402
+from provisioning.directory import accounts, connection, services  # noqa: E402
 from provisioning.jobs.models import Job  # noqa: E402
 from tests.factories import received_request, synthetic_curp, write_toml  # noqa: E402
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.directory import accounts, naming
+from provisioning import naming
+from provisioning.directory import accounts
 from provisioning.directory.accounts import Person
 from provisioning.directory.connection import Directory
 from provisioning.directory.errors import (
