@@ -67,7 +67,8 @@ from provisioning import (  # noqa: E402
 )
 from provisioning.catalogs import services as catalogs  # noqa: E402
 from provisioning.config import load_settings  # noqa: E402
-from provisioning.directory import accounts, connection, services  # noqa: E402
+from provisioning.directory import accounts, connection  # noqa: E402
+from provisioning.it import services  # noqa: E402
 from provisioning.jobs.models import Job  # noqa: E402
 from tests.factories import received_request, synthetic_curp, write_toml  # noqa: E402
 

@@ -27,9 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.auditor.views import bp as audit_bp
     from provisioning.crypto import Hasher, Pseudonymizer, Sealer
     from provisioning.dashboard.views import bp as dashboard_bp
-    from provisioning.directory.views import bp as directory_bp
     from provisioning.documents.views import bp as documents_bp
     from provisioning.handoff.views import bp as handoff_bp
+    from provisioning.it.views import bp as it_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
-    app.register_blueprint(directory_bp)
+    app.register_blueprint(it_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(approvals_bp)
@@ -97,11 +97,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 def register_jobs() -> None:
     """Every background job kind this app runs, with its retry policy (see each module)."""
     from provisioning.dashboard import reminders
-    from provisioning.directory import tasks as directory_tasks
+    from provisioning.it import tasks as it_tasks
     from provisioning.notifications import services as notifications
     from provisioning.preregistration import tasks as preregistration_tasks
 
-    directory_tasks.register()
+    it_tasks.register()
     preregistration_tasks.register()
     notifications.register()
     reminders.register()

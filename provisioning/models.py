@@ -6,12 +6,13 @@ from provisioning.approvals import models as approvals  # noqa: F401
 from provisioning.audit import models as audit  # noqa: F401
 from provisioning.catalogs import models as catalogs  # noqa: F401
 from provisioning.counters import Counter  # noqa: F401
-from provisioning.directory import models as directory  # noqa: F401
 from provisioning.documents import models as documents  # noqa: F401
 from provisioning.handoff import models as handoff  # noqa: F401
+from provisioning.it import models as it  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
+from provisioning.people import accounts as people_accounts  # noqa: F401
 from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401

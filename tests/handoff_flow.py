@@ -18,11 +18,11 @@ from provisioning import audit, curp, db
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.directory import accounts
-from provisioning.directory import services as directory
-from provisioning.directory.models import DirectoryAccount
 from provisioning.handoff.models import CustodyTransfer
+from provisioning.it import services as it
 from provisioning.jobs import services as jobs
 from provisioning.oficios.models import Oficio
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.conftest import VALID_FORM, Browser, StaffAccount, create_staff_account, login
@@ -206,7 +206,7 @@ class Scene:
                 sam_account_name=f"u{request_id}.{guid[:6]}", user_principal_name=None,
                 user_account_control=512, pwd_last_set=None, description=(), curp=None,
                 display_name=None, groups=())
-            directory.record_outcome(request_id, accounts.Outcome(account, created=True))
+            it.record_outcome(request_id, accounts.Outcome(account, created=True))
         db.commit()
 
     def reply(self, oficio_id: int) -> int:

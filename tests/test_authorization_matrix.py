@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
-from provisioning.directory.models import LinkReview, ProvisioningBatch
 from provisioning.handoff.models import CustodyTransfer
+from provisioning.it.models import LinkReview, ProvisioningBatch
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, hypothetical_curp, new_request
@@ -82,7 +82,7 @@ POLICY: dict[str, Any] = {
     "documents.oficio_pdf": {Role.ENLACE, *SERVICE_WIDE},
     "oficios.issue": {Role.ENLACE},
     "oficios.cancel": {Role.ENLACE},
-    "oficios.it_inbox": IT,
+    "it.oficios_inbox": IT,
     "oficios.acknowledge": IT,
     "audit.search": RECORDS,
     "audit.history": RECORDS,
@@ -103,17 +103,17 @@ POLICY: dict[str, Any] = {
     "api.clients": {Role.ADMIN},
     "api.revoke": {Role.ADMIN},
     "api.rotate": {Role.ADMIN},
-    "directory.queue_page": IT,
-    "directory.queue_selected": IT,
-    "directory.batch_page": IT,
-    "directory.request_action": IT,
-    "directory.link_review": IT,
-    "directory.link_decision": IT,
+    "it.queue_page": IT,
+    "it.queue_selected": IT,
+    "it.batch_page": IT,
+    "it.request_action": IT,
+    "it.link_review": IT,
+    "it.link_decision": IT,
     "handoff.acknowledge_reply": {Role.ENLACE},
-    "oficios.it_accounts": IT,
-    "oficios.it_provision": IT,
-    "oficios.it_reply_form": IT,
-    "oficios.it_reply_sign": {Role.JEFE_INFORMATICA},
+    "it.oficio_accounts": IT,
+    "it.provision_oficio": IT,
+    "it.reply_form": IT,
+    "it.reply_sign": {Role.JEFE_INFORMATICA},
     "handoff.inbox": {Role.ENLACE, *DELIVERERS},
     "handoff.release": {Role.ENLACE},
     "handoff.receive": DELIVERERS,
@@ -155,17 +155,17 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "retention.lift_hold": {"hold_id": missing},
         "privacy.download": {"fmt": "json"},
         "privacy.task": {"arco_id": missing},
-        "directory.batch_page": {"batch_id": missing},
+        "it.batch_page": {"batch_id": missing},
         "api.revoke": {"client_id": missing},
         "api.rotate": {"client_id": missing},
-        "directory.request_action": {"request_id": missing, "action": "reintentar"},
-        "directory.link_review": {"request_id": missing},
-        "directory.link_decision": {"request_id": missing, "decision": "confirmar"},
+        "it.request_action": {"request_id": missing, "action": "reintentar"},
+        "it.link_review": {"request_id": missing},
+        "it.link_decision": {"request_id": missing, "decision": "confirmar"},
         "handoff.acknowledge_reply": {"oficio_id": missing},
-        "oficios.it_accounts": {"oficio_id": missing},
-        "oficios.it_provision": {"oficio_id": missing},
-        "oficios.it_reply_form": {"oficio_id": missing},
-        "oficios.it_reply_sign": {"oficio_id": missing},
+        "it.oficio_accounts": {"oficio_id": missing},
+        "it.provision_oficio": {"oficio_id": missing},
+        "it.reply_form": {"oficio_id": missing},
+        "it.reply_sign": {"oficio_id": missing},
         "handoff.receive": {"transfer_id": missing},
         "handoff.delivery": {"request_id": missing},
         "handoff.deliver": {"request_id": missing},
@@ -424,7 +424,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         **{e: request_ids for e in ("approvals.detail", "approvals.sign",
                                     "approvals.return_request", "approvals.reject",
                                     "documents.request_pdf")},
-        "directory.request_action": [Target(t.label, {**t.args, "action": "reintentar"},
+        "it.request_action": [Target(t.label, {**t.args, "action": "reintentar"},
                                             t.owner) for t in request_ids],
         "audit.history": [Target(t.label, {"object_type": "request",
                                            "object_id": t.args["folio"]}, t.owner)
@@ -440,11 +440,11 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         + oficios(replies, "respuesta", wrong_kind, seen=True),
         "handoff.acknowledge_reply": oficios(replies, "respuesta")
         + oficios(envios, "oficio", wrong_kind, seen=True),
-        **{e: it_envio for e in ("oficios.it_accounts", "oficios.it_provision",
-                                 "oficios.it_reply_form", "oficios.it_reply_sign")},
-        "directory.batch_page": [Target("lote", {"batch_id": batch.id})],
-        "directory.link_review": reviewed,
-        "directory.link_decision": [Target(t.label, {**t.args, "decision": decision})
+        **{e: it_envio for e in ("it.oficio_accounts", "it.provision_oficio",
+                                 "it.reply_form", "it.reply_sign")},
+        "it.batch_page": [Target("lote", {"batch_id": batch.id})],
+        "it.link_review": reviewed,
+        "it.link_decision": [Target(t.label, {**t.args, "decision": decision})
                                     for t in reviewed for decision in ("confirmar", "rechazar")],
         "retention.lift_hold": [Target("conservación", {"hold_id": hold.id})],
         "privacy.task": [Target("solicitud ARCO", {"arco_id": arco.id})],

@@ -54,9 +54,9 @@ def api_operation(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 def _account_name(account_request: Any) -> str | None:
     """The domain user name of a request with access (from the directory records)."""
-    from provisioning.directory import services as directory
+    from provisioning.people import accounts as people_accounts
 
-    account = directory.account_of(account_request)
+    account = people_accounts.account_of(account_request)
     return account.sam_account_name if account else None
 
 

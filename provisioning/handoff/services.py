@@ -34,13 +34,13 @@ from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory import accounts, connection
-from provisioning.directory import services as directory
 from provisioning.directory.errors import DirectoryError, PasswordRejected
-from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import custody
 from provisioning.handoff.models import ActivationCode
 from provisioning.notifications import services as notifications
+from provisioning.people import accounts as people_accounts
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 
@@ -158,7 +158,7 @@ def _holder_role(request: AccountRequest) -> Role:
 
 def user_name(request: AccountRequest) -> str:
     """The domain user name of the request's account (Conflict when it has none)."""
-    account = directory.account_of(request)
+    account = people_accounts.account_of(request)
     if account is None:
         raise Conflict(f"La solicitud {request.folio} no tiene cuenta registrada.")
     return account.sam_account_name

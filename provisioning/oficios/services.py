@@ -31,7 +31,6 @@ from provisioning.config import current as settings
 from provisioning.crypto import canonical_json, sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
-from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import (
@@ -43,6 +42,7 @@ from provisioning.oficios.models import (
     Oficio,
     OficioItem,
 )
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 from provisioning.textcheck import TextError, clean
@@ -417,3 +417,9 @@ def record_receipt(oficio: Oficio, *, user: StaffUser, actor: audit.Actor, ip: s
                             number=oficio.number, receiver=user.full_name,
                             received_at=timeutil.format_datetime(now),
                             path=f"/oficios/{oficio.id}")
+
+
+def replies_to(oficio: Oficio) -> list[Oficio]:
+    """IT's reply oficios to ``oficio``, oldest first."""
+    return list(session().scalars(select(Oficio).where(
+        Oficio.in_reply_to_id == oficio.id, Oficio.kind == RESPUESTA).order_by(Oficio.id)))

@@ -10,8 +10,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from provisioning import db
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
-from provisioning.errors import NotFound, ValidationError
-from provisioning.oficios import replies, services
+from provisioning.errors import ValidationError
+from provisioning.oficios import services
 from provisioning.oficios.models import ENVIO, KIND_LABELS, RECEIVED, RESPUESTA, SENT, Oficio
 from provisioning.staff import auth
 from provisioning.staff import services as staff
@@ -83,7 +83,7 @@ def detail_page(oficio: Any, *, error: str | None = None, status: int = 200) -> 
         can_cancel=oficio.status == SENT and envio and liaison,
         it_accounts=is_it and envio and oficio.status == RECEIVED,
         in_reply_to=db.get(Oficio, oficio.in_reply_to_id) if oficio.in_reply_to_id else None,
-        replies=replies.replies_to(oficio) if envio else [], kinds=KIND_LABELS,
+        replies=services.replies_to(oficio) if envio else [], kinds=KIND_LABELS,
         error=error), status
 
 
@@ -107,16 +107,6 @@ def cancel(oficio_id: int) -> Any:
     return redirect(url_for("oficios.index"))
 
 
-@bp.route("/informatica/oficios")
-@auth.roles_required(*services.IT_ROLES)
-def it_inbox() -> Any:
-    """Oficios received by the Departamento de Informática and waiting for the acuse."""
-    return render_template("oficios/it_inbox.html", pending=services.it_inbox(),
-                           recent=services.oficios_for(g.principal, kind=services.ENVIO,
-                                                       limit=50),
-                           replies=services.oficios_for(g.principal, kind=RESPUESTA, limit=50))
-
-
 @bp.route("/oficios/<int:oficio_id>/acuse", methods=["POST"])
 @auth.roles_required(*services.IT_ROLES)
 def acknowledge(oficio_id: int) -> Any:
@@ -127,93 +117,3 @@ def acknowledge(oficio_id: int) -> Any:
     db.commit()
     flash(f"Acuse de recibo del oficio {oficio.number} registrado.", "ok")
     return redirect(url_for("oficios.detail", oficio_id=oficio.id))
-
-
-# ---------------------------------------------------------------------------------------------
-# IT: the accounts of a received oficio, and the reply oficio
-
-REFRESH_SECONDS = 3
-
-
-def _it_actor() -> Any:
-    role = Role.INFORMATICA if g.principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
-    return g.principal.actor(client_ip(), role)
-
-
-def _envio(oficio_id: int) -> Any:
-    oficio = services.get_for(g.principal, oficio_id)
-    if oficio.kind != ENVIO:
-        raise NotFound("No encontramos ese oficio de envío.")
-    return oficio
-
-
-@bp.route("/informatica/oficios/<int:oficio_id>/cuentas")
-@auth.roles_required(*services.IT_ROLES)
-def it_accounts(oficio_id: int) -> Any:
-    """The oficio's accounts: progress while the worker runs, created / linked / failed."""
-    oficio = _envio(oficio_id)
-    accounts = replies.accounts_of(oficio)
-    approvals.record_list_view([r.request for r in accounts.rows], actor=_it_actor(),
-                               where=f"cuentas del oficio {oficio.number}")
-    db.commit()
-    return render_template(
-        "oficios/it_accounts.html", oficio=oficio, accounts=accounts,
-        progress=accounts.progress, rows=accounts.rows,
-        refresh=None if accounts.progress.finished else REFRESH_SECONDS,
-        can_sign=g.principal.has(replies.SIGNER_ROLE))
-
-
-@bp.route("/informatica/oficios/<int:oficio_id>/crear-cuentas", methods=["POST"])
-@auth.roles_required(*services.IT_ROLES)
-def it_provision(oficio_id: int) -> Any:
-    """Queue account creation for every request of the received oficio."""
-    oficio = _envio(oficio_id)
-    result = replies.provision_all(oficio, actor=_it_actor())
-    db.commit()
-    message = (f"{len(result.queued)} solicitudes del oficio {oficio.number} enviadas a crear "
-               "su cuenta.")
-    if result.skipped:
-        message += f" Omitidas: {len(result.skipped)}."
-    flash(message, "ok")
-    return redirect(url_for("oficios.it_accounts", oficio_id=oficio.id))
-
-
-def _reply_form(oficio: Any, *, error: str | None = None, status: int = 200) -> Any:
-    accounts = replies.accounts_of(oficio)
-    ready = accounts.ready_for_reply
-    approvals.record_list_view(ready, actor=_it_actor(),
-                               where=f"respuesta al oficio {oficio.number}")
-    db.commit()
-    return render_template(
-        "oficios/it_reply.html", oficio=oficio, accounts=accounts, ready=ready,
-        user_names=services.user_names(ready), can_sign=g.principal.has(replies.SIGNER_ROLE),
-        subject=request.form.get("subject") or settings().oficios.respuesta_subject,
-        error=error), status
-
-
-@bp.route("/informatica/oficios/<int:oficio_id>/respuesta", methods=["GET"])
-@auth.roles_required(*services.IT_ROLES)
-def it_reply_form(oficio_id: int) -> Any:
-    """The accounts ready for the reply oficio, and (for the head of IT) the signing form."""
-    return _reply_form(_envio(oficio_id))
-
-
-@bp.route("/informatica/oficios/<int:oficio_id>/respuesta", methods=["POST"])
-@auth.roles_required(replies.SIGNER_ROLE)
-@rate_limited("acceso")
-def it_reply_sign(oficio_id: int) -> Any:
-    """Sign the reply oficio with a fresh TOTP code."""
-    oficio = _envio(oficio_id)
-    try:
-        reply = replies.issue_reply(oficio, principal=g.principal, user=auth.current_user(),
-                                    subject=request.form.get("subject", "")[:400],
-                                    code=request.form.get("code", "")[:20], ip=client_ip())
-    except staff.AuthError as exc:
-        return auth.step_up_refused(exc) or _reply_form(oficio, error=exc.message,
-                                                        status=exc.status)
-    except ValidationError as exc:
-        db.rollback()
-        return _reply_form(oficio, error=exc.message, status=400)
-    db.commit()
-    flash(f"Oficio de respuesta {reply.number} firmado y enviado al enlace jurisdiccional.", "ok")
-    return redirect(url_for("oficios.detail", oficio_id=reply.id))

@@ -35,12 +35,12 @@ from provisioning.config import current as settings
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory import accounts, connection
-from provisioning.directory import services as directory
 from provisioning.directory.errors import BindRefused, DirectoryError, DirectoryNotConfigured
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import services as handoff
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
+from provisioning.people import accounts as people_accounts
 from provisioning.preregistration.forms import PreRegistrationInput
 from provisioning.preregistration.models import PreRegistration, SignInThrottle
 
@@ -363,7 +363,7 @@ def grant_target(request_id: int) -> GrantTarget | None:
         return None
     if request.status != RequestStatus.ACTIVADA.value or of(request) is None:
         raise Conflict(f"La solicitud {request.folio} no tiene un pre-registro pendiente.")
-    account = directory.account_of(request)
+    account = people_accounts.account_of(request)
     if account is None:
         raise Conflict(f"La solicitud {request.folio} no tiene cuenta registrada.")
     return GrantTarget(account.object_guid, request.wants_ece)

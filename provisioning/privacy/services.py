@@ -28,10 +28,10 @@ from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.db import get as db_get
 from provisioning.db import session
-from provisioning.directory import services as directory
 from provisioning.errors import Conflict, NotFound
 from provisioning.handoff import custody
 from provisioning.handoff import services as handoff
+from provisioning.people import accounts as people_accounts
 from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoKind, ArcoRequest, ArcoStatus
 from provisioning.retention import services as retention
@@ -57,7 +57,8 @@ def _signatures(request: AccountRequest) -> Section | None:
 
 
 def _directory_account(request: AccountRequest) -> Section | None:
-    return _section("Su cuenta en el directorio institucional", directory.export_rows(request))
+    return _section("Su cuenta en el directorio institucional",
+                    people_accounts.export_rows(request))
 
 
 def _custody(request: AccountRequest) -> Section | None:

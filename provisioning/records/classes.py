@@ -19,12 +19,13 @@ from provisioning.approvals import services as approvals
 from provisioning.audit.models import AuditEvent, AuditHead
 from provisioning.audit.services import purge_through
 from provisioning.db import session
-from provisioning.directory import services as directory
 from provisioning.documents import models as documents_models
 from provisioning.documents import services as documents
 from provisioning.handoff import services as handoff
+from provisioning.it import services as it
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import Oficio
+from provisioning.people import accounts as people_accounts
 from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoRequest
 from provisioning.retention.models import Disposal
@@ -69,7 +70,7 @@ def _remove_handoff_data(folios: list[str]) -> None:
     ids = _request_ids(folios)
     preregistration.remove(ids)
     handoff.remove_codes(ids)
-    directory.remove_link_reviews(ids)  # the existing accounts IT was asked about
+    it.remove_link_reviews(ids)  # the existing accounts IT was asked about
 
 
 def _clear_signed_contents(folios: list[str]) -> None:
@@ -79,7 +80,7 @@ def _clear_signed_contents(folios: list[str]) -> None:
 
 def _forget_account_names(folios: list[str]) -> None:
     """The account's DN, user name and UPN are made of the person's names; the GUID stays."""
-    directory.forget_names(_request_ids(folios))
+    people_accounts.forget_names(_request_ids(folios))
 
 
 # Stored files and texts of solicitudes, removed when they are anonymized: each takes the

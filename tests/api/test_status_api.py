@@ -179,7 +179,7 @@ def test_only_admins_manage_clients(client, login_as) -> None:
 
 def test_activo_gives_user_name_names_and_clues(client, clock) -> None:
     from provisioning.account_requests.workflow import RequestStatus
-    from provisioning.directory.models import DirectoryAccount
+    from provisioning.people.accounts import DirectoryAccount
 
     token = new_client()
     folio, _ = folio_and_code(submit(client))

@@ -41,18 +41,18 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from provisioning import db
-from provisioning.directory import services as directory
 from provisioning.directory.errors import DirectoryUnavailable
-from provisioning.directory.models import DirectoryAccount
+from provisioning.it import services as it
 from provisioning.jobs.models import DONE, Job
 from provisioning.jobs.worker import Worker
 from provisioning.notifications import services as notifications
 from provisioning.notifications.models import PENDING, OutboxMessage
 from provisioning.oficios.models import Oficio
+from provisioning.people.accounts import DirectoryAccount
 from tests.conftest import DIRECTORY_TOML, PG_URL, _no_directory
-from tests.directory.test_provisioning import assert_exactly_one_account_each
 from tests.factories import write_toml
 from tests.handoff_flow import Scene, values
+from tests.it.test_provisioning import assert_exactly_one_account_each
 from tests.notifications.test_mail import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,8 +134,8 @@ def batch(make_app: Any, directory_config: dict[str, Any], mail_server: MailServ
         yield Batch(app, scene, oficio_id, ids)
 
 
-def progress(ids: list[int]) -> directory.Progress:
-    return values(lambda: directory.progress(ids))
+def progress(ids: list[int]) -> it.Progress:
+    return values(lambda: it.progress(ids))
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str,
@@ -224,7 +224,7 @@ def assert_recovered(batch: Batch, server: MailServer, *, resends_allowed: int =
     """Exactly one account per request, every job done, every message sent and received."""
     jobs = values(lambda: Counter(db.session().execute(select(Job.kind, Job.status)).all()))
     assert {status for _, status in jobs} == {DONE}, jobs
-    assert jobs[(directory.KIND, DONE)] == REQUESTS
+    assert jobs[(it.KIND, DONE)] == REQUESTS
     outbox = values(lambda: db.session().execute(select(
         OutboxMessage.id, OutboxMessage.kind, OutboxMessage.status,
         OutboxMessage.created_at)).all())
@@ -288,7 +288,7 @@ def test_dc_stopped_mid_batch_then_restarted(batch, mail_server, dc_control, clo
 
     def retrying() -> bool:
         return bool(values(lambda: db.session().scalar(select(func.count(Job.id)).where(
-            Job.kind == directory.KIND, Job.attempts > 1,
+            Job.kind == it.KIND, Job.attempts > 1,
             Job.last_error.like("No hay conexión con el controlador de dominio%")))))
 
     with WorkerThread(batch.app, clock) as worker:

@@ -17,9 +17,9 @@ from provisioning.audit.models import AuditEvent
 from provisioning.crypto import CODE_ALPHABET
 from provisioning.directory import accounts, connection
 from provisioning.directory.errors import BindRefused
-from provisioning.directory.models import DirectoryAccount
 from provisioning.handoff.models import ActivationCode
 from provisioning.handoff.services import ACTIVATION_REFUSED
+from provisioning.people.accounts import DirectoryAccount
 from tests.conftest import Browser
 from tests.handoff_flow import Applicant, Scene, status_of, user_name, values
 from tests.test_no_secrets_leak import all_database_text, variants

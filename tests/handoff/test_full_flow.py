@@ -16,9 +16,9 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.api import services as api
 from provisioning.audit.models import AuditEvent
 from provisioning.directory import accounts, connection
-from provisioning.directory.models import DirectoryAccount
 from provisioning.jobs import services as jobs
 from provisioning.notifications.models import OutboxMessage
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
 from tests.conftest import Browser
 from tests.handoff_flow import Scene, status_of, user_name, values

@@ -13,9 +13,9 @@ from provisioning import db
 from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.audit.models import AuditEvent
 from provisioning.directory import accounts, connection
-from provisioning.directory import services as directory
 from provisioning.documents.models import IssuedDocument
 from provisioning.handoff.models import CustodyTransfer
+from provisioning.it import services as it
 from provisioning.jobs import services as jobs
 from provisioning.notifications.models import OutboxMessage
 from provisioning.oficios.models import Oficio
@@ -28,7 +28,7 @@ REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+)">')
 
 def person_of(applicant) -> accounts.Person:
     """What the directory would be told about the applicant's request."""
-    return values(lambda: directory.person_for(applicant.request_id))
+    return values(lambda: it.person_for(applicant.request_id))
 
 
 def test_whole_oficio_created_with_one_action_then_replied_and_acknowledged(

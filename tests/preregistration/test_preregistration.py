@@ -13,8 +13,8 @@ from sqlalchemy import select
 from provisioning import db
 from provisioning.audit.models import AuditEvent
 from provisioning.directory import accounts, connection
-from provisioning.directory.models import DirectoryAccount
 from provisioning.jobs import services as jobs
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.preregistration import services
 from provisioning.preregistration.forms import PreRegistrationInput
 from provisioning.preregistration.models import PreRegistration

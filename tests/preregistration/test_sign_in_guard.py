@@ -15,8 +15,8 @@ from sqlalchemy import select
 from provisioning import db
 from provisioning.audit.models import AuditEvent
 from provisioning.directory import accounts, connection
-from provisioning.directory.models import DirectoryAccount
 from provisioning.jobs import services as jobs
+from provisioning.people.accounts import DirectoryAccount
 from tests.conftest import Browser
 from tests.handoff_flow import Applicant, Scene, user_name, values
 from tests.preregistration.test_preregistration import (

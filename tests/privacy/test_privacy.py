@@ -191,7 +191,7 @@ def test_cancellation_is_answered_with_the_date_it_applies_from(client, clock) -
 def test_export_of_a_live_request_has_its_signatures_account_and_list_reads(
         dir_app, clock) -> None:
     from provisioning.approvals.models import Signature
-    from provisioning.directory.models import DirectoryAccount
+    from provisioning.people.accounts import DirectoryAccount
     from tests.handoff_flow import Scene, values
 
     scene = Scene(dir_app, clock).cast()

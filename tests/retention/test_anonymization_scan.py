@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, select
 from provisioning import db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
-from provisioning.directory.models import DirectoryAccount
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
 from tests.handoff_flow import Scene, activate_and_preregister, values
 

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
-from provisioning.directory import accounts, connection, services
+from provisioning.directory import accounts, connection
 from provisioning.directory.connection import Directory
-from provisioning.directory.models import DirectoryAccount
+from provisioning.it import services
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.conftest import Browser, StaffAccount, create_staff_account, login
@@ -103,7 +104,7 @@ def account_row(request_id: int) -> DirectoryAccount | None:
 
 
 def reviews(request_id: int) -> list[Any]:
-    from provisioning.directory.models import LinkReview
+    from provisioning.it.models import LinkReview
 
     return values(lambda: list(db.session().scalars(select(LinkReview).where(
         LinkReview.request_id == request_id).order_by(LinkReview.id))))

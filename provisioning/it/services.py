@@ -1,8 +1,10 @@
-"""Provisioning requests into Active Directory: queue, record the outcome, show progress.
+"""The Departamento de Informática's step: provision requests into Active Directory (queue,
+record the outcome, show progress), the existing accounts IT must confirm, and (``replies``)
+the reply oficio.
 
 The web never talks to the DC. IT queues requests (``queue_provisioning``): one job per
 request, with the key ``directory.provision:<id>``, in IT's own transaction. ``alta worker``
-runs the job (``directory.tasks``): it reads the request, creates or links the account on the
+runs the job (``it.tasks``): it reads the request, creates or links the account on the
 DC, and records the outcome here (``record_outcome``) in a new transaction, which moves the
 request to ``cuenta_creada``. The job is safe to run again at any point.
 
@@ -15,12 +17,12 @@ outside Alta's OUs is never linked on the job's own: the job records a ``LinkRev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
-from provisioning import audit, db, timeutil
+from provisioning import audit, db, timeutil, wording
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus, transition
 from provisioning.approvals import services as approvals
@@ -34,21 +36,21 @@ from provisioning.directory.accounts import (
     Person,
 )
 from provisioning.directory.errors import DirectoryNotConfigured, LinkNeedsConfirmation
-from provisioning.directory.models import (
+from provisioning.errors import Conflict, NotFound
+from provisioning.it.models import (
     CONFIRMED,
-    CREATED,
-    LINKED,
     PENDING,
     REJECTED,
     SUPERSEDED,
-    DirectoryAccount,
     LinkReview,
     ProvisioningBatch,
 )
-from provisioning.errors import Conflict, NotFound
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import CANCELLED, FAILED, QUEUED, RUNNING, WAITING, Job
 from provisioning.notifications import services as notifications
+from provisioning.oficios import services as oficios
+from provisioning.oficios.models import ENVIO, RECEIVED, Oficio
+from provisioning.people.accounts import CREATED, LINKED, DirectoryAccount, account_of
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 
@@ -249,36 +251,6 @@ def record_outcome(request_id: int, outcome: Outcome, *,
                  summary=f"Solicitud {request.folio}: cuenta del directorio {verb}",
                  details={**details, "dn_hmac": pseudonym("dn", account.dn)})
     return row
-
-
-def forget_names(request_ids: list[int]) -> int:
-    """Blank the DN, user name and UPN recorded for these requests' accounts (retention:
-    they spell out the person's names). The GUID stays: it names no one and still ties the
-    tombstone to the account in the directory. Returns how many."""
-    result = db.session().execute(
-        update(DirectoryAccount).where(DirectoryAccount.request_id.in_(request_ids))
-        .values(dn="", sam_account_name="", user_principal_name="")
-        .execution_options(synchronize_session=False))
-    return result.rowcount or 0
-
-
-def export_rows(request: AccountRequest) -> list[dict[str, str]]:
-    """The request's directory account for the person's data export (never a password)."""
-    account = account_of(request)
-    if account is None:
-        return []
-    return [{"usuario": account.sam_account_name,
-             "nombre_principal_upn": account.user_principal_name,
-             "nombre_distinguido_dn": account.dn,
-             "origen": ("creada por Alta" if account.created
-                        else "ya existía con su CURP y se vinculó"),
-             "registrada_el": timeutil.format_datetime(account.created_at, seconds=True)}]
-
-
-def account_of(request: AccountRequest) -> DirectoryAccount | None:
-    """The request's recorded AD account, if any."""
-    return db.session().scalar(
-        select(DirectoryAccount).where(DirectoryAccount.request_id == request.id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,3 +539,48 @@ def progress(request_ids: Iterable[int]) -> Progress:
         else:
             counts["not_queued"] += 1
     return Progress(total=len(ids), **counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The accounts of a received oficio
+
+
+def require_received(oficio: Oficio) -> None:
+    """Refuse anything but a liaison's oficio that IT acknowledged."""
+    if oficio.kind != ENVIO or oficio.status != RECEIVED:
+        raise Conflict(f"El oficio {oficio.number} no es un oficio de envío con acuse de recibo: "
+                       "registre primero el acuse.")
+
+
+
+
+
+def waiting(rows: Sequence[Row]) -> list[AccountRequest]:
+    """The rows' requests that one action would send to the directory now."""
+    return [r.request for r in rows if r.account is None
+            and r.request.status == RequestStatus.RECIBIDA_INFORMATICA.value
+            and (r.job is None or r.job.status in (FAILED, CANCELLED))]
+
+
+def queue_oficio(oficio: Oficio, *, actor: audit.Actor) -> QueueResult:
+    """Queue account creation for every request of a received oficio not in the queue and
+    without an account (failed and cancelled ones go again).
+
+    The oficio's entrance to ``queue_provisioning`` (one batch). Audits
+    ``oficio.provisioning_queued``.
+    """
+    require_received(oficio)
+    ids = [r.id for r in waiting(rows(
+        request_ids=[r.id for r in oficios.requests_of(oficio)]))]
+    if not ids:
+        raise Conflict(f"Ninguna solicitud del oficio {oficio.number} espera que se cree su "
+                       "cuenta (las demás ya la tienen o están en la cola).")
+    result = queue_provisioning(ids, actor=actor)
+    audit.record("oficio.provisioning_queued", actor=actor, object_type="oficio",
+                 object_id=oficio.number,
+                 summary=f"Oficio {oficio.number}: "
+                         f"{wording.count(len(result.queued), 'cuenta')} por crear "
+                         f"(lote {result.batch.id})",
+                 details={"batch": result.batch.id, "queued": len(result.queued),
+                          "skipped": len(result.skipped)})
+    return result

@@ -1,5 +1,5 @@
-"""Directory tables: the AD account of each request, the batches IT queued, and the existing
-accounts waiting for IT to confirm a link."""
+"""The IT step's tables: the batches IT queued and the existing accounts waiting for IT to
+confirm a link (the account itself is the person's: ``people.accounts``)."""
 
 from __future__ import annotations
 
@@ -11,34 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from provisioning.db import Base
 
-CREATED, LINKED = "created", "linked"
 # What IT decided about an existing account (superseded: the account changed meanwhile).
 PENDING, CONFIRMED, REJECTED, SUPERSEDED = "pending", "confirmed", "rejected", "superseded"
-
-
-class DirectoryAccount(Base):
-    """The Active Directory account of a request, as the DC reported it."""
-
-    __tablename__ = "directory_accounts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("account_requests.id", ondelete="CASCADE"), unique=True,
-        comment="One account per request; a second recording is refused")
-    # Indexed: people type it on the public activation and pre-registration pages.
-    sam_account_name: Mapped[str] = mapped_column(String(20), index=True)
-    user_principal_name: Mapped[str] = mapped_column(String(300))
-    object_guid: Mapped[str] = mapped_column(
-        String(36), index=True, comment="The account's identity; the DN may change")
-    dn: Mapped[str] = mapped_column(String(1000), comment="As returned; never compared")
-    origin: Mapped[str] = mapped_column(
-        String(10), comment="created: made by Alta; linked: the CURP already had an account")
-    created_at: Mapped[datetime]
-
-    @property
-    def created(self) -> bool:
-        """True when Alta made the account (False: it existed and was linked)."""
-        return self.origin == CREATED
 
 
 class ProvisioningBatch(Base):

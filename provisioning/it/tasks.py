@@ -6,9 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from provisioning import db
-from provisioning.directory import accounts, connection, services
+from provisioning.directory import accounts, connection
 from provisioning.directory.errors import DirectoryError, LinkNeedsConfirmation
 from provisioning.errors import AltaError
+from provisioning.it import services
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.jobs.services import GiveUp, NeedsDecision, RetryLater

@@ -11,16 +11,19 @@ from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.approvals import services as approvals
-from provisioning.directory import services
+from provisioning.config import current as settings
 from provisioning.directory.accounts import ACCOUNTDISABLE
-from provisioning.directory.models import PENDING
-from provisioning.errors import ValidationError
+from provisioning.errors import NotFound, ValidationError
+from provisioning.it import replies, services
+from provisioning.it.models import PENDING
+from provisioning.oficios import services as oficios
+from provisioning.oficios.models import ENVIO, RESPUESTA
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from provisioning.web import client_ip, rate_limited
 
-bp = Blueprint("directory", __name__)
+bp = Blueprint("it", __name__)
 
 IT_ROLES = (Role.INFORMATICA, Role.JEFE_INFORMATICA)
 REFRESH_SECONDS = 3
@@ -60,7 +63,7 @@ def queue_page() -> Any:
                  details={"count": len(rows)})
     db.commit()
     pending = [r for r in rows if r.request.status == RequestStatus.RECIBIDA_INFORMATICA]
-    return render_template("directory/queue.html", rows=rows, pending=pending,
+    return render_template("it/queue.html", rows=rows, pending=pending,
                            configured=services.configured())
 
 
@@ -81,7 +84,7 @@ def queue_selected() -> Any:
         if len(result.skipped) > 10:
             message += f" y {len(result.skipped) - 10} más"
     flash(message, "ok")
-    return redirect(url_for("directory.batch_page", batch_id=result.batch.id))
+    return redirect(url_for("it.batch_page", batch_id=result.batch.id))
 
 
 @bp.route("/informatica/lotes/<int:batch_id>")
@@ -96,7 +99,7 @@ def batch_page(batch_id: int) -> Any:
                  object_id=batch.id, summary=f"Consulta del avance del lote {batch.id}",
                  details={"count": len(ids)})
     db.commit()
-    return render_template("directory/batch.html", batch=batch, progress=progress, rows=rows,
+    return render_template("it/batch.html", batch=batch, progress=progress, rows=rows,
                            refresh=None if progress.finished else REFRESH_SECONDS)
 
 
@@ -116,7 +119,7 @@ def request_action(request_id: int, action: str) -> Any:
     db.commit()
     flash(message, "ok")
     back = auth.safe_next(request.form.get("next"))
-    return redirect(back or url_for("directory.queue_page"))
+    return redirect(back or url_for("it.queue_page"))
 
 
 def _review_page(target: AccountRequest, *, error: str | None = None,
@@ -127,7 +130,7 @@ def _review_page(target: AccountRequest, *, error: str | None = None,
     approvals.record_view(target, actor=_actor())
     db.commit()
     return render_template(
-        "directory/link_review.html", r=target, review=review,
+        "it/link_review.html", r=target, review=review,
         reasons=services.reasons_text(review),
         disabled=bool(review.user_account_control & ACCOUNTDISABLE),
         pending=review.status == PENDING, error=error, errors=errors or {}), status
@@ -170,4 +173,104 @@ def link_decision(request_id: int, decision: str) -> Any:
         return _review_page(target, error=exc.message, errors=exc.fields, status=400)
     db.commit()
     flash(message, "ok")
-    return redirect(url_for("directory.queue_page"))
+    return redirect(url_for("it.queue_page"))
+
+
+@bp.route("/informatica/oficios")
+@auth.roles_required(*oficios.IT_ROLES)
+def oficios_inbox() -> Any:
+    """Oficios received by the Departamento de Informática and waiting for the acuse."""
+    return render_template("it/oficio_inbox.html", pending=oficios.it_inbox(),
+                           recent=oficios.oficios_for(g.principal, kind=ENVIO,
+                                                       limit=50),
+                           replies=oficios.oficios_for(g.principal, kind=RESPUESTA, limit=50))
+
+
+# ---------------------------------------------------------------------------------------------
+# IT: the accounts of a received oficio, and the reply oficio
+
+REFRESH_SECONDS = 3
+
+
+def _it_actor() -> Any:
+    role = Role.INFORMATICA if g.principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+    return g.principal.actor(client_ip(), role)
+
+
+def _envio(oficio_id: int) -> Any:
+    oficio = oficios.get_for(g.principal, oficio_id)
+    if oficio.kind != ENVIO:
+        raise NotFound("No encontramos ese oficio de envío.")
+    return oficio
+
+
+@bp.route("/informatica/oficios/<int:oficio_id>/cuentas")
+@auth.roles_required(*oficios.IT_ROLES)
+def oficio_accounts(oficio_id: int) -> Any:
+    """The oficio's accounts: progress while the worker runs, created / linked / failed."""
+    oficio = _envio(oficio_id)
+    accounts = replies.accounts_of(oficio)
+    approvals.record_list_view([r.request for r in accounts.rows], actor=_it_actor(),
+                               where=f"cuentas del oficio {oficio.number}")
+    db.commit()
+    return render_template(
+        "it/oficio_accounts.html", oficio=oficio, accounts=accounts,
+        progress=accounts.progress, rows=accounts.rows,
+        refresh=None if accounts.progress.finished else REFRESH_SECONDS,
+        can_sign=g.principal.has(replies.SIGNER_ROLE))
+
+
+@bp.route("/informatica/oficios/<int:oficio_id>/crear-cuentas", methods=["POST"])
+@auth.roles_required(*oficios.IT_ROLES)
+def provision_oficio(oficio_id: int) -> Any:
+    """Queue account creation for every request of the received oficio."""
+    oficio = _envio(oficio_id)
+    result = services.queue_oficio(oficio, actor=_it_actor())
+    db.commit()
+    message = (f"{len(result.queued)} solicitudes del oficio {oficio.number} enviadas a crear "
+               "su cuenta.")
+    if result.skipped:
+        message += f" Omitidas: {len(result.skipped)}."
+    flash(message, "ok")
+    return redirect(url_for("it.oficio_accounts", oficio_id=oficio.id))
+
+
+def _reply_form(oficio: Any, *, error: str | None = None, status: int = 200) -> Any:
+    accounts = replies.accounts_of(oficio)
+    ready = accounts.ready_for_reply
+    approvals.record_list_view(ready, actor=_it_actor(),
+                               where=f"respuesta al oficio {oficio.number}")
+    db.commit()
+    return render_template(
+        "it/oficio_reply.html", oficio=oficio, accounts=accounts, ready=ready,
+        user_names=oficios.user_names(ready), can_sign=g.principal.has(replies.SIGNER_ROLE),
+        subject=request.form.get("subject") or settings().oficios.respuesta_subject,
+        error=error), status
+
+
+@bp.route("/informatica/oficios/<int:oficio_id>/respuesta", methods=["GET"])
+@auth.roles_required(*oficios.IT_ROLES)
+def reply_form(oficio_id: int) -> Any:
+    """The accounts ready for the reply oficio, and (for the head of IT) the signing form."""
+    return _reply_form(_envio(oficio_id))
+
+
+@bp.route("/informatica/oficios/<int:oficio_id>/respuesta", methods=["POST"])
+@auth.roles_required(replies.SIGNER_ROLE)
+@rate_limited("acceso")
+def reply_sign(oficio_id: int) -> Any:
+    """Sign the reply oficio with a fresh TOTP code."""
+    oficio = _envio(oficio_id)
+    try:
+        reply = replies.issue_reply(oficio, principal=g.principal, user=auth.current_user(),
+                                    subject=request.form.get("subject", "")[:400],
+                                    code=request.form.get("code", "")[:20], ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _reply_form(oficio, error=exc.message,
+                                                        status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        return _reply_form(oficio, error=exc.message, status=400)
+    db.commit()
+    flash(f"Oficio de respuesta {reply.number} firmado y enviado al enlace jurisdiccional.", "ok")
+    return redirect(url_for("oficios.detail", oficio_id=reply.id))

@@ -15,31 +15,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from provisioning import audit, wording
+from provisioning import wording
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.config import current as settings
-from provisioning.db import session
-from provisioning.directory import services as directory
 from provisioning.errors import Conflict, Forbidden
 from provisioning.handoff import custody
-from provisioning.jobs.models import CANCELLED, FAILED
+from provisioning.it import services as it
 from provisioning.notifications import services as notifications
 from provisioning.oficios import services as oficios
-from provisioning.oficios.models import ENVIO, RECEIVED, RESPUESTA, Oficio
+from provisioning.oficios.models import RESPUESTA, Oficio
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 
 SIGNER_ROLE = Role.JEFE_INFORMATICA
-
-
-def _require_received(oficio: Oficio) -> None:
-    if oficio.kind != ENVIO or oficio.status != RECEIVED:
-        raise Conflict(f"El oficio {oficio.number} no es un oficio de envío con acuse de recibo: "
-                       "registre primero el acuse.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,26 +41,19 @@ class OficioAccounts:
     """A received oficio's requests with their accounts, progress and replies."""
 
     oficio: Oficio
-    rows: list[directory.Row]
-    progress: directory.Progress
+    rows: list[it.Row]
+    progress: it.Progress
     replies: list[Oficio]
 
     @property
     def waiting(self) -> list[AccountRequest]:
         """Requests without an account and not in the queue (never sent, failed, cancelled)."""
-        return waiting(self.rows)
+        return it.waiting(self.rows)
 
     @property
     def ready_for_reply(self) -> list[AccountRequest]:
         """Requests whose account exists and that no reply oficio carries yet."""
         return ready_for_reply(self.oficio, [r.request for r in self.rows])
-
-
-def waiting(rows: Sequence[directory.Row]) -> list[AccountRequest]:
-    """The rows' requests that one action would send to the directory now."""
-    return [r.request for r in rows if r.account is None
-            and r.request.status == RequestStatus.RECIBIDA_INFORMATICA.value
-            and (r.job is None or r.job.status in (FAILED, CANCELLED))]
 
 
 def ready_for_reply(oficio: Oficio, requests: Sequence[AccountRequest] | None = None
@@ -80,41 +63,11 @@ def ready_for_reply(oficio: Oficio, requests: Sequence[AccountRequest] | None = 
     return [r for r in requests if r.status == RequestStatus.CUENTA_CREADA.value]
 
 
-def replies_to(oficio: Oficio) -> list[Oficio]:
-    """IT's reply oficios to ``oficio``, oldest first."""
-    return list(session().scalars(select(Oficio).where(
-        Oficio.in_reply_to_id == oficio.id, Oficio.kind == RESPUESTA).order_by(Oficio.id)))
-
-
 def accounts_of(oficio: Oficio) -> OficioAccounts:
     """What IT sees about a received oficio's accounts."""
     ids = [r.id for r in oficios.requests_of(oficio)]
-    return OficioAccounts(oficio, directory.rows(request_ids=ids), directory.progress(ids),
-                          replies_to(oficio))
-
-
-def provision_all(oficio: Oficio, *, actor: audit.Actor) -> directory.QueueResult:
-    """Queue account creation for every request of a received oficio not in the queue and
-    without an account (failed and cancelled ones go again).
-
-    Reuses the directory's batches (``queue_provisioning``). Audits
-    ``oficio.provisioning_queued``.
-    """
-    _require_received(oficio)
-    ids = [r.id for r in waiting(directory.rows(
-        request_ids=[r.id for r in oficios.requests_of(oficio)]))]
-    if not ids:
-        raise Conflict(f"Ninguna solicitud del oficio {oficio.number} espera que se cree su "
-                       "cuenta (las demás ya la tienen o están en la cola).")
-    result = directory.queue_provisioning(ids, actor=actor)
-    audit.record("oficio.provisioning_queued", actor=actor, object_type="oficio",
-                 object_id=oficio.number,
-                 summary=f"Oficio {oficio.number}: "
-                         f"{wording.count(len(result.queued), 'cuenta')} por crear "
-                         f"(lote {result.batch.id})",
-                 details={"batch": result.batch.id, "queued": len(result.queued),
-                          "skipped": len(result.skipped)})
-    return result
+    return OficioAccounts(oficio, it.rows(request_ids=ids), it.progress(ids),
+                          oficios.replies_to(oficio))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +103,7 @@ def issue_reply(envio: Oficio, *, principal: staff.Principal, user: StaffUser, s
     if not principal.has(SIGNER_ROLE):
         raise Forbidden("El oficio de respuesta lo firma el (la) jefe(a) del Departamento de "
                         "Informática.")
-    _require_received(envio)
+    it.require_received(envio)
     requests = oficios.requests_of(envio)
     ready = ready_for_reply(envio, requests)
     if not ready:

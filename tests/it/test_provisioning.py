@@ -14,12 +14,13 @@ from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.audit.services import verify
-from provisioning.directory import accounts, connection, services
+from provisioning.directory import accounts, connection
 from provisioning.directory.errors import BindRefused, DirectoryNotConfigured
-from provisioning.directory.models import DirectoryAccount
 from provisioning.errors import Conflict
+from provisioning.it import services
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
+from provisioning.people.accounts import DirectoryAccount
 from tests.factories import make_requests
 
 IT = audit.Actor("lucia", "informatica", "10.0.0.7")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from provisioning import db
 from provisioning.audit.models import AuditEvent
-from provisioning.directory import services
+from provisioning.it import services
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.staff import services as staff

@@ -1,0 +1,1 @@
+"""The person: who a CURP is, and what they own (requests, directory accounts, history)."""

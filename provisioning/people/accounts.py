@@ -1,0 +1,80 @@
+"""The person's Active Directory account as Alta recorded it (identified by objectGUID).
+
+Written by the IT step when it creates or links the account; read by the hand-off,
+activation, pre-registration, privacy and retention. No LDAP here: what the DC says now is
+``provisioning.directory``'s.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from provisioning import db, timeutil
+from provisioning.db import Base
+
+CREATED, LINKED = "created", "linked"
+
+
+class Case(Protocol):
+    """Anything of the person's with an id that an account was made for (a request)."""
+
+    id: int
+
+
+class DirectoryAccount(Base):
+    """The Active Directory account of a request, as the DC reported it."""
+
+    __tablename__ = "directory_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("account_requests.id", ondelete="CASCADE"), unique=True,
+        comment="One account per request; a second recording is refused")
+    # Indexed: people type it on the public activation and pre-registration pages.
+    sam_account_name: Mapped[str] = mapped_column(String(20), index=True)
+    user_principal_name: Mapped[str] = mapped_column(String(300))
+    object_guid: Mapped[str] = mapped_column(
+        String(36), index=True, comment="The account's identity; the DN may change")
+    dn: Mapped[str] = mapped_column(String(1000), comment="As returned; never compared")
+    origin: Mapped[str] = mapped_column(
+        String(10), comment="created: made by Alta; linked: the CURP already had an account")
+    created_at: Mapped[datetime]
+
+    @property
+    def created(self) -> bool:
+        """True when Alta made the account (False: it existed and was linked)."""
+        return self.origin == CREATED
+
+
+def forget_names(request_ids: list[int]) -> int:
+    """Blank the DN, user name and UPN recorded for these requests' accounts (retention:
+    they spell out the person's names). The GUID stays: it names no one and still ties the
+    tombstone to the account in the directory. Returns how many."""
+    result = db.session().execute(
+        update(DirectoryAccount).where(DirectoryAccount.request_id.in_(request_ids))
+        .values(dn="", sam_account_name="", user_principal_name="")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def export_rows(request: Case) -> list[dict[str, str]]:
+    """The request's directory account for the person's data export (never a password)."""
+    account = account_of(request)
+    if account is None:
+        return []
+    return [{"usuario": account.sam_account_name,
+             "nombre_principal_upn": account.user_principal_name,
+             "nombre_distinguido_dn": account.dn,
+             "origen": ("creada por Alta" if account.created
+                        else "ya existía con su CURP y se vinculó"),
+             "registrada_el": timeutil.format_datetime(account.created_at, seconds=True)}]
+
+
+def account_of(request: Case) -> DirectoryAccount | None:
+    """The request's recorded AD account, if any."""
+    return db.session().scalar(
+        select(DirectoryAccount).where(DirectoryAccount.request_id == request.id))
