@@ -28,6 +28,7 @@ bench: $(VENV)/.test-deps
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check provisioning tests migrations bench
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_package_graph.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

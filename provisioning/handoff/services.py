@@ -33,7 +33,7 @@ from provisioning.config import current as settings
 from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
 from provisioning.db import get as db_get
 from provisioning.db import session
-from provisioning.directory import accounts, connection
+from provisioning.directory import port
 from provisioning.directory.errors import DirectoryError, PasswordRejected
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import custody
@@ -407,7 +407,7 @@ def set_chosen_password(target: ActivationTarget, password: str) -> None:
     person chose it). Call with no database transaction open. PasswordRejected carries the
     DC's verdict in Spanish; any other directory failure becomes a plain Spanish 503."""
     try:
-        accounts.set_password(connection.current(), target.guid, password, enable=True)
+        port.current().set_password(target.guid, password, enable=True)
     except PasswordRejected:
         raise
     except DirectoryError as exc:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from provisioning import db
-from provisioning.directory import accounts, connection
+from provisioning.directory import port
 from provisioning.directory.errors import DirectoryError, LinkNeedsConfirmation
 from provisioning.errors import AltaError
 from provisioning.it import services
@@ -42,7 +42,7 @@ def provision_request(job: Job, payload: dict[str, Any]) -> None:
     if person is None:
         return  # recorded by an earlier run
     try:
-        outcome = accounts.provision(connection.current(), person, approved)
+        outcome = port.current().provision(person, approved)
     except LinkNeedsConfirmation as held:
         try:
             review = services.hold_link(request_id, held)

@@ -34,7 +34,7 @@ from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.db import get as db_get
 from provisioning.db import session
-from provisioning.directory import accounts, connection
+from provisioning.directory import port
 from provisioning.directory.errors import BindRefused, DirectoryError, DirectoryNotConfigured
 from provisioning.errors import AltaError, Conflict, NotFound, ValidationError
 from provisioning.handoff import services as handoff
@@ -177,7 +177,7 @@ def check_credentials(attempt: SignInAttempt, password: str) -> None:
     gives the attempt back with ``release``).
     """
     try:
-        accounts.verify_password(connection.current(), attempt.guid, password[:200])
+        port.current().verify_password(attempt.guid, password[:200])
     except BindRefused:
         raise SignInRefused() from None
     except DirectoryError as exc:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from provisioning import db
-from provisioning.directory import accounts, connection
+from provisioning.directory import port
 from provisioning.directory.errors import DirectoryError
 from provisioning.errors import AltaError
 from provisioning.jobs import services as jobs
@@ -36,7 +36,7 @@ def grant_access(job: Job, payload: dict[str, Any]) -> None:
         return
     if target.wants_ece:
         try:
-            accounts.grant_siempre_access(connection.current(), target.guid)
+            port.current().grant_siempre_access(target.guid)
         except DirectoryError as exc:
             if exc.retryable:
                 raise RetryLater(exc.message) from None
