@@ -1,6 +1,6 @@
 """Account operations on Active Directory: find, name, create, link, enable, verify.
 
-No database here: the job handler (``directory.tasks``) reads the request, calls ``provision``
+No database here: the IT step's job (``it.tasks``) reads the request, calls ``provision``
 and records what it returns. ``provision`` is idempotent: it first looks for an account that
 already carries the person's CURP, so a retry after a crash (the DC created the account but
 Alta never recorded it) finds that account instead of making a second one. An existing
