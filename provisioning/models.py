@@ -13,6 +13,7 @@ from provisioning.jobs import models as jobs  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
 from provisioning.people import accounts as people_accounts  # noqa: F401
+from provisioning.people import models as people  # noqa: F401
 from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401

@@ -33,7 +33,9 @@ class AccountRequest(Base):
     wants_email_account: Mapped[bool] = mapped_column(comment="CUENTA DE CORREO")
     wants_ece: Mapped[bool] = mapped_column(comment="EXPEDIENTE ELECTRÓNICO: SI")
 
-    curp: Mapped[str] = mapped_column(String(18))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id"), index=True, comment="Whose case this is (people.curp)")
+    curp: Mapped[str] = mapped_column(String(18), comment="As filed on the form")
     nombres: Mapped[str] = mapped_column(String(50))
     primer_apellido: Mapped[str] = mapped_column(String(50))
     segundo_apellido: Mapped[str | None] = mapped_column(String(50))

@@ -15,12 +15,16 @@ from provisioning.account_requests import workflow
 from provisioning.account_requests.forms import NA, RequestInput
 from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.account_requests.workflow import RequestStatus
+from provisioning.audit.models import AuditEvent
 from provisioning.catalogs import services as catalogs
+from provisioning.catalogs.models import Unit
 from provisioning.config import current as settings
 from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
 from provisioning.db import session
 from provisioning.errors import Conflict, NotFound, ValidationError
 from provisioning.notifications import services as notifications
+from provisioning.people import services as people
+from provisioning.people.models import Person
 
 FOLIO_FORMAT = "{clues}-{year}-{seq:05d}"
 FOLIO_RE = re.compile(r"^[A-Z]{5}[0-9]{6}-[0-9]{4}-[0-9]{5}$")
@@ -44,7 +48,7 @@ def open_request_for(curp_value: str) -> AccountRequest | None:
     )
 
 
-def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, object]:
+def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, Unit]:
     """Rules of the form that need the catalogs; raises ValidationError per field."""
     rules = settings().form
     errors: dict[str, str] = {}
@@ -119,13 +123,16 @@ def submit(data: RequestInput, *, ip: str | None) -> Submission:
     today = timeutil.to_local(now).date()
     code = new_code(groups=3, size=4)
     central = unit.unit_type == settings().form.central_unit_type
+    applicant = audit.Actor("solicitante", "solicitante", ip)
     db = session()
     try:
         with db.begin_nested():
+            person = people.person_for(_identity(info.curp, data, unit), actor=applicant)
             seq = counters.next_value(f"folio:{unit.clues}:{today.year}")
             folio = FOLIO_FORMAT.format(clues=unit.clues, year=today.year, seq=seq)
             request = AccountRequest(
-                folio=folio, tracking_code_hash=code_hasher().hash(normalize_code(code)),
+                folio=folio, person_id=person.id,
+                tracking_code_hash=code_hasher().hash(normalize_code(code)),
                 status=RequestStatus.ENVIADA.value, submitted_at=now, updated_at=now,
                 form_date=today, wants_user_account=data.wants_user_account,
                 wants_email_account=data.wants_email_account, wants_ece=data.wants_ece,
@@ -235,13 +242,16 @@ def correct_and_resubmit(request: AccountRequest, data: RequestInput, *,
     if other is not None and other.id != request.id:
         raise _duplicate()
     changed = _apply(request, data, info, unit)
+    applicant = audit.Actor("solicitante", "solicitante", ip)
     db = session()
     try:
         with db.begin_nested():
             db.flush()
+            _relink_person(request, people.person_for(_identity(info.curp, data, unit),
+                                                      actor=applicant))
     except IntegrityError:
         raise _duplicate() from None
-    workflow.transition(request, "resubmit", actor=audit.Actor("solicitante", "solicitante", ip),
+    workflow.transition(request, "resubmit", actor=applicant,
                         details={"changed_fields": changed})
     return changed
 
@@ -298,3 +308,33 @@ def _tell_duplicate_attempt(request: AccountRequest) -> None:
                         "trámite", object_type="request", object_id=request.folio,
                         request=request,
                         attempted_at=timeutil.format_datetime(timeutil.now()))
+
+
+def _identity(curp: str, data: RequestInput, unit: Unit) -> people.Identity:
+    """What a request as filed says about its person."""
+    return people.Identity(curp=curp, nombres=data.nombres,
+                           primer_apellido=data.primer_apellido,
+                           segundo_apellido=data.segundo_apellido, unit_id=unit.id,
+                           unit_clues=unit.clues, jurisdiction_code=unit.jurisdiction_code,
+                           staff_type_code=data.staff_type_code)
+
+
+def person_timeline(person: Person) -> list[AuditEvent]:
+    """The person's history: their own events and those of each of their requests."""
+    folios = session().scalars(select(AccountRequest.folio)
+                               .where(AccountRequest.person_id == person.id))
+    return people.timeline(person, [("request", folio) for folio in folios])
+
+
+def _relink_person(request: AccountRequest, person: Person) -> None:
+    """A correction may fix the CURP: the request then belongs to that CURP's person, and
+    the person the mistyped CURP created (with no other case) is removed with it."""
+    previous = request.person_id
+    if previous == person.id:
+        return
+    request.person_id = person.id
+    session().flush()
+    others = session().scalar(select(AccountRequest.id).where(
+        AccountRequest.person_id == previous).limit(1))
+    if others is None:
+        people.remove_unused(previous, actor=audit.Actor.system())

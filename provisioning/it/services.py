@@ -222,7 +222,8 @@ def record_outcome(request_id: int, outcome: Outcome, *,
                            f"({existing.sam_account_name}).")
         return existing
     account = outcome.account
-    row = DirectoryAccount(request_id=request.id, sam_account_name=account.sam_account_name,
+    row = DirectoryAccount(request_id=request.id, person_id=request.person_id,
+                           sam_account_name=account.sam_account_name,
                            user_principal_name=account.user_principal_name or "",
                            object_guid=account.guid, dn=account.dn,
                            origin=CREATED if outcome.created else LINKED,

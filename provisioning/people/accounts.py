@@ -34,6 +34,8 @@ class DirectoryAccount(Base):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("account_requests.id", ondelete="CASCADE"), unique=True,
         comment="One account per request; a second recording is refused")
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id"), index=True, comment="Whose account (from the request)")
     # Indexed: people type it on the public activation and pre-registration pages.
     sam_account_name: Mapped[str] = mapped_column(String(20), index=True)
     user_principal_name: Mapped[str] = mapped_column(String(300))

@@ -32,6 +32,8 @@ from provisioning.errors import Conflict, NotFound
 from provisioning.handoff import custody
 from provisioning.handoff import services as handoff
 from provisioning.people import accounts as people_accounts
+from provisioning.people import services as people
+from provisioning.people.models import Person
 from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoKind, ArcoRequest, ArcoStatus
 from provisioning.retention import services as retention
@@ -73,10 +75,15 @@ def _preregistration(request: AccountRequest) -> Section | None:
     return _section("Su pre-registro (NOM-024, tabla 1)", preregistration.export_rows(request))
 
 
+def _person(request: AccountRequest) -> Section | None:
+    return _section("Su registro como persona en Alta",
+                    people.export_rows(session().get(Person, request.person_id)))
+
+
 # Each function gets the request and returns its section (or None). Other domains add
 # theirs here.
 SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = (
-    _signatures, _directory_account, _custody, _deliveries, _preregistration)
+    _person, _signatures, _directory_account, _custody, _deliveries, _preregistration)
 
 
 def by_folio(folio: str) -> AccountRequest:

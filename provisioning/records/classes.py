@@ -26,6 +26,7 @@ from provisioning.it import services as it
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import Oficio
 from provisioning.people import accounts as people_accounts
+from provisioning.people import services as people
 from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoRequest
 from provisioning.retention.models import Disposal
@@ -78,6 +79,16 @@ def _clear_signed_contents(folios: list[str]) -> None:
     approvals.clear_contents(_request_ids(folios))
 
 
+def _forget_people(folios: list[str]) -> None:
+    """The people of these requests, once none of their requests keeps a CURP: their CURP
+    and names go too (the row stays, so their anonymized cases still share an owner)."""
+    owners = set(session().scalars(select(AccountRequest.person_id).where(
+        AccountRequest.folio.in_(folios))))
+    kept = set(session().scalars(select(AccountRequest.person_id).where(
+        AccountRequest.person_id.in_(owners), AccountRequest.curp != "")))
+    people.anonymize(owners - kept)
+
+
 def _forget_account_names(folios: list[str]) -> None:
     """The account's DN, user name and UPN are made of the person's names; the GUID stays."""
     people_accounts.forget_names(_request_ids(folios))
@@ -87,7 +98,7 @@ def _forget_account_names(folios: list[str]) -> None:
 # folios of one batch.
 SOLICITUD_FILE_REMOVERS: tuple[Callable[[list[str]], None], ...] = (
     _remove_request_documents, _remove_request_mail, _clear_history_reasons,
-    _remove_handoff_data, _clear_signed_contents, _forget_account_names)
+    _remove_handoff_data, _clear_signed_contents, _forget_account_names, _forget_people)
 ANONYMIZED = "purgado"  # what replaces the tracking code's hash: no code matches it
 
 
