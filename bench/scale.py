@@ -53,8 +53,9 @@ def fill(url: str, count: int) -> dict[str, int]:
         units = conn.execute("SELECT id, clues, unit_type, jurisdiction_code FROM units "
                              "WHERE valid_to IS NULL AND unit_type <> 'oficinas_centrales'"
                              ).fetchall()
-        columns = ("id, folio, tracking_code_hash, status, version, submitted_at, updated_at, "
-                   "closed_at, form_date, wants_user_account, wants_email_account, wants_ece, "
+        columns = ("id, person_id, folio, tracking_code_hash, status, version, submitted_at, "
+                   "updated_at, closed_at, form_date, wants_user_account, wants_email_account, "
+                   "wants_ece, "
                    "curp, nombres, primer_apellido, segundo_apellido, unit_id, unit_clues, "
                    "unit_type, jurisdiction_code, direccion_code, subdireccion_code, "
                    "departamento, telefono, extension, contact_email, staff_type_code, "
@@ -63,7 +64,7 @@ def fill(url: str, count: int) -> dict[str, int]:
         sequence: dict[tuple[str, int], int] = {}
         batch = 100_000
         for start in range(0, count, batch):
-            rows, events = io.StringIO(), io.StringIO()
+            rows, events, persons = io.StringIO(), io.StringIO(), io.StringIO()
             for n in range(start, min(count, start + batch)):
                 unit_id, clues, unit_type, jurisdiction = units[n % len(units)]
                 submitted = now - timedelta(seconds=rng.randint(0, 4 * 365 * 86400))
@@ -83,9 +84,14 @@ def fill(url: str, count: int) -> dict[str, int]:
                     if closed < now - timedelta(days=3 * 365 + 1):
                         counts["closed_over_3_years"] += 1
                 curp = f"BM{n:010d}HMSXX{n % 10}{n % 7}"[:18]
+                # One person per request (person n + 1 owns request n + 1).
+                persons.write(f"{n + 1}\t{curp}\tLUCÍA\tPEÑA\tGÓMEZ\t{unit_id}\t{clues}\t"
+                              f"{jurisdiction}\tmedico\t{submitted.isoformat()}\t"
+                              f"{updated.isoformat()}\n")
                 values = (
-                    n + 1, f"{clues}-{year}-{seq:05d}", "x", status, 1, submitted.isoformat(),
-                    updated.isoformat(), closed.isoformat() if closed else r"\N",
+                    n + 1, n + 1, f"{clues}-{year}-{seq:05d}", "x", status, 1,
+                    submitted.isoformat(), updated.isoformat(),
+                    closed.isoformat() if closed else r"\N",
                     submitted.date().isoformat(), "t", "f", "t", curp, "LUCÍA", "PEÑA", "GÓMEZ",
                     unit_id, clues, unit_type, jurisdiction, "DAM", "SAPS", "N/A",
                     "7771234567", r"\N", "p@example.org", "medico", "0" * 64)
@@ -93,6 +99,10 @@ def fill(url: str, count: int) -> dict[str, int]:
                 events.write(f"{n + 1}\t{submitted.isoformat()}\tsubmit\t\\N\tenviada\t"
                              "solicitante\tsolicitante\t\\N\tt\n")
             with conn.cursor() as cur:
+                with cur.copy("COPY people (id, curp, nombres, primer_apellido, "
+                              "segundo_apellido, unit_id, unit_clues, jurisdiction_code, "
+                              "staff_type_code, created_at, updated_at) FROM STDIN") as copy:
+                    copy.write(persons.getvalue())
                 with cur.copy(f"COPY account_requests ({columns}) FROM STDIN") as copy:
                     copy.write(rows.getvalue())
                 with cur.copy("COPY request_events (request_id, occurred_at, event, from_status, "
@@ -102,6 +112,7 @@ def fill(url: str, count: int) -> dict[str, int]:
             print(f"  {min(count, start + batch):>9,} solicitudes", flush=True)
         conn.execute("SELECT setval(pg_get_serial_sequence('account_requests', 'id'), %s)",
                      (count,))
+        conn.execute("SELECT setval(pg_get_serial_sequence('people', 'id'), %s)", (count,))
         conn.execute("ANALYZE")
         conn.commit()
     return counts

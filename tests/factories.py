@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from provisioning import counters, curp, db, timeutil
+from provisioning import audit, counters, curp, db, timeutil
 from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs.models import Unit
+from provisioning.people import services as people
 
 
 def synthetic_curp(n: int, *, sex: str = "H") -> str:
@@ -49,8 +50,14 @@ def received_request(nombres: str, primer_apellido: str, segundo_apellido: str |
     today = timeutil.to_local(now).date()
     seq = counters.next_value(f"folio:{unit.clues}:{today.year}")
     central = unit.unit_type == "oficinas_centrales"
+    person = people.person_for(people.Identity(
+        curp=curp_value, nombres=nombres.upper(), primer_apellido=primer_apellido.upper(),
+        segundo_apellido=segundo_apellido.upper() if segundo_apellido else None,
+        unit_id=unit.id, unit_clues=unit.clues, jurisdiction_code=unit.jurisdiction_code,
+        staff_type_code=staff_type_code), actor=audit.Actor.system("prueba"))
     request = AccountRequest(
         folio=f"{unit.clues}-{today.year}-{seq:05d}", tracking_code_hash="x",
+        person_id=person.id,
         status=RequestStatus.RECIBIDA_INFORMATICA.value, submitted_at=now, updated_at=now,
         form_date=today, wants_user_account=True, wants_email_account=wants_email,
         wants_ece=wants_ece, curp=curp_value, nombres=nombres.upper(),
