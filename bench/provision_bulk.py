@@ -70,7 +70,8 @@ from provisioning.config import load_settings  # noqa: E402
 from provisioning.directory import accounts, connection  # noqa: E402
 from provisioning.it import services  # noqa: E402
 from provisioning.jobs.models import Job  # noqa: E402
-from tests.factories import received_request, synthetic_curp, write_toml  # noqa: E402
+from tests.support.curp import synthetic_curp  # noqa: E402
+from tests.support.factories import received_request, write_toml  # noqa: E402
 
 GIVEN = ["José", "Juan", "Luis", "Carlos", "Jorge", "Miguel Ángel", "Francisco", "Jesús",
          "Alejandro", "Roberto", "Fernando", "Ricardo", "Eduardo", "Javier", "Raúl", "Sergio",

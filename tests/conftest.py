@@ -7,127 +7,42 @@ suite then creates and drops its own databases there).
 
 from __future__ import annotations
 
-import contextvars
-import dataclasses
-import os
-import re
-import shutil
-import threading
-import time
 import tomllib
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
-import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
-from werkzeug.serving import make_server
 
-from provisioning import audit, create_app, db, timeutil
+from provisioning import create_app, db, timeutil
 from provisioning.audit import services as audit_services
-from provisioning.catalogs import services as catalogs
-from provisioning.config import Settings, load_settings
-from provisioning.crypto import sealer
-from provisioning.directory import accounts
 from provisioning.directory.connection import Directory, close_for
 from provisioning.directory.errors import DirectoryError
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-
-PG_URL = os.environ.get("ALTA_TEST_DATABASE_URL")
-TEST_ACTOR = audit.Actor("pytest", "prueba")
-STAFF_PASSWORD = "Clave-de-prueba-2026"
-
+from tests.support.app import Databases, _settings
+from tests.support.clock import Clock
+from tests.support.dc import (
+    DIRECTORY_TOML,
+    STALE_TEST_OU,
+    TEST_BASE_OU,
+    _no_directory,
+    directory_settings,
+    make_siempre_group,
+)
+from tests.support.staff import _SCOPES, StaffAccount, create_staff_account, login
+from tests.support.web import Browser, serving
 
 # ---------------------------------------------------------------------------------------------
 # Databases
 
 
-class Databases:
-    """Creates migrated databases for the run: a template, then cheap copies of it."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.created: list[str] = []
-        self.prefix = f"alta_t{uuid.uuid4().hex[:8]}"
-        self.template_url = self._new_url("template")
-        db.upgrade(self.template_url)
-        app = create_app(_settings(self.template_url, workdir))
-        with app.app_context():
-            catalogs.load_directory(actor=TEST_ACTOR)
-            db.commit()
-        app.extensions["alta.db"].engine.dispose()
-
-    def _admin_engine(self) -> sa.Engine:
-        return sa.create_engine(db.normalize_url(PG_URL or ""), isolation_level="AUTOCOMMIT")
-
-    def _new_url(self, name: str) -> str:
-        if PG_URL:
-            dbname = f"{self.prefix}_{name}"
-            engine = self._admin_engine()
-            with engine.connect() as conn:
-                template = (f" TEMPLATE {self.prefix}_template" if name != "template" else "")
-                conn.exec_driver_sql(f'CREATE DATABASE "{dbname}"{template}')
-            engine.dispose()
-            self.created.append(dbname)
-            return make_url(db.normalize_url(PG_URL)).set(database=dbname).render_as_string(
-                hide_password=False)
-        path = self.workdir / f"{name}.db"
-        if name != "template":
-            shutil.copy(self.workdir / "template.db", path)
-        return f"sqlite:///{path}"
-
-    def copy(self) -> str:
-        """A new database with the template's schema and catalogs."""
-        return self._new_url(uuid.uuid4().hex[:8])
-
-    def drop_all(self) -> None:
-        if not PG_URL:
-            return
-        engine = self._admin_engine()
-        try:
-            for name in reversed(self.created):
-                # An autovacuum worker may still be in a database the suite wrote a lot to;
-                # it leaves within moments, so try again rather than leak the database.
-                for attempt in range(10):
-                    try:
-                        with engine.connect() as conn:
-                            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                        break
-                    except sa.exc.DBAPIError:
-                        if attempt == 9:
-                            raise
-                        time.sleep(0.5)
-        finally:
-            engine.dispose()
 
 
-def _settings(url: str, workdir: Path, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {
-        "app": {"secret_key": "s" * 48, "instance_dir": str(workdir / "instance"),
-                "base_url": "http://localhost"},
-        "database": {"url": url},
-        # Cheap hashing keeps the suite fast; production values are in config.example.toml.
-        "security": {"argon2_time_cost": 1, "argon2_memory_cost_kib": 256,
-                     "argon2_parallelism": 1, "code_argon2_memory_cost_kib": 256,
-                     "session_cookie_secure": False},
-        "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000,
-                       "activar": 1000, "preregistro": 1000},
-        # The API tests (Schemathesis, the hostile crawl) make thousands of calls with one
-        # token; tests/api/test_api_security.py lowers the quota where it tests it.
-        "api": {"quota_requests": 1_000_000},
-    }
-    for section, values in overrides.items():
-        base.setdefault(section, {}).update(values)
-    return load_settings(overrides=base, environ={})
 
 
 @pytest.fixture(scope="session")
@@ -190,19 +105,6 @@ def make_app(databases: Databases, tmp_path: Path) -> Iterator[Any]:
         item.extensions["alta.db"].engine.dispose()
 
 
-@contextmanager
-def serving(app: Any, tls: tuple[str, str] | None = None) -> Iterator[Any]:
-    """Serve ``app`` with a real HTTP server on 127.0.0.1 (its address in LIVE_URL); over
-    HTTPS with ``tls`` = (certificate file, key file)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=tls)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -216,17 +118,6 @@ def live_app(make_app) -> Iterator[Any]:
 # Clock
 
 
-class Clock:
-    """A frozen clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 4, 16, 0, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -241,54 +132,10 @@ def clock() -> Iterator[Clock]:
 # HTTP
 
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-class IsolatedClient:
-    """Runs each request in an empty context, so it gets its own application context.
-
-    Flask reuses an application context that is already pushed (the test's own, from the
-    ``app`` fixture); ``g`` would then leak between requests as it never does in production.
-    """
-
-    def __init__(self, client: FlaskClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if name in ("get", "post", "put", "delete", "patch", "head", "open"):
-
-            def call(*a: Any, **kw: Any) -> Any:
-                response = attr(*a, **kw)
-                if response.is_streamed:
-                    # Read a streamed body in the request's own context, as a server does.
-                    response.make_sequence()
-                return response
-
-            return lambda *a, **kw: contextvars.Context().run(call, *a, **kw)
-        return attr
 
 
-class Browser:
-    """A test client that submits forms the way a browser would (with the CSRF token)."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = IsolatedClient(client)
-
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(path, **kw)
-
-    def token(self, page: str = "/acceso") -> str:
-        found = _TOKEN.search(self.client.get(page).get_data(as_text=True))
-        assert found, f"no CSRF token on {page}"
-        return found.group(1)
-
-    def post(self, path: str, data: dict[str, Any] | None = None, *, page: str | None = None,
-             **kw: Any) -> Any:
-        form = dict(data or {})
-        if "csrf_token" not in form:  # not setdefault: that would fetch the page anyway
-            form["csrf_token"] = self.token(page or "/acceso")
-        return self.client.post(path, data=form, **kw)
 
 
 @pytest.fixture
@@ -300,50 +147,12 @@ def client(app: Flask) -> Browser:
 # Staff
 
 
-@dataclasses.dataclass
-class StaffAccount:
-    username: str
-    password: str
-    seed: str
-    id: int
-
-    def code(self, at: datetime | None = None) -> str:
-        return pyotp.TOTP(self.seed).at(at or timeutil.now())
 
 
-def create_staff_account(username: str, *grants: staff.Grant,
-                         enrolled: bool = True) -> StaffAccount:
-    """A committed staff account with a known password and (optionally) an enrolled TOTP."""
-    user, _ = staff.create_staff(username=username, full_name=f"PERSONA {username.upper()}",
-                                 email=f"{username}@ssm.test", grants=grants,
-                                 actor=TEST_ACTOR, password=STAFF_PASSWORD)
-    user.must_change_password = False
-    seed = pyotp.random_base32()
-    if enrolled:
-        user.totp_secret_sealed = sealer().seal(seed)
-        user.totp_enrolled_at = timeutil.now()
-    db.commit()
-    return StaffAccount(username, STAFF_PASSWORD, seed, user.id)
 
 
-def login(browser: Browser, account: StaffAccount, clock: Clock | None = None) -> Any:
-    """Sign in through the pages with password and a fresh TOTP code."""
-    response = browser.post("/acceso", {"username": account.username,
-                                        "password": account.password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    if clock is not None:
-        clock.advance(seconds=30)  # a new step, so the code is not a replay
-    response = browser.post("/acceso/verificacion", {"code": account.code()},
-                            page="/acceso/verificacion")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
 
 
-_SCOPES = {
-    Role.JEFE_UNIDAD: {"unit_clues": "MSSSA000120"},
-    Role.RESPONSABLE_JURISDICCIONAL: {"jurisdiction_code": "I"},
-    Role.ENLACE: {"jurisdiction_code": "I"},
-}
 
 
 @pytest.fixture
@@ -364,62 +173,22 @@ def login_as(app: Flask, client: Browser) -> Any:
 # Requests
 
 
-VALID_FORM = {
-    "wants_user_account": "on",
-    "expediente_electronico": "si",
-    "curp": "BEML920313HMCLNS09",
-    "nombres": "Luis Ángel",
-    "primer_apellido": "Bernal",
-    "segundo_apellido": "Muñoz",
-    "unit_clues": "MSSSA000120",
-    "direccion_code": "DAM",
-    "subdireccion_code": "SAPS",
-    "departamento": "N/A",
-    "telefono": "777 123 4567",
-    "extension": "123",
-    "contact_email": "luis.bernal@example.org",
-    "staff_type_code": "medico",
-    "accepts_personal_account": "on",
-    "accepts_institutional_use": "on",
-    "accepts_privacy_notice": "on",
-}
 
 
-def submit(browser: Browser, **changes: Any) -> Any:
-    """POST the public form with VALID_FORM updated by ``changes`` (None removes a field)."""
-    form = {k: v for k, v in {**VALID_FORM, **changes}.items() if v is not None}
-    return browser.post("/solicitud", form, page="/solicitud")
 
 
-SECRET_SHOWN = re.compile(r'class="secret">([^<]+)<')
 
 
-def folio_and_code(response: Any) -> tuple[str, str]:
-    """The folio and tracking code shown on the confirmation page."""
-    folio, code = SECRET_SHOWN.findall(response.get_data(as_text=True))[:2]
-    return folio, code
 
 
 # ---------------------------------------------------------------------------------------------
 # Directory: the real Samba AD DC that scripts/run-tests starts (scripts/ad-dc)
 
 
-DIRECTORY_TOML = os.environ.get("ALTA_TEST_DIRECTORY_TOML")
-IN_CI = os.environ.get("CI") == "true"
-TEST_BASE_OU = "OU=alta-tests"
-STALE_TEST_OU = timedelta(minutes=10)
 
 
-def _no_directory(reason: str) -> None:
-    """Skip on a developer machine; in CI a directory test that cannot run is a failure."""
-    if IN_CI:
-        pytest.fail(f"CI must run the directory tests, but: {reason}", pytrace=False)
-    pytest.skip(f"directory tests not run: {reason}")
 
 
-def directory_settings(table: dict[str, Any], workdir: Path) -> Any:
-    """DirectorySettings from a [directory] table (with the usual test settings around it)."""
-    return _settings("sqlite://", workdir, directory=table).directory
 
 
 @pytest.fixture(scope="session")
@@ -485,14 +254,6 @@ def dir_app(make_app: Any, directory_config: dict[str, Any]) -> Iterator[Flask]:
         yield app
 
 
-def make_siempre_group(directory: Directory, directory_config: dict[str, Any]) -> tuple[str, str]:
-    """A SIEMPRE access group in the test's OU: (sAMAccountName, DN)."""
-    ou = directory.absolute(directory_config["users_ou"])
-    accounts.ensure_ou(directory, ou)
-    name = f"siempre-{uuid.uuid4().hex[:8]}"
-    dn = f"CN={name},{ou}"
-    directory.add(dn, ["top", "group"], {"sAMAccountName": name})
-    return name, dn
 
 
 @pytest.fixture

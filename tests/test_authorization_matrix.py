@@ -25,9 +25,10 @@ from provisioning.handoff.models import CustodyTransfer
 from provisioning.it.models import LinkReview, ProvisioningBatch
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, hypothetical_curp, new_request
-from tests.conftest import Browser, create_staff_account, login
-from tests.handoff_flow import Scene, values
+from tests.support.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, hypothetical_curp, new_request
+from tests.support.handoff_flow import Scene, values
+from tests.support.staff import create_staff_account, login
+from tests.support.web import Browser
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNING_IN = "signing-in"  # only mid sign-in (redirects everyone else)

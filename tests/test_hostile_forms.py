@@ -22,9 +22,11 @@ from provisioning import audit, db
 from provisioning.account_requests import workflow
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.chain import CENTRO_I, HOSPITAL, fetch, issue, make_ready, new_request, person
-from tests.conftest import PG_URL, Browser, create_staff_account
-from tests.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
+from tests.support.app import PG_URL
+from tests.support.chain import CENTRO_I, HOSPITAL, fetch, issue, make_ready, new_request, person
+from tests.support.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
+from tests.support.staff import create_staff_account
+from tests.support.web import Browser
 
 SKIP_PATHS = ("/salir", "/static/", ".pdf", "descarga", "/auditoria/exportar",
               "/mis-datos/salir")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from provisioning import db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.staff.models import StaffUser
-from tests.conftest import VALID_FORM
+from tests.support.forms import VALID_FORM
 
 HOSTILE = [
     "A" * 5000,
@@ -109,7 +109,7 @@ def test_sign_in_fields(client, field) -> None:
 def test_second_factor_code_field(client, login_as) -> None:
     from provisioning.staff import services as staff
     from provisioning.staff.models import Role
-    from tests.conftest import create_staff_account
+    from tests.support.staff import create_staff_account
 
     account = create_staff_account("zoe", staff.Grant(Role.ADMIN))
     client.post("/acceso", {"username": "zoe", "password": account.password})

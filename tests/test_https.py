@@ -28,11 +28,12 @@ from provisioning import timeutil
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.chain import fetch
-from tests.conftest import VALID_FORM, create_staff_account
-from tests.factories import write_toml
-from tests.test_demo import free_port
-from tests.tls import Certificates, browser_origin, browser_referer, make_certificates
+from tests.support.chain import fetch
+from tests.support.factories import write_toml
+from tests.support.forms import VALID_FORM
+from tests.support.staff import create_staff_account
+from tests.support.tls import Certificates, browser_origin, browser_referer, make_certificates
+from tests.support.web import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -7,33 +7,15 @@ import logging
 import re
 
 import pyotp
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from provisioning import db
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import (
-    STAFF_PASSWORD,
-    Browser,
-    create_staff_account,
-    folio_and_code,
-    login,
-    submit,
-)
-
-
-def all_database_text() -> str:
-    session = db.session()
-    chunks = []
-    for table in inspect(session.connection()).get_table_names():
-        for row in session.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
-            chunks.append(" ".join(str(v) for v in row))
-    return "\n".join(chunks)
-
-
-def variants(secret: str) -> set[str]:
-    bare = secret.replace("-", "")
-    return {secret, bare, bare.lower()}
+from tests.support.forms import folio_and_code, submit
+from tests.support.secrets import all_database_text, variants
+from tests.support.staff import STAFF_PASSWORD, create_staff_account, login
+from tests.support.web import Browser
 
 
 def test_secrets_never_stored_or_logged(make_app, clock, caplog) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from provisioning import db
 from provisioning.web.ratelimit import RateLimitHit, bucket_address
-from tests.conftest import Browser
+from tests.support.web import Browser
 
 PROXY = "10.0.0.1"
 

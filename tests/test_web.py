@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.tls import browser_referer
+from tests.support.tls import browser_referer
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

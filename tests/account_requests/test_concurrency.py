@@ -10,18 +10,15 @@ import threading
 
 from sqlalchemy import select
 
-from provisioning import counters, curp, db
+from provisioning import counters, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.notifications.models import OutboxMessage
-from tests.conftest import VALID_FORM, Browser
+from tests.support.curp import hypothetical_curp
+from tests.support.forms import VALID_FORM
+from tests.support.web import Browser
 
 THREADS = 8
-
-
-def hypothetical_curp(n: int) -> str:
-    first17 = f"PEGL8909{n + 10:02d}MMSRMS0"
-    return first17 + str(curp.check_digit(first17))
 
 
 def run_concurrently(app, forms):

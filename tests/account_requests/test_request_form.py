@@ -11,7 +11,8 @@ from provisioning import counters, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.notifications.models import OutboxMessage
-from tests.conftest import VALID_FORM, Browser, folio_and_code, submit
+from tests.support.forms import VALID_FORM, folio_and_code, submit
+from tests.support.web import Browser
 
 
 def count_requests() -> int:

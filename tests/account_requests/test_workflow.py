@@ -13,7 +13,8 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import MOVES, RequestStatus
 from provisioning.audit.models import AuditEvent
 from provisioning.errors import Conflict
-from tests.conftest import VALID_FORM, Browser, folio_and_code, submit
+from tests.support.forms import VALID_FORM, folio_and_code, submit
+from tests.support.web import Browser
 
 ACTOR = audit.Actor("jefe", "jefe_unidad", "10.1.1.1")
 

@@ -24,7 +24,7 @@ from provisioning import audit, db
 from provisioning.api import services as api
 from provisioning.api.models import ApiClient
 from provisioning.audit.models import AuditEvent
-from tests.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
+from tests.support.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 AUDIT_TABLES = frozenset({"audit_events", "audit_head", "audit_checkpoints"})

@@ -14,7 +14,7 @@ from provisioning.api import services as api
 from provisioning.api.models import ApiClient
 from provisioning.audit.models import AuditEvent
 from provisioning.staff.models import Role
-from tests.conftest import folio_and_code, submit
+from tests.support.forms import folio_and_code, submit
 
 ADMIN = audit.Actor("admin", "admin", "10.0.0.1")
 

@@ -13,8 +13,10 @@ from provisioning.jobs import services as jobs
 from provisioning.oficios.models import Oficio
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.chain import CENTRO_I, sign
-from tests.conftest import VALID_FORM, Browser, create_staff_account, folio_and_code, login
+from tests.support.chain import CENTRO_I, sign
+from tests.support.forms import VALID_FORM, folio_and_code
+from tests.support.staff import create_staff_account, login
+from tests.support.web import Browser
 
 
 def test_whole_chain_is_audited_and_the_audit_log_verifies(make_app, clock) -> None:

@@ -19,7 +19,7 @@ from provisioning.audit.models import AuditEvent
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
-from tests.chain import (
+from tests.support.chain import (
     CENTRO_I,
     CENTRO_I_OTHER,
     CENTRO_II,
@@ -32,7 +32,9 @@ from tests.chain import (
     person,
     sign,
 )
-from tests.conftest import VALID_FORM, Browser, create_staff_account, folio_and_code, login
+from tests.support.forms import VALID_FORM, folio_and_code
+from tests.support.staff import create_staff_account, login
+from tests.support.web import Browser
 
 JEFE = Role.JEFE_UNIDAD
 RESP = Role.RESPONSABLE_JURISDICCIONAL

@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 
 from provisioning import audit, db
 from provisioning.audit.models import AuditEvent, AuditHead
-from tests.audit.test_chain import ACTOR, add_events
-from tests.conftest import PG_URL
+from tests.support.app import PG_URL
+from tests.support.audit import ACTOR, add_events
 
 
 def _app_role() -> str:

@@ -13,7 +13,7 @@ from provisioning import audit, db
 from provisioning.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from provisioning.audit.services import CheckpointSigner, canonical, verify
 from provisioning.config import load_settings
-from tests.audit.test_chain import ACTOR, add_events, disable_guards, run_verify
+from tests.support.audit import ACTOR, add_events, disable_guards, run_verify
 
 
 def checkpoint_cli(app):

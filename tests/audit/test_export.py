@@ -17,8 +17,9 @@ from sqlalchemy import select
 from provisioning import audit, db
 from provisioning.audit.models import AuditCheckpoint, AuditEvent
 from provisioning.config import AuditSettings, ConfigError
-from tests.conftest import Browser, folio_and_code, submit
-from tests.tls import make_certificates
+from tests.support.forms import folio_and_code, submit
+from tests.support.tls import make_certificates
+from tests.support.web import Browser
 
 ACTOR = audit.Actor("exportadora", "auditor", "10.0.0.9")
 

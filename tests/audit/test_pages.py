@@ -12,7 +12,7 @@ from provisioning import audit, db
 from provisioning.audit import export
 from provisioning.audit.models import AuditCheckpoint, AuditEvent
 from provisioning.staff.models import Role
-from tests.conftest import folio_and_code, submit
+from tests.support.forms import folio_and_code, submit
 
 STAFF = audit.Actor("jefe.cuernavaca", "jefe_unidad", "10.1.1.1")
 

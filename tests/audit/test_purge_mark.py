@@ -18,7 +18,7 @@ from provisioning import db, timeutil
 from provisioning.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from provisioning.audit.services import purge_through, verify
 from provisioning.retention.models import Disposal
-from tests.audit.test_chain import add_events, disable_guards, run_verify
+from tests.support.audit import add_events, disable_guards, run_verify
 
 
 def checkpoint_cli(app):

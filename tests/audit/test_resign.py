@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from provisioning import create_app, db
 from provisioning.audit.models import AuditCheckpoint, AuditEvent
 from provisioning.audit.services import verify
-from tests.audit.test_chain import add_events
-from tests.conftest import _settings
+from tests.support.app import _settings
+from tests.support.audit import add_events
 
 OLD, NEW = "o" * 40, "n" * 40
 

@@ -13,7 +13,7 @@ from provisioning import db
 from provisioning.catalogs import services as catalogs
 from provisioning.catalogs.models import Unit
 from provisioning.errors import ValidationError
-from tests.conftest import TEST_ACTOR
+from tests.support.app import TEST_ACTOR
 
 
 def write_units(tmp_path: Path, version: str, rows: list[dict]) -> Path:

@@ -9,8 +9,16 @@ from datetime import UTC, datetime
 from provisioning import audit, db
 from provisioning.account_requests import workflow
 from provisioning.staff.models import Role
-from tests.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, HOSPITAL, Browser, new_request, person
-from tests.conftest import create_staff_account, login
+from tests.support.chain import (
+    CENTRO_I,
+    CENTRO_I_OTHER,
+    CENTRO_II,
+    HOSPITAL,
+    Browser,
+    new_request,
+    person,
+)
+from tests.support.staff import create_staff_account, login
 
 ACTOR = audit.Actor("prueba", "jefe_unidad")
 

@@ -22,8 +22,8 @@ from provisioning.directory.errors import (
     PasswordRejected,
     ServiceAccountRejected,
 )
-from tests.conftest import directory_settings
-from tests.factories import synthetic_curp
+from tests.support.curp import synthetic_curp
+from tests.support.dc import directory_settings
 
 UNIT = {"unit_name": "Centro de Salud Urbano Cuernavaca", "unit_clues": "MSSSA000120",
         "unit_type": "centro_de_salud", "jurisdiction_code": "I"}

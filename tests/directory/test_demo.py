@@ -17,8 +17,8 @@ import pytest
 
 from provisioning import demo
 from provisioning.config import DirectorySettings
-from tests.conftest import DIRECTORY_TOML, _no_directory
-from tests.test_demo import free_port
+from tests.support.dc import DIRECTORY_TOML, _no_directory
+from tests.support.web import free_port
 
 ALTA = Path(sys.executable).with_name("alta")
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from provisioning.audit.models import AuditEvent
 from provisioning.documents.models import IssuedDocument
 from provisioning.oficios.models import Oficio
 from provisioning.staff.models import Role, StaffUser
-from tests.chain import (
+from tests.support.chain import (
     CENTRO_I,
     HOSPITAL,
     Browser,

@@ -23,10 +23,11 @@ from provisioning.directory import accounts
 from provisioning.jobs.worker import Worker
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import StaffAccount, create_staff_account, make_siempre_group, serving
-from tests.e2e.conftest import assert_fits, sign_in
-from tests.e2e.test_public_and_sign_in import fill_request
-from tests.handoff_flow import person_curp, random_birth
+from tests.support.browser import assert_fits, fill_request, sign_in
+from tests.support.curp import person_curp, random_birth
+from tests.support.dc import make_siempre_group
+from tests.support.staff import StaffAccount, create_staff_account
+from tests.support.web import serving
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}

@@ -10,9 +10,10 @@ import pytest
 
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import create_staff_account, serving
-from tests.e2e.conftest import sign_in
-from tests.tls import make_certificates
+from tests.support.browser import sign_in
+from tests.support.staff import create_staff_account
+from tests.support.tls import make_certificates
+from tests.support.web import serving
 
 
 @pytest.fixture

@@ -9,28 +9,8 @@ from playwright.sync_api import expect
 from provisioning import db
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import STAFF_PASSWORD, create_staff_account
-from tests.e2e.conftest import assert_fits, horizontal_overflow, sign_in
-
-
-def fill_request(page, *, curp: str = "BEML920313HMCLNS09", nombres: str = "Luis Ángel",
-                 primer_apellido: str = "Bernal", segundo_apellido: str = "Muñoz",
-                 unit_clues: str = "MSSSA000120", email: str = "luis@example.org") -> None:
-    """Fill /solicitud as a person would (expediente electrónico: SÍ, the default)."""
-    page.goto("/solicitud")
-    page.fill("#curp", curp)
-    page.fill("#nombres", nombres)
-    page.fill("#primer_apellido", primer_apellido)
-    page.fill("#segundo_apellido", segundo_apellido)
-    page.select_option("#unit_clues", unit_clues)
-    page.select_option("#direccion_code", "DAM")
-    page.select_option("#subdireccion_code", "SAPS")
-    page.fill("#telefono", "777 123 4567")
-    page.fill("#contact_email", email)
-    page.select_option("#staff_type_code", "medico")
-    for name in ("accepts_personal_account", "accepts_institutional_use",
-                 "accepts_privacy_notice"):
-        page.check(f"input[name={name}]")
+from tests.support.browser import assert_fits, fill_request, horizontal_overflow, sign_in
+from tests.support.staff import STAFF_PASSWORD, create_staff_account
 
 
 def test_applicant_submits_and_tracks(new_page, shots) -> None:

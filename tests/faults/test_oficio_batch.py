@@ -49,11 +49,12 @@ from provisioning.notifications import services as notifications
 from provisioning.notifications.models import PENDING, OutboxMessage
 from provisioning.oficios.models import Oficio
 from provisioning.people.accounts import DirectoryAccount
-from tests.conftest import DIRECTORY_TOML, PG_URL, _no_directory
-from tests.factories import write_toml
-from tests.handoff_flow import Scene, values
-from tests.it.test_provisioning import assert_exactly_one_account_each
-from tests.notifications.test_mail import Inbox, free_port
+from tests.support.app import PG_URL
+from tests.support.dc import DIRECTORY_TOML, _no_directory, assert_exactly_one_account_each
+from tests.support.factories import write_toml
+from tests.support.handoff_flow import Scene, values
+from tests.support.mail import Inbox
+from tests.support.web import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 100

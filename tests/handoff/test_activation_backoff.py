@@ -17,14 +17,17 @@ from provisioning.crypto import CODE_ALPHABET
 from provisioning.handoff import services as handoff
 from provisioning.handoff.services import ACTIVATION_REFUSED
 from provisioning.notifications.models import OutboxMessage
-from tests.handoff.test_delivery_activation import (
+from tests.support.curp import person_curp, random_birth
+from tests.support.handoff_flow import (
     activate,
     ad_account,
     code_row,
     delivered_scene,
     error_text,
+    status_of,
+    user_name,
+    values,
 )
-from tests.handoff_flow import person_curp, random_birth, status_of, user_name, values
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
 

@@ -12,7 +12,7 @@ from provisioning.dashboard import reminders
 from provisioning.handoff.models import CustodyTransfer
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff.models import Role
-from tests.handoff_flow import HOSPITAL, Scene, values
+from tests.support.handoff_flow import HOSPITAL, Scene, values
 
 
 def transfers() -> list[tuple[str, str | None, str | None, int, bool]]:

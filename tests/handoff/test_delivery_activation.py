@@ -17,53 +17,22 @@ from provisioning.audit.models import AuditEvent
 from provisioning.crypto import CODE_ALPHABET
 from provisioning.directory import accounts, connection
 from provisioning.directory.errors import BindRefused
-from provisioning.handoff.models import ActivationCode
 from provisioning.handoff.services import ACTIVATION_REFUSED
-from provisioning.people.accounts import DirectoryAccount
-from tests.conftest import Browser
-from tests.handoff_flow import Applicant, Scene, status_of, user_name, values
-from tests.test_no_secrets_leak import all_database_text, variants
+from tests.support.handoff_flow import (
+    GOOD_PASSWORD,
+    activate,
+    ad_account,
+    code_row,
+    delivered_scene,
+    error_text,
+    status_of,
+    user_name,
+    values,
+)
+from tests.support.secrets import all_database_text, variants
+from tests.support.web import Browser
 
-GOOD_PASSWORD = "Jacaranda-Azul-2026"
 CODE_SHAPE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}(-[{CODE_ALPHABET}]{{4}}){{3}}$")
-
-
-def delivered_scene(dir_app, clock, *names: tuple[str, str, str | None]
-                    ) -> tuple[Scene, list[Applicant]]:
-    """Requests of the centro de salud (no expediente: its head delivers), received by its
-    head and ready to be delivered."""
-    scene = Scene(dir_app, clock).cast()
-    applicants = [scene.applicant(*name, ece=False) for name in names]
-    scene.to_holders(applicants)
-    assert scene.receive("jefe.centro")
-    return scene, applicants
-
-
-def activate(applicant: Applicant, code: str, *, user: str | None = None,
-             curp: str | None = None, password: str = GOOD_PASSWORD,
-             again: str | None = None) -> object:
-    return applicant.browser.post("/activar", {
-        "usuario": user if user is not None else user_name(applicant.request_id),
-        "code": code, "curp": curp if curp is not None else applicant.curp,
-        "password": password, "password2": password if again is None else again},
-        page="/activar")
-
-
-def code_row(request_id: int) -> ActivationCode:
-    return values(lambda: db.session().scalars(select(ActivationCode).where(
-        ActivationCode.request_id == request_id).order_by(ActivationCode.id.desc())).first())
-
-
-def error_text(response: object) -> str:
-    found = re.search(r'<div class="msg error" role="alert">([^<]+)</div>',
-                      response.get_data(as_text=True))
-    return found.group(1) if found else ""
-
-
-def ad_account(request_id: int) -> accounts.Account:
-    guid = values(lambda: db.session().scalar(select(DirectoryAccount.object_guid).where(
-        DirectoryAccount.request_id == request_id)))
-    return accounts.get(connection.current(), guid)
 
 
 def test_delivery_checks_identity_and_shows_the_code_once(dir_app, clock) -> None:

@@ -20,8 +20,8 @@ from provisioning.jobs import services as jobs
 from provisioning.notifications.models import OutboxMessage
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
-from tests.conftest import Browser
-from tests.handoff_flow import Scene, status_of, user_name, values
+from tests.support.handoff_flow import Scene, status_of, user_name, values
+from tests.support.web import Browser
 
 PASSWORD = "Ahuehuete-Verde-73"
 

@@ -27,9 +27,11 @@ from provisioning.jobs.models import Job
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import Browser, StaffAccount, create_staff_account, login
-from tests.factories import received_request
-from tests.handoff_flow import person_curp, random_birth, values
+from tests.support.curp import person_curp, random_birth
+from tests.support.factories import received_request
+from tests.support.handoff_flow import values
+from tests.support.staff import StaffAccount, create_staff_account, login
+from tests.support.web import Browser
 
 IT = audit.Actor("lucia", "informatica", "10.0.0.7")
 # (OU of the existing account under the test's OU, enabled, adminCount=1, what IT reads)

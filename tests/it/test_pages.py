@@ -13,8 +13,9 @@ from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import Browser, create_staff_account, login
-from tests.factories import make_requests
+from tests.support.factories import make_requests
+from tests.support.staff import create_staff_account, login
+from tests.support.web import Browser
 
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+)">')
 

@@ -13,15 +13,14 @@ from sqlalchemy import select
 from provisioning import audit, db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
-from provisioning.audit.services import verify
 from provisioning.directory import accounts, connection
 from provisioning.directory.errors import BindRefused, DirectoryNotConfigured
 from provisioning.errors import Conflict
 from provisioning.it import services
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
-from provisioning.people.accounts import DirectoryAccount
-from tests.factories import make_requests
+from tests.support.dc import ad_accounts_per_curp, assert_exactly_one_account_each
+from tests.support.factories import make_requests
 
 IT = audit.Actor("lucia", "informatica", "10.0.0.7")
 
@@ -31,26 +30,8 @@ def reload(model: type, ident: Any) -> Any:
     return db.session().get(model, ident)
 
 
-def ad_accounts_per_curp(ids: list[int]) -> dict[str, int]:
-    directory = connection.current()
-    curps = list(db.session().scalars(select(AccountRequest.curp).where(
-        AccountRequest.id.in_(ids))))
-    db.rollback()  # SQLite: no write lock held while the DC answers
-    return {curp: len(accounts.find_by_curp(directory, curp)) for curp in curps}
 
 
-def assert_exactly_one_account_each(ids: list[int]) -> None:
-    db.session().expire_all()
-    assert set(ad_accounts_per_curp(ids).values()) == {1}
-    rows = db.session().scalars(select(DirectoryAccount).where(
-        DirectoryAccount.request_id.in_(ids))).all()
-    assert len(rows) == len(ids) and len({r.object_guid for r in rows}) == len(ids)
-    statuses = set(db.session().scalars(select(AccountRequest.status).where(
-        AccountRequest.id.in_(ids))))
-    assert statuses == {"cuenta_creada"}
-    result = verify(db.session().connection())
-    db.rollback()
-    assert result.ok, result.reason
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +166,7 @@ def test_the_random_password_is_never_logged_or_stored(dir_app, clock, monkeypat
                                                        caplog) -> None:
     import logging
 
-    from tests.test_no_secrets_leak import all_database_text
+    from tests.support.secrets import all_database_text
 
     known = "Clave-Que-Nadie-Ve-7f3Q"
     monkeypatch.setattr(accounts, "random_password", lambda *a, **k: known)

@@ -3,7 +3,6 @@ server on loopback), business-day ageing, the daily reminder."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -22,26 +21,11 @@ from provisioning.notifications import services as notifications
 from provisioning.notifications.models import OutboxMessage
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.chain import CENTRO_I, HOSPITAL, Browser, new_request
-from tests.conftest import VALID_FORM, create_staff_account, folio_and_code
-
-
-class Inbox:
-    """aiosmtpd handler keeping what it received."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              envelope.content.decode("utf-8", "replace")))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.chain import CENTRO_I, HOSPITAL, Browser, new_request
+from tests.support.forms import VALID_FORM, folio_and_code
+from tests.support.mail import Inbox
+from tests.support.staff import create_staff_account
+from tests.support.web import free_port
 
 
 def outbox() -> list[OutboxMessage]:

@@ -16,7 +16,8 @@ from provisioning.notifications.models import OutboxMessage
 from provisioning.oficios.models import Oficio, OficioItem
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.chain import (
+from tests.support.app import TEST_ACTOR
+from tests.support.chain import (
     CENTRO_I,
     CENTRO_II,
     HOSPITAL,
@@ -26,7 +27,7 @@ from tests.chain import (
     make_ready,
     person,
 )
-from tests.conftest import TEST_ACTOR, create_staff_account, login
+from tests.support.staff import create_staff_account, login
 
 
 def oficios() -> list[Oficio]:
@@ -241,7 +242,7 @@ def test_concurrent_oficios_get_gap_free_unique_numbers(make_app, clock) -> None
 def test_the_liaison_cannot_cancel_its_reply_oficio(app, clock) -> None:
     # The reply is IT's oficio: cancelling it would return requests with accounts to the
     # liaison's list. Refused as such (403), not only by the requests' state.
-    from tests.handoff_flow import Scene
+    from tests.support.curp import Scene
 
     scene = Scene(app, clock).cast()
     applicant = scene.applicant("Rosa", "Quintero", "Salas")

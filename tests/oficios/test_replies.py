@@ -20,8 +20,8 @@ from provisioning.jobs import services as jobs
 from provisioning.notifications.models import OutboxMessage
 from provisioning.oficios.models import Oficio
 from provisioning.staff.models import Role
-from tests.handoff_flow import HOSPITAL, Scene, status_of, user_name, values
-from tests.privacy.test_privacy import pdf_text
+from tests.support.documents import pdf_text
+from tests.support.handoff_flow import HOSPITAL, Scene, status_of, user_name, values
 
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+)">')
 
@@ -176,7 +176,7 @@ def test_whole_oficio_created_with_one_action_then_replied_and_acknowledged(
 
 
 def test_provisioning_a_whole_oficio_needs_its_acuse(app, client, clock, login_as) -> None:
-    from tests.chain import issue, make_ready, person
+    from tests.support.chain import issue, make_ready, person
 
     ready = make_ready(client, 1, **HOSPITAL)
     enlace, account = person(client, app, "enlace.x", Role.ENLACE, clock, jurisdiction_code="I")

@@ -17,7 +17,8 @@ from provisioning.audit.models import AuditEvent
 from provisioning.crypto import pseudonym
 from provisioning.people import services as people
 from provisioning.people.models import Person
-from tests.conftest import VALID_FORM, Browser, folio_and_code, submit
+from tests.support.forms import VALID_FORM, folio_and_code, submit
+from tests.support.web import Browser
 
 OTHER_CURP = "HEGG560427MVZRRL04"
 

@@ -18,41 +18,12 @@ from provisioning.people.accounts import DirectoryAccount
 from provisioning.preregistration import services
 from provisioning.preregistration.forms import PreRegistrationInput
 from provisioning.preregistration.models import PreRegistration
-from tests.conftest import Browser
-from tests.handoff_flow import Applicant, Scene, person_curp, status_of, user_name, values
+from tests.support.curp import person_curp
+from tests.support.handoff_flow import Scene, status_of, user_name, values
+from tests.support.preregistration import PASSWORD, good_form, ready_to_preregister, sign_in
+from tests.support.web import Browser
 
-PASSWORD = "Ceiba-Roja-2026"
 MISMATCH = "no coincide con su CURP"
-
-
-def ready_to_preregister(scene: Scene, *, ece: bool = False) -> Applicant:
-    """A centro de salud's request delivered by its head and activated by the person."""
-    person = scene.applicant("Pablo", "Arriaga", "Luna", ece=ece, staff_type="enfermeria")
-    scene.to_holders([person])
-    holder = "responsable" if ece else "jefe.centro"
-    assert scene.receive(holder)
-    code = scene.deliver(holder, person.request_id)
-    response = person.browser.post("/activar", {
-        "usuario": user_name(person.request_id), "code": code, "curp": person.curp,
-        "password": PASSWORD, "password2": PASSWORD}, page="/activar")
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return person
-
-
-def sign_in(browser: Browser, user: str, password: str = PASSWORD) -> object:
-    return browser.post("/preregistro", {"usuario": user, "password": password},
-                        page="/preregistro")
-
-
-def good_form(person: Applicant, **changes: str) -> dict[str, str]:
-    form = {"nombres": person.nombres, "primer_apellido": person.primer_apellido,
-            "segundo_apellido": person.segundo_apellido or "",
-            "fecha_nacimiento": person.born.isoformat(), "sexo": person.sex,
-            "entidad_nacimiento": person.state, "nacionalidad": "MEX",
-            "staff_type_code": "enfermeria", "cedula_profesional": "12345678",
-            "telefono_institucional": "777 310 2020"}
-    form.update(changes)
-    return form
 
 
 def test_sign_in_binds_to_the_dc_and_keeps_only_the_folio(dir_app, clock) -> None:

@@ -17,14 +17,14 @@ from provisioning.audit.models import AuditEvent
 from provisioning.directory import accounts, connection
 from provisioning.jobs import services as jobs
 from provisioning.people.accounts import DirectoryAccount
-from tests.conftest import Browser
-from tests.handoff_flow import Applicant, Scene, user_name, values
-from tests.preregistration.test_preregistration import (
+from tests.support.handoff_flow import Applicant, Scene, user_name, values
+from tests.support.preregistration import (
     PASSWORD,
     good_form,
     ready_to_preregister,
     sign_in,
 )
+from tests.support.web import Browser
 
 REFUSED = "Usuario o contraseña incorrectos, o la cuenta todavía no está activada"
 WAIT = "Demasiados intentos fallidos con este usuario"

@@ -4,8 +4,6 @@ nothing about anyone else), rectification and cancellation."""
 from __future__ import annotations
 
 import json
-import re
-import zlib
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -17,7 +15,10 @@ from provisioning.privacy import services as privacy
 from provisioning.privacy.models import ArcoRequest
 from provisioning.staff import services as staff_services
 from provisioning.staff.models import Role
-from tests.conftest import Browser, create_staff_account, folio_and_code, login, submit
+from tests.support.documents import pdf_text
+from tests.support.forms import folio_and_code, submit
+from tests.support.staff import create_staff_account, login
+from tests.support.web import Browser
 
 SIGNER = audit.Actor("jefe.cuernavaca", "jefe_unidad", "10.20.30.40")
 COURIER = audit.Actor("enlace.js1", "enlace", "10.20.30.41")
@@ -42,15 +43,6 @@ def staff_touches(folio: str) -> None:
     db.commit()
 
 
-def pdf_text(data: bytes) -> str:
-    """The text drawn in a PDF made by fpdf2 (its page streams are zlib-compressed)."""
-    chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            chunks.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue
-    return "".join(chunks)
 
 
 def test_the_full_notice_is_public_and_linked_from_the_form(client) -> None:
@@ -192,7 +184,7 @@ def test_export_of_a_live_request_has_its_signatures_account_and_list_reads(
         dir_app, clock) -> None:
     from provisioning.approvals.models import Signature
     from provisioning.people.accounts import DirectoryAccount
-    from tests.handoff_flow import Scene, values
+    from tests.support.curp import Scene, values
 
     scene = Scene(dir_app, clock).cast()
     person = scene.applicant("Wenceslao", "Tlacotalpan", "Ixtlahuaca", signed=True)

@@ -16,7 +16,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
-from tests.handoff_flow import Scene, activate_and_preregister, values
+from tests.support.handoff_flow import Scene, activate_and_preregister, values
 
 PASSWORD = "Ahuehuete-Verde-73"
 INSTITUTIONAL_PHONE = "777 310 2020"

@@ -14,7 +14,8 @@ from provisioning.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from provisioning.privacy.models import ArcoRequest
 from provisioning.retention import services as retention
 from provisioning.retention.models import Disposal
-from tests.conftest import TEST_ACTOR, folio_and_code, submit
+from tests.support.app import TEST_ACTOR
+from tests.support.forms import folio_and_code, submit
 
 CURPS = ("BEML920313HMCLNS09", "HEGG560427MVZRRL04", "SABC560626MDFLRN01",
          "PEGL890909MJCRMS08")
@@ -223,8 +224,8 @@ def test_oficio_is_anonymized_after_its_period_and_holds_keep_it(app, client, la
     from provisioning.oficios.models import Oficio
     from provisioning.staff import services as staff
     from provisioning.staff.models import Role
-    from tests.chain import CENTRO_I, HOSPITAL, issue, make_ready, person
-    from tests.conftest import create_staff_account
+    from tests.support.chain import CENTRO_I, HOSPITAL, issue, make_ready, person
+    from tests.support.staff import create_staff_account
 
     clock = later_clock
     create_staff_account("it.ret", staff.Grant(Role.INFORMATICA))  # hears of each oficio
@@ -302,7 +303,7 @@ def test_solicitud_disposal_removes_preregistration_and_activation_codes(
     from provisioning.preregistration.models import PreRegistration
     from provisioning.staff import services as staff
     from provisioning.staff.models import Role
-    from tests.conftest import create_staff_account
+    from tests.support.staff import create_staff_account
 
     clock = later_clock
     folio, _ = closed_request(client, clock, CURPS[0], closed_ago=timedelta(0))

@@ -10,7 +10,7 @@ from provisioning import db
 from provisioning.audit.models import AuditEvent
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import create_staff_account
+from tests.support.staff import create_staff_account
 
 NEW = {"username": "maria.lopez", "full_name": "María López Ñúñez", "email": "maria@ssm.test",
        "position": "Jefa de enfermería", "role": "jefe_unidad", "unit": "MSSSA000120"}

@@ -12,7 +12,9 @@ from provisioning.config import ConfigError
 from provisioning.directory.connection import close_for
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
-from tests.conftest import Browser, _settings, create_staff_account
+from tests.support.app import _settings
+from tests.support.staff import create_staff_account
+from tests.support.web import Browser
 
 OLD_KEY = "k" * 40
 NEW_KEY = "n" * 40

@@ -11,7 +11,7 @@ from provisioning import db
 from provisioning.audit.models import AuditEvent
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
-from tests.conftest import STAFF_PASSWORD, create_staff_account, login
+from tests.support.staff import STAFF_PASSWORD, create_staff_account, login
 
 ADMIN = staff.Grant(Role.ADMIN)
 

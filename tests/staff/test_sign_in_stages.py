@@ -19,7 +19,8 @@ from provisioning import db
 from provisioning.audit.models import AuditEvent
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
-from tests.conftest import STAFF_PASSWORD, Browser, create_staff_account, login
+from tests.support.staff import STAFF_PASSWORD, create_staff_account, login
+from tests.support.web import Browser
 
 NEW_PASSWORD = "otra frase bastante larga"
 

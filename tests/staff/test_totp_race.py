@@ -11,7 +11,8 @@ import threading
 
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import Browser, create_staff_account
+from tests.support.staff import create_staff_account
+from tests.support.web import Browser
 
 RACERS = 4
 

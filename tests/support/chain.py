@@ -10,7 +10,10 @@ from provisioning import db
 from provisioning.account_requests.models import AccountRequest
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import Browser, StaffAccount, create_staff_account, folio_and_code, login
+from tests.support.curp import hypothetical_curp
+from tests.support.forms import folio_and_code
+from tests.support.staff import StaffAccount, create_staff_account, login
+from tests.support.web import Browser
 
 HOSPITAL = {"unit_clues": "MSSSA001270", "subdireccion_code": "SH"}  # JS I
 CENTRO_I = {"unit_clues": "MSSSA000120"}  # centro de salud, JS I
@@ -33,7 +36,7 @@ def person(browser: Any, app: Any, username: str, role: Role, clock: Any = None,
 
 def new_request(client: Browser, **changes: Any) -> tuple[AccountRequest, str, str]:
     """Submit the public form; returns the stored request, its folio and tracking code."""
-    from tests.conftest import submit
+    from tests.support.forms import submit
 
     response = submit(client, **changes)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -58,14 +61,6 @@ def sign(browser: Browser, account: StaffAccount, request_id: int, clock: Any,
 def decide(browser: Browser, request_id: int, action: str, reason: str) -> Any:
     """POST devolver / rechazar with a reason."""
     return browser.post(f"/solicitudes/{request_id}/{action}", {"reason": reason}, page="/panel")
-
-
-def hypothetical_curp(n: int) -> str:
-    """A valid-looking hypothetical CURP (check digit computed), distinct per ``n`` < 90."""
-    from provisioning import curp
-
-    first17 = f"PEGL8909{n + 10:02d}MMSRMS0"
-    return first17 + str(curp.check_digit(first17))
 
 
 def make_ready(client: Browser, n: int, **unit: str) -> AccountRequest:

@@ -14,18 +14,21 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from provisioning import audit, curp, db
+from provisioning import audit, db
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
-from provisioning.directory import accounts
-from provisioning.handoff.models import CustodyTransfer
+from provisioning.directory import accounts, connection
+from provisioning.handoff.models import ActivationCode, CustodyTransfer
 from provisioning.it import services as it
 from provisioning.jobs import services as jobs
 from provisioning.oficios.models import Oficio
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.conftest import VALID_FORM, Browser, StaffAccount, create_staff_account, login
+from tests.support.curp import person_curp, random_birth
+from tests.support.forms import VALID_FORM
+from tests.support.staff import StaffAccount, create_staff_account, login
+from tests.support.web import Browser
 
 CENTRO = {"unit_clues": "MSSSA000120"}  # centro de salud, Jurisdicción I
 HOSPITAL = {"unit_clues": "MSSSA001270", "subdireccion_code": "SH"}  # hospital, JS I
@@ -35,19 +38,7 @@ SLIP_CODE = re.compile(r'class="secret">([^<]+)<')
 # (or other engineers' tests on the shared DC) are using at the same moment.
 _RNG = random.Random(uuid.uuid4().int)
 
-
-def person_curp(nombres: str, primer: str, segundo: str | None, *, born: date,
-                sex: str = "H", state: str = "MS") -> str:
-    """A valid hypothetical CURP whose letters, date, sex and state match the given data."""
-    letters = curp.expected_letters(nombres, primer, segundo)
-    homonym = str(_RNG.randrange(10)) if born.year < 2000 else _RNG.choice("ABCDEFGHJK")
-    first17 = letters[:4] + born.strftime("%y%m%d") + sex + state + letters[4:] + homonym
-    return first17 + str(curp.check_digit(first17))
-
-
-def random_birth() -> date:
-    """A birth date between 1960 and 1999."""
-    return date(_RNG.randrange(1960, 2000), _RNG.randrange(1, 13), _RNG.randrange(1, 29))
+GOOD_PASSWORD = "Jacaranda-Azul-2026"
 
 
 def values(read: Any) -> Any:
@@ -292,3 +283,42 @@ def user_name(request_id: int) -> str:
 def oficio_number(oficio_id: int) -> str:
     """An oficio's number."""
     return values(lambda: db.session().get(Oficio, oficio_id).number)
+
+
+def delivered_scene(dir_app, clock, *names: tuple[str, str, str | None]
+                    ) -> tuple[Scene, list[Applicant]]:
+    """Requests of the centro de salud (no expediente: its head delivers), received by its
+    head and ready to be delivered."""
+    scene = Scene(dir_app, clock).cast()
+    applicants = [scene.applicant(*name, ece=False) for name in names]
+    scene.to_holders(applicants)
+    assert scene.receive("jefe.centro")
+    return scene, applicants
+
+
+def activate(applicant: Applicant, code: str, *, user: str | None = None,
+             curp: str | None = None, password: str = GOOD_PASSWORD,
+             again: str | None = None) -> object:
+    return applicant.browser.post("/activar", {
+        "usuario": user if user is not None else user_name(applicant.request_id),
+        "code": code, "curp": curp if curp is not None else applicant.curp,
+        "password": password, "password2": password if again is None else again},
+        page="/activar")
+
+
+def code_row(request_id: int) -> ActivationCode:
+    return values(lambda: db.session().scalars(select(ActivationCode).where(
+        ActivationCode.request_id == request_id).order_by(ActivationCode.id.desc())).first())
+
+
+def error_text(response: object) -> str:
+    found = re.search(r'<div class="msg error" role="alert">([^<]+)</div>',
+                      response.get_data(as_text=True))
+    return found.group(1) if found else ""
+
+
+def ad_account(request_id: int) -> accounts.Account:
+    guid = values(lambda: db.session().scalar(select(DirectoryAccount.object_guid).where(
+        DirectoryAccount.request_id == request_id)))
+    return accounts.get(connection.current(), guid)
+

@@ -4,37 +4,17 @@ by IT (the signing and oficio steps are other domains' tests)."""
 from __future__ import annotations
 
 import json
-import string
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from provisioning import audit, counters, curp, db, timeutil
+from provisioning import audit, counters, db, timeutil
 from provisioning.account_requests.models import AccountRequest, RequestEvent
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs.models import Unit
 from provisioning.people import services as people
-
-
-def synthetic_curp(n: int, *, sex: str = "H") -> str:
-    """The ``n``-th (0 ≤ n < 175,760) of a family of valid, hypothetical CURPs.
-
-    Letters 1, 3 and 4 and the homonym digit count ``n``; the second letter is X, the birth
-    date 1 January 1990, the state Morelos. Never a real person's CURP shape on purpose.
-    """
-    value, homonym = divmod(n, 10)
-    letters = ""
-    for _ in range(3):
-        value, digit = divmod(value, 26)
-        letters = string.ascii_uppercase[digit] + letters
-    if value:
-        raise ValueError("n too large for synthetic_curp")
-    first17 = f"{letters[0]}X{letters[1:]}900101{sex}MSXXX{homonym}"
-    text = first17 + str(curp.check_digit(first17))
-    curp.validate(text, today=date(2026, 1, 1))
-    return text
+from tests.support.curp import synthetic_curp
 
 
 def received_request(nombres: str, primer_apellido: str, segundo_apellido: str | None = None,
