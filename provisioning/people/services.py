@@ -65,7 +65,8 @@ def person_for(identity: Identity, *, actor: audit.Actor) -> Person:
         session().flush()
         audit.record("person.updated", actor=actor, object_type="person",
                      object_id=person.id, summary=f"Persona {person.id} actualizada",
-                     details={"fields": changed, "unit_clues": person.unit_clues})
+                     details={"fields": changed, "unit_clues": person.unit_clues,
+                              "curp_hmac": pseudonym("curp", identity.curp)})
     return person
 
 
@@ -108,10 +109,12 @@ def remove_unused(person_id: int, *, actor: audit.Actor) -> None:
     person = session().get(Person, person_id)
     if person is None:
         return
+    details = {"curp_hmac": pseudonym("curp", person.curp)} if person.curp else {}
     session().delete(person)
     session().flush()
     audit.record("person.removed", actor=actor, object_type="person", object_id=person_id,
-                 summary=f"Persona {person_id} eliminada: su CURP se corrigió en la solicitud")
+                 summary=f"Persona {person_id} eliminada: su CURP se corrigió en la solicitud",
+                 details=details)
 
 
 def export_rows(person: Person | None) -> list[dict[str, str]]:
