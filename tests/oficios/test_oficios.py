@@ -242,7 +242,7 @@ def test_concurrent_oficios_get_gap_free_unique_numbers(make_app, clock) -> None
 def test_the_liaison_cannot_cancel_its_reply_oficio(app, clock) -> None:
     # The reply is IT's oficio: cancelling it would return requests with accounts to the
     # liaison's list. Refused as such (403), not only by the requests' state.
-    from tests.support.curp import Scene
+    from tests.support.handoff_flow import Scene
 
     scene = Scene(app, clock).cast()
     applicant = scene.applicant("Rosa", "Quintero", "Salas")

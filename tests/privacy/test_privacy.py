@@ -184,7 +184,7 @@ def test_export_of_a_live_request_has_its_signatures_account_and_list_reads(
         dir_app, clock) -> None:
     from provisioning.approvals.models import Signature
     from provisioning.people.accounts import DirectoryAccount
-    from tests.support.curp import Scene, values
+    from tests.support.handoff_flow import Scene, values
 
     scene = Scene(dir_app, clock).cast()
     person = scene.applicant("Wenceslao", "Tlacotalpan", "Ixtlahuaca", signed=True)
