@@ -458,6 +458,9 @@ class DirectorySettings:
     mail_domain: str = ""
     # The group that grants SIEMPRE access, added when the person completes activation.
     siempre_group: str = ""
+    # Where a baja moves the disabled account ("" = it stays where it is). Alta's: an
+    # account there is linked again (re-ingreso) only after IT confirms it.
+    disabled_ou: str = "OU=Bajas,OU=SIEMPRE"
 
     @property
     def active(self) -> bool:

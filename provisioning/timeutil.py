@@ -7,7 +7,7 @@ Everything is stored in UTC; everything a user reads is shown in the configured 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 
@@ -56,6 +56,21 @@ def to_local(moment: datetime) -> datetime:
 def local_today() -> date:
     """Today's date where the users are."""
     return to_local(now()).date()
+
+
+def parse_date(text: str) -> date:
+    """A date typed as dd/mm/aaaa (or aaaa-mm-dd, a date input's value); ValueError if not."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 - a date
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def start_of_day(day: date) -> datetime:
+    """The first moment of ``day`` where the users are, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=_local_tz).astimezone(UTC)
 
 
 def format_date(value: date | datetime | None) -> str:

@@ -19,8 +19,9 @@ import string
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
-from ldap3.utils.dn import to_dn
+from ldap3.utils.dn import parse_dn, to_dn
 
 from provisioning import naming
 from provisioning.config import DirectorySettings
@@ -108,6 +109,12 @@ class Account:
     display_name: str | None
     groups: tuple[str, ...]  # memberOf DNs
     admin_count: int = 0  # 1: protected by AdminSDHolder (is or was privileged)
+    account_expires: int | None = None  # FILETIME; 0 or NEVER_EXPIRES: never
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the account stops accepting sign-ins (accountExpires), or None: never."""
+        return from_filetime(self.account_expires)
 
     @property
     def enabled(self) -> bool:
@@ -139,7 +146,7 @@ class LinkApproval:
 def _attributes(directory: Directory) -> list[str]:
     return ["objectGUID", "sAMAccountName", "userPrincipalName", "userAccountControl",
             "pwdLastSet", "description", "displayName", "memberOf", "adminCount",
-            directory.settings.curp_attribute]
+            "accountExpires", directory.settings.curp_attribute]
 
 
 def _account(directory: Directory, entry: Entry) -> Account:
@@ -153,7 +160,33 @@ def _account(directory: Directory, entry: Entry) -> Account:
         curp=entry.first(directory.settings.curp_attribute),
         display_name=entry.first("displayName"),
         groups=tuple(entry.values("memberOf")),
-        admin_count=int(entry.first("adminCount") or 0))
+        admin_count=int(entry.first("adminCount") or 0),
+        account_expires=_int_or_none(entry.first("accountExpires")))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+# accountExpires counts 100-nanosecond intervals since 1601-01-01 UTC; 0 and the largest
+# 64-bit value both mean "never".
+NEVER_EXPIRES = 0x7FFFFFFFFFFFFFFF
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+
+def filetime(moment: datetime) -> int:
+    """``moment`` (aware, or naive UTC) as an accountExpires value."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - _FILETIME_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
+
+
+def from_filetime(value: int | None) -> datetime | None:
+    """An accountExpires value as an aware UTC datetime (None: never expires)."""
+    if value in (None, 0, NEVER_EXPIRES):
+        return None
+    return _FILETIME_EPOCH + timedelta(microseconds=value // 10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +264,7 @@ def managed_ous(directory: Directory) -> list[str]:
     ``managed_ous``; the accounts below them are Alta's to link."""
     s = directory.settings
     relative = [s.users_ou, *s.ou_by_unit_type.values(), *s.ou_by_jurisdiction.values(),
-                *s.managed_ous]
+                *s.managed_ous, s.disabled_ou]
     return list({directory.absolute(ou).lower(): directory.absolute(ou)
                  for ou in relative if ou}.values())
 
@@ -583,3 +616,126 @@ def grant_siempre_access(directory: Directory, guid: str) -> Account:
         raise InvalidValue("No hay grupo de acceso a SIEMPRE configurado "
                            "([directory].siempre_group).")
     return add_to_groups(directory, _require(directory, guid), [resolve_group(directory, group)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The end of an account (baja) and its moves (cambio de adscripción)
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """What ``retire`` left: the account as the DC shows it afterwards and the groups it
+    was taken out of in this run (an account already retired gives an empty tuple)."""
+
+    account: Account
+    removed_groups: tuple[str, ...]
+
+
+def granted_groups(directory: Directory) -> list[str]:
+    """DNs of every group Alta grants, SIEMPRE's first: the groups a baja takes away. A
+    configured group the DC no longer has is skipped (nobody can be in it)."""
+    s = directory.settings
+    names = [s.siempre_group, *s.groups,
+             *(g for groups in s.groups_by_staff_type.values() for g in groups)]
+    found: list[str] = []
+    for name in dict.fromkeys(n for n in names if n):
+        with suppress(NoSuchEntry):
+            found.append(resolve_group(directory, name))
+    return list(dict.fromkeys(found))
+
+
+def remove_from_groups(directory: Directory, account: Account,
+                       group_dns: Iterable[str]) -> tuple[str, ...]:
+    """Take the account out of each of ``group_dns`` it is a member of, in that order;
+    returns the groups it left (not being a member is fine)."""
+    member_of = {g.lower() for g in account.groups}
+    removed: list[str] = []
+    for group in group_dns:
+        if group.lower() not in member_of:
+            continue
+        try:
+            directory.modify(group, {"member": [("delete", [account.dn])]})
+        except InvalidValue as exc:  # removed meanwhile (another run of the same job)
+            if exc.ldap_result not in ("noSuchAttribute", "unwillingToPerform"):
+                raise
+            continue
+        removed.append(group)
+    return tuple(removed)
+
+
+def below(directory: Directory, account: Account, ou_dn: str) -> bool:
+    """True when the account lives directly in ``ou_dn`` (the DC compares the DNs)."""
+    dn = escape_filter_chars(account.dn)
+    return bool(directory.search(f"(distinguishedName={dn})", base=ou_dn, scope="one",
+                                 attributes=["objectGUID"], size_limit=1))
+
+
+def move(directory: Directory, guid: str, ou_dn: str) -> Account:
+    """Move the account into ``ou_dn`` (created if missing), keeping its objectGUID; a
+    namesake there makes its CN "NAME (sam)". Already there: nothing changes."""
+    account = _require(directory, guid)
+    ensure_ou(directory, ou_dn)
+    if below(directory, account, ou_dn):
+        return account
+    cn = parse_dn(account.dn)[0][1]
+    for rdn in (f"CN={cn}",
+                f"CN={escape_rdn(_with_suffix(_rdn_value(cn), account.sam_account_name))}"):
+        try:
+            directory.move(account.dn, rdn, ou_dn)
+        except NameTaken:
+            continue
+        return _require(directory, guid)
+    raise NameTaken(f"Ya existen en «{ou_dn}» cuentas con el nombre de "
+                    f"{account.sam_account_name}.", what="dn")
+
+
+def _rdn_value(escaped: str) -> str:
+    """An RDN value as text (ldap3 returns it escaped)."""
+    out, i = [], 0
+    while i < len(escaped):
+        if escaped[i] == "\\" and i + 1 < len(escaped):
+            out.append(escaped[i + 1])
+            i += 2
+            continue
+        out.append(escaped[i])
+        i += 1
+    return "".join(out)
+
+
+def _with_suffix(name: str, sam: str) -> str:
+    suffix = f" ({sam})"
+    return name if name.endswith(suffix) else _cut(name, CN_MAX - len(suffix)) + suffix
+
+
+def set_expiry(directory: Directory, guid: str, moment: datetime | None) -> Account:
+    """Set accountExpires (None: never). Idempotent."""
+    account = _require(directory, guid)
+    value = filetime(moment) if moment is not None else NEVER_EXPIRES
+    if account.account_expires != value:
+        directory.modify(account.dn, {"accountExpires": [("replace", [str(value)])]})
+        account = _require(directory, guid)
+    return account
+
+
+def retire(directory: Directory, guid: str, *, expires_at: datetime,
+           disabled_ou: str | None) -> Retirement:
+    """The baja on the DC; idempotent, and safe to run again after a failure midway.
+
+    In this order: out of every group Alta grants (SIEMPRE first, so access to the record
+    ends before anything else), disabled (userAccountControl) with accountExpires at
+    ``expires_at`` (kept when the account already expired earlier), then moved into
+    ``disabled_ou``. The account is never deleted here.
+    """
+    account = _require(directory, guid)
+    removed = remove_from_groups(directory, account, granted_groups(directory))
+    account = _require(directory, guid)
+    expires = filetime(expires_at)
+    if account.expires_at is not None and account.account_expires < expires:
+        expires = account.account_expires
+    uac = account.user_account_control | ACCOUNTDISABLE
+    if uac != account.user_account_control or account.account_expires != expires:
+        directory.modify(account.dn, {"userAccountControl": [("replace", [uac])],
+                                      "accountExpires": [("replace", [str(expires)])]})
+    if disabled_ou:
+        account = move(directory, guid, directory.absolute(disabled_ou))
+    return Retirement(_require(directory, guid), removed)

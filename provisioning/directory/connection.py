@@ -274,6 +274,13 @@ class Directory:
         if result.get("description") != "success":
             raise _error_for(result, "modificar", dn)
 
+    def move(self, dn: str, new_rdn: str, new_superior: str) -> None:
+        """Move ``dn`` below ``new_superior`` with the RDN ``new_rdn`` (its objectGUID stays)."""
+        result = self._call("mover", dn, lambda c: c.modify_dn(
+            dn, new_rdn, delete_old_dn=True, new_superior=new_superior), retry=False)
+        if result.get("description") != "success":
+            raise _error_for(result, "mover", dn)
+
     def delete(self, dn: str, *, tree: bool = False) -> bool:
         """Delete ``dn`` (with ``tree``, everything under it); False if it did not exist."""
         controls = [TREE_DELETE_CONTROL] if tree else None

@@ -9,10 +9,11 @@ Errors are ``directory.errors`` (each says whether a retry may help).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from provisioning.directory import accounts, connection
-from provisioning.directory.accounts import Account, LinkApproval, Outcome, Person
+from provisioning.directory.accounts import Account, LinkApproval, Outcome, Person, Retirement
 
 
 class DirectoryPort(Protocol):
@@ -39,6 +40,15 @@ class DirectoryPort(Protocol):
         """Add the account to the SIEMPRE group; idempotent."""
         ...
 
+    def retire(self, guid: str, *, expires_at: datetime) -> Retirement:
+        """The baja: out of Alta's groups (SIEMPRE first), disabled, accountExpires set,
+        moved to the disabled-users OU; idempotent. Never deletes the account."""
+        ...
+
+    def set_expiry(self, guid: str, moment: datetime | None) -> Account:
+        """Set (or clear, with None) the account's accountExpires; idempotent."""
+        ...
+
 
 class LdapDirectory:
     """``DirectoryPort`` over the configured Active Directory (ldap3)."""
@@ -60,6 +70,13 @@ class LdapDirectory:
 
     def grant_siempre_access(self, guid: str) -> Account:
         return accounts.grant_siempre_access(self._directory, guid)
+
+    def retire(self, guid: str, *, expires_at: datetime) -> Retirement:
+        return accounts.retire(self._directory, guid, expires_at=expires_at,
+                               disabled_ou=self._directory.settings.disabled_ou)
+
+    def set_expiry(self, guid: str, moment: datetime | None) -> Account:
+        return accounts.set_expiry(self._directory, guid, moment)
 
 
 def current() -> DirectoryPort:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from provisioning import curp
+from provisioning import curp, timeutil
 from provisioning.errors import ValidationError
 from provisioning.textcheck import TextError, clean, person_name, phone
 
@@ -32,13 +32,10 @@ class PreRegistrationInput:
 
 
 def _birth_date(value: str | None) -> date:
-    text = clean(value, max_length=10)
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date, no time
-        except ValueError:
-            continue
-    raise TextError("Escriba la fecha como dd/mm/aaaa.")
+    try:
+        return timeutil.parse_date(clean(value, max_length=10))
+    except ValueError:
+        raise TextError("Escriba la fecha como dd/mm/aaaa.") from None
 
 
 def _choice(value: str | None, pattern: str, allowed: set[str] | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -73,3 +74,19 @@ def ad_accounts_per_curp(ids: list[int]) -> dict[str, int]:
         AccountRequest.id.in_(ids))))
     db.rollback()  # SQLite: no write lock held while the DC answers
     return {curp: len(accounts.find_by_curp(directory, curp)) for curp in curps}
+
+
+def samba_show(directory_config: dict[str, Any], sam: str, *attributes: str) -> dict[str, str]:
+    """``samba-tool user show`` of the account on the test DC's own database (root): the
+    DC's view, independent of Alta's LDAP code. {attribute: value} (first value of each)."""
+    sam_ldb = Path(directory_config["ca_file"]).parents[1] / "sam.ldb"
+    done = subprocess.run(["samba-tool", "user", "show", sam, "-H", str(sam_ldb),
+                           f"--attributes={','.join(attributes)}"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    shown: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        name, _, value = line.partition(": ")
+        if value:
+            shown.setdefault(name, value)
+    return shown
