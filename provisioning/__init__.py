@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.documents.views import bp as documents_bp
     from provisioning.handoff.views import bp as handoff_bp
     from provisioning.it.views import bp as it_bp
+    from provisioning.lifecycle.views import bp as lifecycle_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(handoff_bp)
     app.register_blueprint(preregistration_bp)
+    app.register_blueprint(lifecycle_bp)
     cli.register(app)
     register_jobs()
     retention.register_classes(records.CLASSES)
@@ -98,6 +100,7 @@ def register_jobs() -> None:
     """Every background job kind this app runs, with its retry policy (see each module)."""
     from provisioning.dashboard import reminders
     from provisioning.it import tasks as it_tasks
+    from provisioning.lifecycle import tasks as lifecycle_tasks
     from provisioning.notifications import services as notifications
     from provisioning.preregistration import tasks as preregistration_tasks
 
@@ -105,3 +108,4 @@ def register_jobs() -> None:
     preregistration_tasks.register()
     notifications.register()
     reminders.register()
+    lifecycle_tasks.register()

@@ -10,6 +10,7 @@ from provisioning.documents import models as documents  # noqa: F401
 from provisioning.handoff import models as handoff  # noqa: F401
 from provisioning.it import models as it  # noqa: F401
 from provisioning.jobs import models as jobs  # noqa: F401
+from provisioning.lifecycle import models as lifecycle  # noqa: F401
 from provisioning.notifications import models as notifications  # noqa: F401
 from provisioning.oficios import models as oficios  # noqa: F401
 from provisioning.people import accounts as people_accounts  # noqa: F401

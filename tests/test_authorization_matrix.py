@@ -19,7 +19,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from provisioning import audit, db
+from provisioning import audit, db, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.handoff.models import CustodyTransfer
 from provisioning.it.models import LinkReview, ProvisioningBatch
@@ -42,6 +42,7 @@ IT = {Role.INFORMATICA, Role.JEFE_INFORMATICA}
 SERVICE_WIDE = {r for r in Role if r.scope is None}
 RECORDS = {Role.AUDITOR, Role.JEFE_INFORMATICA}  # the log's readers; admins are not
 DELIVERERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}  # deliver in person
+LIFECYCLE = {Role.JEFE_UNIDAD, Role.ENLACE, *IT}  # start bajas, see people of their scope
 
 # endpoint → who may use it (PUBLIC, SIGNING_IN, STAFF or a set of roles)
 POLICY: dict[str, Any] = {
@@ -126,6 +127,14 @@ POLICY: dict[str, Any] = {
     "preregistration.sign_out": PUBLIC,
     "preregistration.form": PERSON,
     "preregistration.confirmation": PERSON,
+    "lifecycle.people": LIFECYCLE,
+    "lifecycle.person": LIFECYCLE,
+    "lifecycle.start": LIFECYCLE,
+    "lifecycle.urgent": IT,
+    "lifecycle.bajas": LIFECYCLE,
+    "lifecycle.baja": LIFECYCLE,
+    "lifecycle.sign": {Role.JEFE_UNIDAD},
+    "lifecycle.cancel": LIFECYCLE,
 }
 
 SCOPES = {
@@ -171,6 +180,10 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "handoff.delivery": {"request_id": missing},
         "handoff.deliver": {"request_id": missing},
         "handoff.reissue": {"request_id": missing},
+        **{e: {"person_id": missing} for e in ("lifecycle.person", "lifecycle.start",
+                                                "lifecycle.urgent")},
+        **{e: {"baja_id": missing} for e in ("lifecycle.baja", "lifecycle.sign",
+                                              "lifecycle.cancel")},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -328,6 +341,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     accounts still in transit to them; a batch, a legal hold, an ARCO request, an API client
     and a staff member. Returns the objects each object route is called on."""
     from provisioning.api import services as api
+    from provisioning.lifecycle import services as lifecycle
+    from provisioning.people.models import Person
     from provisioning.privacy import services as privacy
     from provisioning.retention import services as retention
 
@@ -351,7 +366,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     # Per jurisdiction: an oficio, its accounts and the reply, acknowledged; accounts each
     # holder received (observación 6: expediente electrónico of a centro de salud goes to
     # the responsable, the rest to the unit head) and accounts released but not received.
-    held, envios, replies = [], [], []
+    held, envios, replies, people = [], [], [], []
     for jurisdiction in ("I", "II"):
         liaison, unit = f"enlace.{jurisdiction}", units[jurisdiction]
         scene.person(liaison, Role.ENLACE, jurisdiction_code=jurisdiction)
@@ -377,6 +392,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         reply_id = scene.reply(oficio_id)
         scene.acknowledge_reply(reply_id, liaison=liaison)
         assert scene.release(ids[:len(to_hold)], liaison=liaison).status_code == 302
+        people += [(a.request_id, a_unit, jurisdiction) for (a, _, _), a_unit in zip(
+            to_hold, [unit, unit, other_unit], strict=False)]
         for applicant, holder, owner in to_hold:
             assert scene.receive(holder), holder
             held.append(Target(f"cuenta en manos de {holder}",
@@ -408,6 +425,17 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
                                          "Mi teléfono cambió", ip=None)
     client, _ = api.create_client("SIEMPRE", scopes=[api.STATUS_READ], actor=actor)
     target = create_staff_account("objetivo", staff.Grant(Role.AUDITOR))
+    # People with a recorded account, each in its unit; a baja waiting for the unit head's
+    # signature for each of them.
+    it_principal = staff.principal_for(staff.get(scene.people["it.dept"][1].id))
+    persons, bajas = [], []
+    for request_id, clues, jurisdiction in people:
+        person = db.get(Person, db.get(AccountRequest, request_id).person_id)
+        owner = Owner(unit=clues, jurisdiction=jurisdiction)
+        persons.append(Target(f"persona {clues}", {"person_id": person.id}, owner))
+        baja = lifecycle.start(it_principal, person, lifecycle.BajaInput(
+            "renuncia", None, timeutil.local_today()), ip=None)
+        bajas.append(Target(f"baja {clues}", {"baja_id": baja.id}, owner))
     db.commit()
 
     def oficios(numbered: list[tuple[str, int]], label: str, owner: Owner | None = None,
@@ -455,6 +483,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
            for e in ("staff.staff_detail", "staff.staff_grant")},
         "staff.staff_action": [Target("personal", {"staff_id": target.id,
                                                    "action": "desbloquear"})],
+        **{e: persons for e in ("lifecycle.person", "lifecycle.start", "lifecycle.urgent")},
+        **{e: bajas for e in ("lifecycle.baja", "lifecycle.sign", "lifecycle.cancel")},
         "staff.staff_revoke": [Target("rol de personal", {
             "staff_id": target.id, "role_id": staff.get(target.id).roles[0].id})],
     }

@@ -9,6 +9,7 @@ this file. On PostgreSQL a fixed twelfth of the corpus runs (the full corpus run
 from __future__ import annotations
 
 import re
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -18,8 +19,11 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from provisioning import audit, db
+from provisioning import audit, db, timeutil
 from provisioning.account_requests import workflow
+from provisioning.lifecycle import services as lifecycle
+from provisioning.people.accounts import DirectoryAccount
+from provisioning.people.models import Person
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.app import PG_URL
@@ -153,6 +157,19 @@ def build_world(app, client, clock) -> dict[str, Browser]:
                                                **scopes.get(role, {}))
         if role == Role.ENLACE:
             assert issue(browsers[role.value], account, clock, [ready[0].id]).status_code == 302
+    # A person with a recorded directory account (the baja forms on their page) and one
+    # with a baja waiting for the unit head's signature (its page's forms).
+    for n, request in enumerate(ready[1:]):
+        db.session().add(DirectoryAccount(
+            request_id=request.id, person_id=request.person_id, sam_account_name=f"hostil{n}",
+            user_principal_name=f"hostil{n}@ssm.test", object_guid=str(uuid.uuid4()),
+            dn=f"CN=hostil{n},OU=SIEMPRE,DC=ssm,DC=test", origin="created",
+            created_at=timeutil.now()))
+    db.commit()
+    it_principal = staff.principal_for(staff.by_username(f"h.{Role.INFORMATICA.value}"))
+    lifecycle.start(it_principal, db.get(Person, ready[2].person_id),
+                    lifecycle.BajaInput("renuncia", None, timeutil.local_today()), ip=None)
+    db.commit()
     applicant = Browser(app.test_client())
     applicant.post("/seguimiento", {"folio": folio, "code": code}, page="/seguimiento")
     applicant.post("/mis-datos/rectificacion", {"description": "Mi teléfono cambió"},

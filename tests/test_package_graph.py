@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("handoff",),
     ("it", "documents"),
     ("preregistration", "retention", "api", "applicant", "dashboard", "auditor"),
+    ("lifecycle",),
     ("privacy",),
     ("records",),
     ("models", "demo"),

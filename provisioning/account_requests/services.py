@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from hashlib import sha256
@@ -319,11 +320,18 @@ def _identity(curp: str, data: RequestInput, unit: Unit) -> people.Identity:
                            staff_type_code=data.staff_type_code)
 
 
-def person_timeline(person: Person) -> list[AuditEvent]:
-    """The person's history: their own events and those of each of their requests."""
-    folios = session().scalars(select(AccountRequest.folio)
-                               .where(AccountRequest.person_id == person.id))
-    return people.timeline(person, [("request", folio) for folio in folios])
+def requests_of(person: Person) -> list[AccountRequest]:
+    """The person's requests, newest first."""
+    return list(session().scalars(select(AccountRequest)
+                                  .where(AccountRequest.person_id == person.id)
+                                  .order_by(AccountRequest.id.desc())))
+
+
+def person_timeline(person: Person, cases: Iterable[tuple[str, str]] = ()) -> list[AuditEvent]:
+    """The person's history: their own events, those of each of their requests and of the
+    other ``cases`` given (``(object_type, object_id)``: their bajas…)."""
+    return people.timeline(person, [*(("request", r.folio) for r in requests_of(person)),
+                                    *cases])
 
 
 def _relink_person(request: AccountRequest, person: Person) -> None:

@@ -672,14 +672,17 @@ def below(directory: Directory, account: Account, ou_dn: str) -> bool:
 
 def move(directory: Directory, guid: str, ou_dn: str) -> Account:
     """Move the account into ``ou_dn`` (created if missing), keeping its objectGUID; a
-    namesake there makes its CN "NAME (sam)". Already there: nothing changes."""
+    namesake there makes its CN "NAME (sam)" (or "NAME (sam guid8)" when the CN carried the
+    sam already). Already there: nothing changes."""
     account = _require(directory, guid)
     ensure_ou(directory, ou_dn)
     if below(directory, account, ou_dn):
         return account
     cn = parse_dn(account.dn)[0][1]
-    for rdn in (f"CN={cn}",
-                f"CN={escape_rdn(_with_suffix(_rdn_value(cn), account.sam_account_name))}"):
+    name = _rdn_value(cn)
+    tags = (account.sam_account_name, f"{account.sam_account_name} {guid[:8]}")
+    for rdn in dict.fromkeys([f"CN={cn}", *(f"CN={escape_rdn(_with_suffix(name, tag))}"
+                                            for tag in tags)]):
         try:
             directory.move(account.dn, rdn, ou_dn)
         except NameTaken:
@@ -702,9 +705,11 @@ def _rdn_value(escaped: str) -> str:
     return "".join(out)
 
 
-def _with_suffix(name: str, sam: str) -> str:
-    suffix = f" ({sam})"
-    return name if name.endswith(suffix) else _cut(name, CN_MAX - len(suffix)) + suffix
+def _with_suffix(name: str, tag: str) -> str:
+    """``name`` with " (tag)" (an earlier " (…)" suffix replaced), within the CN's length."""
+    base = re.sub(r" \([^()]*\)$", "", name)
+    suffix = f" ({tag})"
+    return _cut(base, CN_MAX - len(suffix)) + suffix
 
 
 def set_expiry(directory: Directory, guid: str, moment: datetime | None) -> Account:

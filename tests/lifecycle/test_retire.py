@@ -110,7 +110,8 @@ def test_a_namesake_in_the_bajas_ou_gets_a_suffixed_cn(setup, directory) -> None
     done = accounts.retire(alta, account.guid, expires_at=datetime.now(UTC),
                            disabled_ou=setup["config"]["disabled_ou"])
     assert done.account.guid == account.guid
-    assert f"({account.sam_account_name})" in done.account.dn
+    moved_cn = done.account.dn.split(",")[0]
+    assert moved_cn != cn and f"({account.sam_account_name}" in moved_cn
 
 
 def test_a_temporary_account_stops_binding_once_its_date_passes(setup) -> None:

@@ -1,0 +1,44 @@
+"""The job that executes a baja on the DC (``lifecycle.baja``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from provisioning import db
+from provisioning.directory import port
+from provisioning.directory.errors import DirectoryError
+from provisioning.errors import AltaError
+from provisioning.jobs import services as jobs
+from provisioning.jobs.models import Job
+from provisioning.jobs.services import GiveUp, RetryLater
+from provisioning.lifecycle import services
+
+
+def register() -> None:
+    """Register this module's job (called by the app factory)."""
+    # Like provisioning: a DC down is waited for (5 s doubling to 10 min, ~3 h in all).
+    jobs.register(services.KIND, execute_baja, max_attempts=25,
+                  base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
+
+
+def execute_baja(job: Job, payload: dict[str, Any]) -> None:
+    """Retire the account on the DC, then record it (with the job's "done", one commit).
+
+    ``retire`` is idempotent, so a crash after the DC's writes and before the commit (the
+    worker killed, the database gone) is repaired by the next run: the account ends
+    disabled once, and the baja is recorded once.
+    """
+    due = services.due(int(payload["baja_id"]))
+    db.commit()  # no database lock held while the DC works
+    if due is None:
+        return  # executed by an earlier run, or cancelled
+    try:
+        retirement = port.current().retire(due.guid, expires_at=due.expires_at)
+    except DirectoryError as exc:
+        if exc.retryable:
+            raise RetryLater(exc.message) from None
+        raise GiveUp(exc.message) from None
+    except AltaError as exc:  # no directory configured
+        raise GiveUp(exc.message) from None
+    services.record_execution(int(payload["baja_id"]), retirement)

@@ -1,0 +1,220 @@
+"""Pages of the person's record and of the baja: /personas, /personas/<id>, the baja form,
+the urgent baja (IT), /bajas and each baja with its signature and cancellation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from provisioning import db, timeutil
+from provisioning.account_requests.services import person_timeline, requests_of
+from provisioning.directory import port
+from provisioning.directory.errors import DirectoryError
+from provisioning.errors import ValidationError
+from provisioning.jobs import services as jobs
+from provisioning.lifecycle import rules, services
+from provisioning.lifecycle.models import Baja
+from provisioning.people.models import Person
+from provisioning.staff import auth
+from provisioning.staff import services as staff
+from provisioning.staff.models import Role
+from provisioning.web import client_ip, rate_limited
+
+bp = Blueprint("lifecycle", __name__)
+
+VIEWERS = rules.STARTERS
+
+
+def _field(name: str, limit: int = 600) -> str:
+    return request.form.get(name, "")[:limit]
+
+
+def _form() -> dict[str, str]:
+    return {k: _field(k) for k in ("motivo", "detalle", "fecha_efectiva")}
+
+
+# ---------------------------------------------------------------------------------------------
+# People
+
+
+@bp.route("/personas")
+@auth.roles_required(*VIEWERS)
+def people() -> Any:
+    """The people of the viewer's scope, searchable by name or CURP."""
+    text = request.args.get("q", "")[:80]
+    try:
+        page = int(request.args.get("pagina", "1"))
+    except ValueError:
+        page = 1
+    found = services.people_for(g.principal, text=text, page=page)
+    services.record_people_list(found.rows, actor=g.principal.actor(client_ip()),
+                                search=bool(text.strip()))
+    db.commit()
+    return render_template("lifecycle/people.html", found=found, q=text)
+
+
+def _live_accounts(person: Person) -> list[dict[str, Any]]:
+    """Each recorded account with what the DC says of it now (or why it could not say)."""
+    out = []
+    for account in services.accounts_of(person):
+        live, error = None, None
+        try:
+            live = port.current().account(account.object_guid)
+        except DirectoryError as exc:
+            error = exc.message
+        if live is None and error is None:
+            error = "La cuenta ya no existe en el directorio."
+        out.append({"recorded": account, "live": live, "error": error})
+    return out
+
+
+def _person_page(person: Person, *, errors: dict[str, str] | None = None,
+                 error: str | None = None, form: dict[str, str] | None = None,
+                 status: int = 200) -> Any:
+    principal = g.principal
+    services.record_person_view(person, actor=principal.actor(client_ip()))
+    db.commit()
+    requests = requests_of(person)
+    bajas = services.bajas_of(person)
+    timeline = person_timeline(person, [("baja", b.folio) for b in bajas])
+    return render_template(
+        "lifecycle/person.html", person=person, requests=requests, bajas=bajas,
+        accounts=_live_accounts(person), timeline=timeline, reasons=rules.REASONS,
+        open_baja=services.open_baja(person), may_start=services.may_start(principal, person),
+        may_urgent=principal.has(*rules.URGENT_ROLES),
+        signs=person.unit_clues in principal.units(Role.JEFE_UNIDAD),
+        today=timeutil.local_today(), errors=errors or {}, error=error, form=form or {}), status
+
+
+@bp.route("/personas/<int:person_id>")
+@auth.roles_required(*VIEWERS)
+def person(person_id: int) -> Any:
+    """One person: requests, bajas, accounts as the DC shows them now, and the history."""
+    return _person_page(services.get_person_for(g.principal, person_id))
+
+
+@bp.route("/personas/<int:person_id>/baja", methods=["POST"])
+@auth.roles_required(*rules.STARTERS)
+@rate_limited("acceso")
+def start(person_id: int) -> Any:
+    """Start a baja; a unit head of the person's unit signs it at once with a TOTP code."""
+    principal = g.principal
+    target = services.get_person_for(principal, person_id)
+    form = _form()
+    try:
+        data = services.read_form(form)
+        baja = services.start(principal, target, data, ip=client_ip())
+        if services.my_step(principal, baja) is not None:
+            services.sign(baja, principal=principal, user=auth.current_user(),
+                          code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        db.rollback()
+        return auth.step_up_refused(exc) or _person_page(
+            target, error=exc.message, errors={"code": exc.message}, form=form,
+            status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        return _person_page(target, error=exc.message, errors=exc.fields, form=form,
+                            status=400)
+    db.commit()
+    flash(f"Baja {baja.folio} registrada: {baja.status_label.lower()}.", "ok")
+    return redirect(url_for("lifecycle.baja", baja_id=baja.id))
+
+
+@bp.route("/personas/<int:person_id>/baja-urgente", methods=["POST"])
+@auth.roles_required(*rules.URGENT_ROLES)
+@rate_limited("acceso")
+def urgent(person_id: int) -> Any:
+    """IT's urgent baja: executed at once, with a TOTP code and a mandatory reason."""
+    principal = g.principal
+    target = services.get_person_for(principal, person_id)
+    form = _form()
+    try:
+        data = services.read_form(form, urgent=True)
+        baja = services.urgent(principal, auth.current_user(), target, data,
+                               code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        db.rollback()
+        return auth.step_up_refused(exc) or _person_page(
+            target, error=exc.message, errors={"code-urgente": exc.message}, form=form,
+            status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        errors = {f"{k}-urgente": v for k, v in exc.fields.items()}
+        return _person_page(target, error=exc.message, errors=errors, form=form, status=400)
+    db.commit()
+    flash(f"Baja urgente {baja.folio} en ejecución; se avisó al jefe de la unidad.", "ok")
+    return redirect(url_for("lifecycle.baja", baja_id=baja.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bajas
+
+
+@bp.route("/bajas")
+@auth.roles_required(*VIEWERS)
+def bajas() -> Any:
+    """The bajas of the viewer's scope, those to sign first."""
+    principal = g.principal
+    to_sign = services.to_sign(principal)
+    rows = [b for b in services.bajas_for(principal) if b not in to_sign]
+    db.commit()
+    return render_template("lifecycle/bajas.html", to_sign=to_sign, rows=rows,
+                           reasons=rules.REASONS, person_of=services.person_of)
+
+
+def _baja_page(baja: Baja, *, errors: dict[str, str] | None = None, error: str | None = None,
+               status: int = 200) -> Any:
+    principal = g.principal
+    target = services.person_of(baja)
+    services.record_person_view(target, actor=principal.actor(client_ip()))
+    db.commit()
+    job = jobs.latest_for("baja", baja.folio, services.KIND)
+    return render_template(
+        "lifecycle/baja.html", baja=baja, person=target, reasons=rules.REASONS,
+        chain=(rules.URGENT,) if baja.urgent else rules.chain(baja.reason_code),
+        signatures=services.signatures(baja), turn=services.my_step(principal, baja),
+        job=job, job_status=jobs.status_text(job) if job else None,
+        removed_groups=services.removed_groups(baja), errors=errors or {}, error=error), status
+
+
+@bp.route("/bajas/<int:baja_id>")
+@auth.roles_required(*VIEWERS)
+def baja(baja_id: int) -> Any:
+    """One baja: its data, signatures, job and what the DC was told."""
+    return _baja_page(services.get_for(g.principal, baja_id))
+
+
+@bp.route("/bajas/<int:baja_id>/firmar", methods=["POST"])
+@auth.roles_required(Role.JEFE_UNIDAD)
+@rate_limited("acceso")
+def sign(baja_id: int) -> Any:
+    """The unit head signs the baja (TOTP); the last signature schedules it."""
+    target = services.get_for(g.principal, baja_id)
+    try:
+        services.sign(target, principal=g.principal, user=auth.current_user(),
+                      code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _baja_page(
+            target, error=exc.message, errors={"code": exc.message}, status=exc.status)
+    db.commit()
+    flash(f"Baja {target.folio} firmada y programada para el "
+          f"{timeutil.format_date(target.effective_date)}.", "ok")
+    return redirect(url_for("lifecycle.baja", baja_id=target.id))
+
+
+@bp.route("/bajas/<int:baja_id>/cancelar", methods=["POST"])
+@auth.roles_required(*rules.STARTERS)
+def cancel(baja_id: int) -> Any:
+    """Withdraw a baja that has not run, with a reason."""
+    target = services.get_for(g.principal, baja_id)
+    try:
+        services.cancel(target, principal=g.principal, reason=_field("motivo_cancelacion"),
+                        ip=client_ip())
+    except ValidationError as exc:
+        db.rollback()
+        return _baja_page(target, error=exc.message, errors=exc.fields, status=400)
+    db.commit()
+    flash(f"Baja {target.folio} cancelada.", "ok")
+    return redirect(url_for("lifecycle.baja", baja_id=target.id))

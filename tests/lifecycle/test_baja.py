@@ -1,0 +1,226 @@
+"""The baja through its pages: started by a unit head (who signs it with the same code), by
+the liaison (the unit head signs it later) or urgent by IT; executed by the job on its
+effective date against the real DC; scoped, refused twice, cancellable, and every bad input
+answered in Spanish with a 4xx and nothing written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from provisioning import db, timeutil
+from provisioning.account_requests.models import AccountRequest
+from provisioning.audit.models import AuditEvent
+from provisioning.directory import accounts, connection
+from provisioning.jobs import services as jobs
+from provisioning.jobs.models import CANCELLED, QUEUED, Job
+from provisioning.lifecycle.models import Baja
+from provisioning.notifications.models import OutboxMessage
+from provisioning.staff.models import Role
+from tests.support.handoff_flow import Scene, ad_account, error_text, values
+
+PASSWORD = "Cuernavaca-2026-Morelos!"
+
+
+def person_id(request_id: int) -> int:
+    return values(lambda: db.session().get(AccountRequest, request_id).person_id)
+
+
+def bajas_of(pid: int) -> list[Baja]:
+    return values(lambda: list(db.session().scalars(
+        select(Baja).where(Baja.person_id == pid).order_by(Baja.id))))
+
+
+def mails(kind: str) -> list[str]:
+    return values(lambda: sorted(db.session().scalars(
+        select(OutboxMessage.recipient).where(OutboxMessage.kind == kind))))
+
+
+def actions(folio: str) -> list[str]:
+    return values(lambda: list(db.session().scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "baja",
+                                        AuditEvent.object_id == folio)
+        .order_by(AuditEvent.seq))))
+
+
+def day(offset: int) -> str:
+    return timeutil.format_date(timeutil.local_today() + timedelta(days=offset))
+
+
+def baja_form(**changes: str) -> dict[str, str]:
+    return {"motivo": "renuncia", "detalle": "", "fecha_efectiva": day(0), **changes}
+
+
+@pytest.fixture
+def with_account(app, clock):
+    """The Jurisdicción I cast and one person of the centro de salud whose account is
+    recorded (without the DC: what follows the job is tested against the DC below)."""
+    scene = Scene(app, clock).cast()
+    applicant = scene.applicant("Elena", "Bravo", "Ríos", ece=False)
+    scene.received_oficio([applicant.request_id])
+    scene.record_accounts([applicant.request_id])
+    return scene, person_id(applicant.request_id)
+
+
+@pytest.fixture
+def on_dc(siempre_app, clock):
+    """The same on the real DC: the account made by the IT step, activated (enabled with a
+    password) and in the SIEMPRE group; bajas move accounts to the test's own OU."""
+    app, _ = siempre_app
+    scene = Scene(app, clock).cast()
+    applicant = scene.applicant("Elena", "Bravo", "Ríos", ece=False)
+    scene.create_accounts(scene.received_oficio([applicant.request_id]))
+    directory = connection.current()
+    guid = ad_account(applicant.request_id).guid
+    accounts.set_password(directory, guid, PASSWORD)
+    accounts.grant_siempre_access(directory, guid)
+    return scene, applicant, person_id(applicant.request_id)
+
+
+def test_unit_head_signs_and_the_job_disables_on_the_effective_date(on_dc, clock) -> None:
+    scene, applicant, pid = on_dc
+    before = ad_account(applicant.request_id)
+    assert before.enabled and before.groups
+    listing = scene.people["jefe.centro"][0].get("/personas?q=bravo")
+    assert listing.status_code == 200 and "ELENA BRAVO RÍOS" in listing.get_data(as_text=True)
+    page = scene.people["jefe.centro"][0].get(f"/personas/{pid}")
+    assert page.status_code == 200 and "Habilitada" in page.get_data(as_text=True)
+
+    response = scene.post("jefe.centro", f"/personas/{pid}/baja",
+                          baja_form(fecha_efectiva=day(2)), step_up=True)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [baja] = bajas_of(pid)
+    assert baja.status == "programada" and baja.folio.startswith("BAJA-")
+    jobs.run_pending()
+    assert ad_account(applicant.request_id).enabled  # not before its date
+
+    clock.advance(days=2)
+    jobs.run_pending()
+    [baja] = bajas_of(pid)
+    assert baja.status == "ejecutada"
+    after = ad_account(applicant.request_id)
+    assert after.guid == before.guid and not after.enabled
+    assert after.groups == ()
+    assert "OU=Bajas" in after.dn
+    assert after.expires_at == timeutil.start_of_day(baja.effective_date)
+    assert actions(baja.folio) == ["baja.started", "baja.signed", "baja.scheduled",
+                                   "directory.account_disabled", "baja.executed"]
+    assert mails("baja_ejecutada") == ["jefe.centro@ssm.test"]
+    page = scene.sign_in_again("jefe.centro").get(f"/personas/{pid}")
+    text = page.get_data(as_text=True)
+    assert "Deshabilitada" in text and baja.folio in text and "OU=Bajas" in text
+
+    jobs.run_pending()  # run again: nothing more is done or recorded
+    assert actions(baja.folio).count("baja.executed") == 1
+
+
+def test_urgent_baja_runs_at_once_and_tells_the_unit_head(on_dc) -> None:
+    scene, applicant, pid = on_dc
+    refused = scene.post("jefe.centro", f"/personas/{pid}/baja-urgente",
+                         baja_form(detalle="Credencial robada el fin de semana"), step_up=True)
+    assert refused.status_code == 403
+    no_reason = scene.post("it.dept", f"/personas/{pid}/baja-urgente", baja_form(),
+                           step_up=True)
+    assert no_reason.status_code == 400
+    assert "al menos 10 caracteres" in no_reason.get_data(as_text=True)
+    wrong_code = scene.post("it.dept", f"/personas/{pid}/baja-urgente",
+                            {**baja_form(detalle="Credencial robada"), "code": "000000"})
+    assert wrong_code.status_code in (400, 401, 403)
+    assert bajas_of(pid) == []
+
+    response = scene.post("it.dept", f"/personas/{pid}/baja-urgente",
+                          baja_form(motivo="otra", detalle="Credencial robada en turno"),
+                          step_up=True)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert mails("baja_urgente") == ["jefe.centro@ssm.test"]
+    jobs.run_pending()
+    [baja] = bajas_of(pid)
+    assert baja.urgent and baja.status == "ejecutada"
+    assert not ad_account(applicant.request_id).enabled
+    with pytest.raises(Exception):  # noqa: B017 - whichever refusal the DC gives
+        connection.current().check_credentials(ad_account(applicant.request_id).dn, PASSWORD)
+
+
+def test_liaison_starts_the_unit_head_signs_and_others_see_nothing(with_account) -> None:
+    scene, pid = with_account
+    scene.person("jefe.otro", Role.JEFE_UNIDAD, unit_clues="MSSSA000611")
+    scene.person("enlace.ii", Role.ENLACE, jurisdiction_code="II")
+    response = scene.post("enlace", f"/personas/{pid}/baja", baja_form(fecha_efectiva=day(5)))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [baja] = bajas_of(pid)
+    assert baja.status == "solicitada" and baja.started_role == "enlace"
+    assert mails("baja_por_firmar") == ["jefe.centro@ssm.test"]
+
+    for outsider in ("jefe.otro", "enlace.ii"):
+        browser = scene.people[outsider][0]
+        assert browser.get(f"/personas/{pid}").status_code == 404
+        assert browser.get(f"/bajas/{baja.id}").status_code == 404
+        assert scene.post(outsider, f"/bajas/{baja.id}/cancelar",
+                          {"motivo_cancelacion": "No procede"}).status_code == 404
+        assert baja.folio not in browser.get("/bajas").get_data(as_text=True)
+    assert scene.post("jefe.otro", f"/bajas/{baja.id}/firmar", step_up=True).status_code == 404
+    assert scene.post("enlace", f"/bajas/{baja.id}/firmar", step_up=True).status_code == 403
+
+    again = scene.post("enlace", f"/personas/{pid}/baja", baja_form())
+    assert again.status_code == 409
+    assert "ya tiene una baja en curso" in again.get_data(as_text=True)
+    assert len(bajas_of(pid)) == 1
+
+    wrong = scene.post("jefe.centro", f"/bajas/{baja.id}/firmar", {"code": "000000"})
+    assert wrong.status_code in (400, 401, 403) and bajas_of(pid)[0].status == "solicitada"
+    inbox = scene.people["jefe.centro"][0].get("/bajas").get_data(as_text=True)
+    assert "Por firmar" in inbox and baja.folio in inbox
+    signed = scene.post("jefe.centro", f"/bajas/{baja.id}/firmar", step_up=True)
+    assert signed.status_code == 302
+    [baja] = bajas_of(pid)
+    assert baja.status == "programada"
+    job = values(lambda: db.session().scalar(select(Job).where(Job.key == f"baja:{baja.id}")))
+    assert job.status == QUEUED
+    assert job.run_after == timeutil.start_of_day(baja.effective_date)
+
+    no_reason = scene.post("jefe.centro", f"/bajas/{baja.id}/cancelar", {})
+    assert no_reason.status_code == 400 and "al menos 5 caracteres" in error_text(no_reason)
+    cancelled = scene.post("jefe.centro", f"/bajas/{baja.id}/cancelar",
+                           {"motivo_cancelacion": "Se reincorpora a la unidad"})
+    assert cancelled.status_code == 302
+    assert bajas_of(pid)[0].status == "cancelada"
+    assert values(lambda: db.session().get(Job, job.id).status) == CANCELLED
+    # Cancelled: a new baja may be started.
+    assert scene.post("enlace", f"/personas/{pid}/baja", baja_form()).status_code == 302
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"motivo": "despido"}, "motivo", "Elija el motivo"),
+    ({"fecha_efectiva": "31/02/2026"}, "fecha_efectiva", "dd/mm/aaaa"),
+    ({"fecha_efectiva": "01/01/2020"}, "fecha_efectiva", "anterior a hoy"),
+    ({"fecha_efectiva": "01/01/2099"}, "fecha_efectiva", "próximo año"),
+    ({"motivo": "otra"}, "detalle", "Especifique el motivo"),
+    ({"detalle": "x" * 501}, "detalle", "como máximo 500"),
+    ({"detalle": "hola\u202emundo largo"}, "detalle", "caracteres"),
+])
+def test_bad_input_is_a_spanish_400_and_writes_nothing(with_account, changes, field,
+                                                       message) -> None:
+    scene, pid = with_account
+    events = values(lambda: db.session().scalar(select(func.count()).select_from(AuditEvent)))
+    response = scene.post("jefe.centro", f"/personas/{pid}/baja", baja_form(**changes),
+                          step_up=True)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert f'id="{field}"' in response.get_data(as_text=True)
+    assert bajas_of(pid) == []
+    # Only the read of the page that answered is audited.
+    new = values(lambda: list(db.session().scalars(
+        select(AuditEvent.action).where(AuditEvent.seq > events))))
+    assert "baja.started" not in new
+
+
+def test_no_recorded_account_no_baja(app, clock) -> None:
+    scene = Scene(app, clock).cast()
+    applicant = scene.applicant("Rosa", "Quintero", "Salas", ece=False)
+    pid = person_id(applicant.request_id)
+    response = scene.post("jefe.centro", f"/personas/{pid}/baja", baja_form(), step_up=True)
+    assert response.status_code == 409
+    assert "no hay nada que dar de baja" in response.get_data(as_text=True)
+    assert bajas_of(pid) == []
