@@ -7,9 +7,11 @@ suite then creates and drops its own databases there).
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tomllib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,8 +236,9 @@ def test_ou(dc: dict[str, Any], tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def directory_config(dc: dict[str, Any], test_ou: str) -> dict[str, Any]:
-    """[directory] settings for this test: the test DC, new accounts in the test's OU."""
-    return {**dc, "users_ou": test_ou}
+    """[directory] settings for this test: the test DC, new accounts in the test's OU and
+    the accounts a baja disables in an OU inside it (removed with it)."""
+    return {**dc, "users_ou": test_ou, "disabled_ou": f"OU=Bajas,{test_ou}"}
 
 
 @pytest.fixture
@@ -264,3 +267,20 @@ def siempre_app(make_app: Any, directory_config: dict[str, Any],
     app = make_app(directory={**directory_config, "siempre_group": name})
     with app.app_context():
         yield app, dn
+
+
+@pytest.fixture
+def dc_control(dc: dict[str, Any]) -> Iterator[Callable[[str], None]]:
+    """Run scripts/ad-dc stop|start on the test DC; it is running again afterwards."""
+    env = {**os.environ, "ALTA_DC_DIR": str(Path(DIRECTORY_TOML).parent)}
+    script = Path(__file__).resolve().parents[1] / "scripts" / "ad-dc"
+
+    def run(action: str) -> None:
+        done = subprocess.run([str(script), action], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        if done.returncode == 77:
+            _no_directory("stopping and starting the DC needs root")
+        assert done.returncode == 0, done.stderr
+
+    yield run
+    run("start")

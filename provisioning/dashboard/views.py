@@ -9,6 +9,7 @@ from flask import Blueprint, g, render_template, request
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs import services as catalogs
 from provisioning.dashboard import services
+from provisioning.lifecycle import services as lifecycle
 from provisioning.staff import auth
 from provisioning.staff.models import Role
 
@@ -24,4 +25,5 @@ def index() -> Any:
     return render_template("dashboard/index.html", board=services.board(principal, filters),
                            filters=filters, units=services.allowed_units(principal),
                            jurisdictions=catalogs.jurisdictions(),
-                           statuses=list(RequestStatus))
+                           statuses=list(RequestStatus),
+                           bajas=lifecycle.counts_for(principal))

@@ -542,8 +542,22 @@ def _link(directory: Directory, person: Person, accounts: list[Account],
     if concerns and not (approved is not None and approved.guid == existing.guid
                          and concerns <= approved.concerns):
         raise LinkNeedsConfirmation(existing, concerns)  # before any write
+    if DISABLED in concerns:
+        existing = _bring_back(directory, person, existing)
     account = add_to_groups(directory, existing, groups_for(directory, person))
     return Outcome(account, created=person.folio in account.description)
+
+
+def _bring_back(directory: Directory, person: Person, account: Account) -> Account:
+    """Re-ingreso: a disabled account IT confirmed for this person leaves the bajas OU for
+    the person's OU and loses its expiry, so the activation that enables it gives a working
+    account. Still disabled: only the person's activation enables it."""
+    disabled_ou = directory.settings.disabled_ou
+    if disabled_ou and below(directory, account, directory.absolute(disabled_ou)):
+        account = move(directory, account.guid, ou_for(directory, person))
+    if account.expires_at is not None:
+        account = set_expiry(directory, account.guid, None)
+    return account
 
 
 # ---------------------------------------------------------------------------------------------

@@ -183,6 +183,25 @@ def to_sign(principal: staff.Principal) -> list[Baja]:
     return [b for b in rows if my_step(principal, b) is not None]
 
 
+def counts_for(principal: staff.Principal) -> dict[str, int]:
+    """The bajas of ``principal``'s scope by what they wait for (the tablero's card); empty
+    for roles that do not take part in bajas."""
+    if not principal.has(*rules.STARTERS):
+        return {}
+    query = select(Baja.status, func.count()).group_by(Baja.status)
+    if not principal.has(*SERVICE_WIDE):
+        query = query.where(or_(Baja.unit_clues.in_(principal.units(Role.JEFE_UNIDAD)),
+                                Baja.jurisdiction_code.in_(
+                                    principal.jurisdictions(Role.ENLACE))))
+    by_status = dict(session().execute(query).all())
+    counts = {"Bajas por firmar": by_status.get(SOLICITADA, 0),
+              "Bajas programadas": by_status.get(PROGRAMADA, 0),
+              "Bajas ejecutadas": by_status.get(EJECUTADA, 0)}
+    if principal.has(Role.JEFE_UNIDAD):
+        counts["Bajas que esperan su firma"] = len(to_sign(principal))
+    return counts
+
+
 def person_of(baja: Baja) -> Person:
     """The person the baja is for."""
     person = db_get(Person, baja.person_id)

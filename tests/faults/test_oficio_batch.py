@@ -26,7 +26,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -50,15 +49,14 @@ from provisioning.notifications.models import PENDING, OutboxMessage
 from provisioning.oficios.models import Oficio
 from provisioning.people.accounts import DirectoryAccount
 from tests.support.app import PG_URL
-from tests.support.dc import DIRECTORY_TOML, _no_directory, assert_exactly_one_account_each
-from tests.support.factories import write_toml
+from tests.support.dc import assert_exactly_one_account_each
+from tests.support.faults import SENDER, start_worker, wait_until
 from tests.support.handoff_flow import Scene, values
 from tests.support.mail import Inbox
 from tests.support.web import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 100
-SENDER = "Alta SSM <alta@ssm.test>"
 
 # 10 × 10 different people: user names (nombre.apellido) do not collide within the batch.
 GIVEN = [("Adriana", "M"), ("Bruno", "H"), ("Carmen", "M"), ("Diego", "H"), ("Elena", "M"),
@@ -137,16 +135,6 @@ def batch(make_app: Any, directory_config: dict[str, Any], mail_server: MailServ
 
 def progress(ids: list[int]) -> it.Progress:
     return values(lambda: it.progress(ids))
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str,
-               step: Callable[[], None] = lambda: None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        step()
-        time.sleep(0.05)
 
 
 def settled() -> bool:
@@ -268,22 +256,6 @@ def finish(batch: Batch, server: MailServer, *, step: Callable[[], None] = lambd
 # Scenario A: the domain controller stops in the middle of the batch
 
 
-@pytest.fixture
-def dc_control(dc: dict[str, Any]) -> Iterator[Callable[[str], None]]:
-    """Run scripts/ad-dc stop|start on the test DC; it is running again afterwards."""
-    env = {**os.environ, "ALTA_DC_DIR": str(Path(DIRECTORY_TOML).parent)}
-
-    def run(action: str) -> None:
-        done = subprocess.run([str(ROOT / "scripts" / "ad-dc"), action], env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
-        if done.returncode == 77:
-            _no_directory("stopping and starting the DC needs root")
-        assert done.returncode == 0, done.stderr
-
-    yield run
-    run("start")
-
-
 def test_dc_stopped_mid_batch_then_restarted(batch, mail_server, dc_control, clock) -> None:
     ids = batch.request_ids
 
@@ -311,25 +283,6 @@ def test_dc_stopped_mid_batch_then_restarted(batch, mail_server, dc_control, clo
 # delivers the e-mails and while it creates the accounts
 
 
-def start_worker(batch: Batch, directory_config: dict[str, Any], port: int,
-                 folder: Path) -> subprocess.Popen[bytes]:
-    """`alta worker` as its own process, on this app's database, the test DC and receiver."""
-    settings = batch.app.extensions["alta.settings"]
-    config = write_toml(folder / "worker.toml", {
-        "app": {"secret_key": settings.app.secret_key, "instance_dir": settings.app.instance_dir},
-        "database": {"url": settings.database.url},
-        "directory": directory_config,
-        "mail": {"port": port, "sender": SENDER},
-    })
-    env = {**os.environ, "ALTA_CONFIG": str(config),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.pop("ALTA_DATABASE_URL", None)
-    with (folder / "worker.log").open("ab") as out:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-c", "from provisioning.cli import main; main()", "worker",
-             "--poll", "0.02", "--lease", "2"], env=env, stdout=out, stderr=out)
-
-
 def test_worker_killed_mid_batch_then_restarted(batch, mail_server, directory_config,
                                                 tmp_path) -> None:
     ids = batch.request_ids
@@ -338,7 +291,8 @@ def test_worker_killed_mid_batch_then_restarted(batch, mail_server, directory_co
 
     def kill_when(condition: Callable[[], bool], what: str) -> None:
         nonlocal kills
-        process = start_worker(batch, directory_config, mail_server.port, tmp_path)
+        process = start_worker(batch.app, directory_config, tmp_path,
+                               mail_port=mail_server.port)
         try:
             wait_until(lambda: condition() or process.poll() is not None, timeout=60,
                        what=what)
@@ -356,7 +310,7 @@ def test_worker_killed_mid_batch_then_restarted(batch, mail_server, directory_co
     assert mail_server.received < 200
     kill_when(lambda: progress(ids).created >= 30, "the first accounts")
     assert progress(ids).created < REQUESTS
-    last = start_worker(batch, directory_config, mail_server.port, tmp_path)
+    last = start_worker(batch.app, directory_config, tmp_path, mail_port=mail_server.port)
     try:
         wait_until(lambda: progress(ids).finished, timeout=120,
                    what="the restarted worker to finish")

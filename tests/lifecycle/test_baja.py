@@ -5,20 +5,24 @@ answered in Spanish with a 4xx and nothing written."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from provisioning import db, timeutil
+from provisioning import audit, db, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.directory import accounts, connection
+from provisioning.it import services as it
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import CANCELLED, QUEUED, Job
 from provisioning.lifecycle.models import Baja
 from provisioning.notifications.models import OutboxMessage
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
+from tests.support.factories import received_request
 from tests.support.handoff_flow import Scene, ad_account, error_text, values
 
 PASSWORD = "Cuernavaca-2026-Morelos!"
@@ -172,6 +176,10 @@ def test_liaison_starts_the_unit_head_signs_and_others_see_nothing(with_account)
     assert wrong.status_code in (400, 401, 403) and bajas_of(pid)[0].status == "solicitada"
     inbox = scene.people["jefe.centro"][0].get("/bajas").get_data(as_text=True)
     assert "Por firmar" in inbox and baja.folio in inbox
+    board = scene.people["jefe.centro"][0].get("/tablero").get_data(as_text=True)
+    assert re.search(r"Bajas que esperan su firma</dt><dd><a href=\"/bajas\">1<", board)
+    board = scene.people["jefe.otro"][0].get("/tablero").get_data(as_text=True)
+    assert re.search(r"Bajas por firmar</dt><dd><a href=\"/bajas\">0<", board)
     signed = scene.post("jefe.centro", f"/bajas/{baja.id}/firmar", step_up=True)
     assert signed.status_code == 302
     [baja] = bajas_of(pid)
@@ -224,3 +232,52 @@ def test_no_recorded_account_no_baja(app, clock) -> None:
     assert response.status_code == 409
     assert "no hay nada que dar de baja" in response.get_data(as_text=True)
     assert bajas_of(pid) == []
+
+
+def test_reingreso_links_the_disabled_account_only_after_it_confirms(on_dc, clock) -> None:
+    scene, applicant, pid = on_dc
+    assert scene.post("it.dept", f"/personas/{pid}/baja-urgente",
+                      baja_form(detalle="Término anticipado del contrato"),
+                      step_up=True).status_code == 302
+    jobs.run_pending()
+    retired = ad_account(applicant.request_id)
+    assert not retired.enabled and "OU=Bajas" in retired.dn and retired.expires_at
+    # Her first alta ended long ago; she comes back with a new request, received by IT.
+    db.session().execute(update(AccountRequest).where(AccountRequest.id == applicant.request_id)
+                         .values(status="acceso_activo", closed_at=timeutil.now()))
+    again = received_request("Elena", "Bravo", "Ríos", curp_value=applicant.curp,
+                             wants_ece=False)
+    db.commit()
+    assert again.person_id == pid  # the same person: her history stays one
+    it.queue_provisioning([again.id], actor=audit.Actor("lucia", "informatica"))
+    db.commit()
+    jobs.run_pending()
+
+    # Never silently: the job waits for IT, and the account is untouched.
+    job = values(lambda: db.session().scalar(select(Job).where(Job.key == it.job_key(again.id))))
+    assert job.status == "waiting"
+    assert ad_account_by_guid(retired.guid).dn == retired.dn
+    page = scene.people["it.dept"][0].get(f"/informatica/solicitudes/{again.id}/vinculo")
+    assert page.status_code == 200 and "está deshabilitada" in page.get_data(as_text=True)
+    confirmed = scene.post("it.dept", f"/informatica/solicitudes/{again.id}/vinculo/confirmar",
+                           step_up=True)
+    assert confirmed.status_code == 302, confirmed.get_data(as_text=True)
+    jobs.run_pending()
+
+    back = ad_account_by_guid(retired.guid)
+    assert back.guid == retired.guid
+    assert "OU=Bajas" not in back.dn
+    assert back.dn.lower().endswith(connection.current().absolute(
+        connection.current().settings.users_ou).lower())
+    assert back.expires_at is None
+    assert not back.enabled  # enabled only by her activation, through the custody chain
+    row = values(lambda: db.session().scalar(select(DirectoryAccount).where(
+        DirectoryAccount.request_id == again.id)))
+    assert (row.object_guid, row.origin, row.person_id) == (retired.guid, "linked", pid)
+    assert values(lambda: db.session().get(AccountRequest, again.id).status) == "cuenta_creada"
+    record = scene.sign_in_again("jefe.centro").get(f"/personas/{pid}").get_data(as_text=True)
+    assert again.folio in record and applicant.folio in record and "BAJA-" in record
+
+
+def ad_account_by_guid(guid: str) -> accounts.Account:
+    return accounts.get(connection.current(), guid)
