@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from provisioning.directory import accounts
+from provisioning.directory.errors import BindRefused
 from provisioning.jobs.worker import Worker
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -291,6 +292,33 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
     assert directory.absolute(directory.settings.users_ou).lower() in account.dn.lower()
     assert live_app.config["SIEMPRE_GROUP_DN"].lower() in [g.lower() for g in account.groups]
     accounts.verify_password(directory, account.guid, PASSWORD)  # a real bind
+
+    # 11. She leaves: the unit head finds her, starts and signs the baja for today, and the
+    # worker disables the account on the DC.
+    with worker_running(live_app):
+        head = chain.sign_in("jefe.bajas", Role.JEFE_UNIDAD, unit_clues=CENTRO)
+        nav(head, "Personas")
+        head.fill("#q", "Olvera")
+        head.get_by_role("button", name="Buscar").click()
+        head.get_by_role("link", name="RENATA OLVERA ZÚÑIGA").click()
+        expect(head.locator("main")).to_contain_text("Habilitada")
+        chain.shot(head, "expediente de la persona", phone=True)
+        head.select_option("#motivo", "renuncia")
+        head.fill("#code", chain.code("jefe.bajas"))
+        chain.shot(head, "baja por firmar", phone=True)
+        head.get_by_role("button", name="Firmar e iniciar la baja").click()
+        expect(head.locator("h1")).to_contain_text("Baja BAJA-")
+        for _ in range(100):  # the worker executes it (the DC answers in well under 10 s)
+            if "Ejecutada" in head.inner_text("main .facts"):
+                break
+            head.wait_for_timeout(100)
+            head.reload()
+        expect(head.locator("main .facts")).to_contain_text("Ejecutada")
+        chain.shot(head, "baja ejecutada", phone=True)
+    (account,) = accounts.find_by_curp(directory, curp_value)
+    assert not account.enabled and account.groups == () and "OU=Bajas" in account.dn
+    with pytest.raises(BindRefused):
+        accounts.verify_password(directory, account.guid, PASSWORD)
     with live_app.app_context():
         result = live_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
