@@ -311,13 +311,15 @@ class RetentionSettings:
     solicitud_years: int = 3
     # Oficio: years from its issue (procedure, section 7); used by the oficio record class.
     oficio_years: int = 3
+    # Baja: years from its execution or cancellation (the same paperwork as the alta).
+    baja_years: int = 3
     # Audit events: years from the event; longer than the records they document.
     audit_events_years: int = 6
     # The custodian's page lists records whose retention ends within this many days.
     expiring_window_days: int = 90
 
     def validate(self) -> None:
-        for name in ("solicitud_years", "oficio_years", "audit_events_years",
+        for name in ("solicitud_years", "oficio_years", "baja_years", "audit_events_years",
                      "expiring_window_days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[retention].{name} must be >= 1")

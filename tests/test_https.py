@@ -104,7 +104,7 @@ def gunicorn_over_tls(config: Path, certs: Certificates, port: int,
             try:
                 if requests.get(base + "/healthz", verify=str(certs.ca), timeout=2).ok:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting (or busy)
                 pass
             assert server.poll() is None, f"gunicorn exited: {log.read_text()}"
             assert time.monotonic() < deadline, f"gunicorn did not answer: {log.read_text()}"

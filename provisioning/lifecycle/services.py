@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, counters, timeutil
@@ -530,3 +531,55 @@ def record_execution(baja_id: int, retirement: Retirement) -> Baja | None:
                "baja_ejecutada", f"Baja {baja.folio} ejecutada", baja=baja, person=person,
                reasons=rules.REASONS, object_type="baja", object_id=baja.folio)
     return baja
+
+
+def export_rows(person: Person | None) -> list[dict[str, str]]:
+    """The person's bajas for their data export (ARCO access)."""
+    if person is None:
+        return []
+    rows = []
+    for baja in bajas_of(person):
+        signed = "; ".join(f"{s.signer_name} ({s.signer_position}), "
+                           f"{timeutil.format_datetime(s.signed_at, seconds=True)}"
+                           for s in signatures(baja))
+        rows.append({"folio": baja.folio, "motivo": rules.REASONS.get(baja.reason_code, ""),
+                     "detalle": baja.reason_detail or "", "urgente": "Sí" if baja.urgent
+                     else "No", "fecha_efectiva": timeutil.format_date(baja.effective_date),
+                     "estado": baja.status_label, "iniciada_por": baja.started_by,
+                     "firmas": signed,
+                     "ejecutada_el": timeutil.format_datetime(baja.executed_at, seconds=True),
+                     "grupos_retirados": "; ".join(removed_groups(baja))})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention (records.classes)
+
+
+def closed_before(moment: datetime) -> list[tuple[str, datetime, str]]:
+    """Bajas executed or cancelled before ``moment``: (folio, closed at, status)."""
+    closed = func.coalesce(Baja.executed_at, Baja.cancelled_at)
+    return [(folio, at, status) for folio, at, status in session().execute(
+        select(Baja.folio, closed, Baja.status).where(closed <= moment)
+        .order_by(closed, Baja.id))]
+
+
+def forget(folios: list[str]) -> list[int]:
+    """Blank what names the person in these bajas (account name, written reasons, what each
+    signature signed: its hash stays); returns their people's ids."""
+    ids = list(session().scalars(select(Baja.id).where(Baja.folio.in_(folios))))
+    session().execute(update(Baja).where(Baja.id.in_(ids))
+                      .values(sam_account_name="", reason_detail=None, cancel_reason=None)
+                      .execution_options(synchronize_session=False))
+    session().execute(update(BajaSignature).where(BajaSignature.baja_id.in_(ids))
+                      .values(content="{}").execution_options(synchronize_session=False))
+    return list(set(session().scalars(select(Baja.person_id).where(Baja.id.in_(ids)))))
+
+
+def people_with_bajas_kept(person_ids: set[int], disposed: Any,
+                           ignoring: list[str] | tuple[str, ...] = ()) -> set[int]:
+    """Those of ``person_ids`` with a baja (other than ``ignoring``) not yet disposed of
+    (``disposed``: a select of the disposed folios): their CURP and names are still needed."""
+    return set(session().scalars(select(Baja.person_id).where(
+        Baja.person_id.in_(person_ids), Baja.folio.not_in(disposed),
+        Baja.folio.not_in(list(ignoring)))))

@@ -23,6 +23,8 @@ from provisioning.documents import models as documents_models
 from provisioning.documents import services as documents
 from provisioning.handoff import services as handoff
 from provisioning.it import services as it
+from provisioning.lifecycle import services as lifecycle
+from provisioning.lifecycle.models import Baja
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import Oficio
 from provisioning.people import accounts as people_accounts
@@ -84,9 +86,20 @@ def _forget_people(folios: list[str]) -> None:
     and names go too (the row stays, so their anonymized cases still share an owner)."""
     owners = set(session().scalars(select(AccountRequest.person_id).where(
         AccountRequest.folio.in_(folios))))
+    _anonymize_people(owners)
+
+
+def _anonymize_people(owners: set[int]) -> None:
+    """Blank the CURP and names of these people unless a request still keeps its CURP or a
+    baja of theirs is not disposed of yet."""
     kept = set(session().scalars(select(AccountRequest.person_id).where(
         AccountRequest.person_id.in_(owners), AccountRequest.curp != "")))
+    kept |= lifecycle.people_with_bajas_kept(owners, _disposed("baja"))
     people.anonymize(owners - kept)
+
+
+def _disposed(record_class: str) -> object:
+    return select(Disposal.record_key).where(Disposal.record_class == record_class)
 
 
 def _forget_account_names(folios: list[str]) -> None:
@@ -199,6 +212,45 @@ OFICIO = RecordClass(
 
 
 # ---------------------------------------------------------------------------------------------
+# Baja: 3 years from its execution or cancellation; then the account name, the written
+# reasons and what was signed go (hashes, dates, unit and reason code stay), and its person
+# is anonymized once nothing else of theirs is kept.
+
+
+def _baja_due(until: datetime, years: int) -> list[Candidate]:
+    done = set(session().scalars(_disposed("baja")))
+    found = []
+    for folio, closed_at, status in lifecycle.closed_before(subtract_years(until, years)):
+        due_at = add_years(closed_at, years)
+        if folio not in done and due_at <= until:
+            found.append(Candidate("baja", folio, closed_at, due_at, f"Baja {folio}",
+                                   {"status": status, "closed_at": closed_at.isoformat()}))
+    return found
+
+
+def _baja_dispose(candidates: list[Candidate]) -> str:
+    folios = [c.key for c in candidates]
+    notifications.remove_about("baja", folios)
+    owners = set(lifecycle.forget(folios))
+    kept = set(session().scalars(select(AccountRequest.person_id).where(
+        AccountRequest.person_id.in_(owners), AccountRequest.curp != "")))
+    # This run's folios are recorded as disposed after dispose returns: leave them out.
+    kept |= lifecycle.people_with_bajas_kept(owners, _disposed("baja"), ignoring=folios)
+    people.anonymize(owners - kept)
+    return "anonimizado"
+
+
+def _baja_exists(folio: str) -> bool:
+    return session().scalar(select(func.count()).select_from(Baja).where(
+        Baja.folio == folio, Baja.folio.not_in(_disposed("baja")))) == 1
+
+
+BAJA = RecordClass(
+    name="baja", label="Baja", years=lambda r: r.baja_years, due=_baja_due,
+    dispose=_baja_dispose, exists=_baja_exists, audit_object_type="baja")
+
+
+# ---------------------------------------------------------------------------------------------
 # Audit events: a longer period, then the oldest stretch of the chain is deleted.
 
 
@@ -243,4 +295,4 @@ AUDIT_EVENTS = RecordClass(
     years=lambda r: r.audit_events_years, due=_audit_due, dispose=_audit_dispose)
 
 
-CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, AUDIT_EVENTS)
+CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, BAJA, AUDIT_EVENTS)

@@ -5,6 +5,7 @@ answered in Spanish with a 4xx and nothing written."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -65,6 +66,7 @@ def with_account(app, clock):
     applicant = scene.applicant("Elena", "Bravo", "Ríos", ece=False)
     scene.received_oficio([applicant.request_id])
     scene.record_accounts([applicant.request_id])
+    scene.applicant_of = applicant
     return scene, person_id(applicant.request_id)
 
 
@@ -197,6 +199,15 @@ def test_liaison_starts_the_unit_head_signs_and_others_see_nothing(with_account)
     assert values(lambda: db.session().get(Job, job.id).status) == CANCELLED
     # Cancelled: a new baja may be started.
     assert scene.post("enlace", f"/personas/{pid}/baja", baja_form()).status_code == 302
+    # Her data export (ARCO) lists both, with the signature.
+    applicant = scene.applicant_of
+    assert applicant.browser.post("/mis-datos", {"folio": applicant.folio,
+                                                 "code": applicant.tracking_code},
+                                  page="/mis-datos").status_code == 302
+    export = json.loads(applicant.browser.get("/mis-datos/descarga.json").get_data(as_text=True))
+    (section,) = [s for s in export["otras_secciones"] if s["titulo"].startswith("Sus bajas")]
+    assert [r["estado"] for r in section["filas"]] == ["Por firmar", "Cancelada"]
+    assert "PERSONA JEFE.CENTRO" in section["filas"][1]["firmas"]
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [

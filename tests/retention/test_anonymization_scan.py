@@ -11,9 +11,11 @@ import unicodedata
 
 from sqlalchemy import MetaData, select
 
-from provisioning import db
+from provisioning import db, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
+from provisioning.jobs import services as jobs
+from provisioning.lifecycle.models import Baja
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
 from tests.support.handoff_flow import Scene, activate_and_preregister, values
@@ -68,6 +70,15 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
     scene.to_holders([person])
     activate_and_preregister(scene, person, holder="responsable", password=PASSWORD,
                              telefono_institucional=INSTITUTIONAL_PHONE)
+    # She leaves: her unit head starts and signs a baja that names her, the job runs it.
+    pid = values(lambda: db.session().get(AccountRequest, person.request_id).person_id)
+    started = scene.post("jefe.centro", f"/personas/{pid}/baja", {
+        "motivo": "otra", "fecha_efectiva": timeutil.format_date(timeutil.local_today()),
+        "detalle": "Wenceslao Tlacotalpan se incorpora al IMSS-Bienestar"}, step_up=True)
+    assert started.status_code == 302, started.get_data(as_text=True)
+    assert scene.people["jefe.centro"][0].get(f"/personas/{pid}").status_code == 200
+    jobs.run_pending()
+    assert values(lambda: db.session().scalar(select(Baja.status))) == "ejecutada"
     # Staff read the request in lists and in the auditor's history (reads are audited).
     auditor = scene.person("auditora", Role.AUDITOR)
     assert auditor.get(f"/auditoria/objeto/request/{person.folio}").status_code == 200
@@ -94,7 +105,7 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
     page = found_page.get_data(as_text=True)
     assert found_page.status_code == 200, page
     for action in ("request.submitted", "directory.account_created", "request.deliver",
-                   "preregistration.completed", "retention.disposed"):
+                   "preregistration.completed", "retention.disposed", "person.created"):
         assert action in page, action
     assert person.folio in page and person.curp not in page.upper()
     other = auditor.get("/auditoria?curp=BEML920313HMCLNS09").get_data(as_text=True)
