@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from provisioning import audit, db, timeutil
 from provisioning.account_requests.models import AccountRequest
@@ -135,6 +135,11 @@ POLICY: dict[str, Any] = {
     "lifecycle.baja": LIFECYCLE,
     "lifecycle.sign": {Role.JEFE_UNIDAD},
     "lifecycle.cancel": LIFECYCLE,
+    "lifecycle.start_cambio": LIFECYCLE,
+    "lifecycle.cambios_list": LIFECYCLE,
+    "lifecycle.cambio": LIFECYCLE,
+    "lifecycle.sign_cambio": {Role.JEFE_UNIDAD},
+    "lifecycle.cancel_cambio": LIFECYCLE,
 }
 
 SCOPES = {
@@ -184,6 +189,9 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
                                                 "lifecycle.urgent")},
         **{e: {"baja_id": missing} for e in ("lifecycle.baja", "lifecycle.sign",
                                               "lifecycle.cancel")},
+        "lifecycle.start_cambio": {"person_id": missing},
+        **{e: {"cambio_id": missing} for e in ("lifecycle.cambio", "lifecycle.sign_cambio",
+                                                "lifecycle.cancel_cambio")},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -284,6 +292,7 @@ class Owner:
     unit: str | None = None
     jurisdiction: str | None = None
     nobody: bool = False
+    also: tuple[tuple[str, str], ...] = ()  # more (unit, jurisdiction) that reach it
 
 
 @dataclass(frozen=True)
@@ -306,9 +315,11 @@ def reaches(grant: staff.Grant, owner: Owner) -> bool:
     if owner.nobody or owner.role not in (None, grant.role):
         return False
     if grant.role.scope == "unit":
-        return owner.unit in (None, grant.unit_clues)
+        return owner.unit in (None, grant.unit_clues) or any(
+            unit == grant.unit_clues for unit, _ in owner.also)
     if grant.role.scope == "jurisdiction":
-        return owner.jurisdiction in (None, grant.jurisdiction_code)
+        return owner.jurisdiction in (None, grant.jurisdiction_code) or any(
+            jurisdiction == grant.jurisdiction_code for _, jurisdiction in owner.also)
     return True
 
 
@@ -341,7 +352,9 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     accounts still in transit to them; a batch, a legal hold, an ARCO request, an API client
     and a staff member. Returns the objects each object route is called on."""
     from provisioning.api import services as api
+    from provisioning.lifecycle import cambios
     from provisioning.lifecycle import services as lifecycle
+    from provisioning.lifecycle.models import Baja
     from provisioning.people.models import Person
     from provisioning.privacy import services as privacy
     from provisioning.retention import services as retention
@@ -436,6 +449,20 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         baja = lifecycle.start(it_principal, person, lifecycle.BajaInput(
             "renuncia", None, timeutil.local_today()), ip=None)
         bajas.append(Target(f"baja {clues}", {"baja_id": baja.id}, owner))
+    # A cambio from each of those units to the other jurisdiction's unit: both sides see
+    # it (the receiving unit head signs it).
+    cambio_targets = []
+    for request_id, clues, jurisdiction in people[:2] + people[-1:]:
+        person = db.get(Person, db.get(AccountRequest, request_id).person_id)
+        other = units["II"] if jurisdiction == "I" else units["I"]
+        other_jurisdiction = "II" if jurisdiction == "I" else "I"
+        db.session().execute(update(Baja).where(Baja.person_id == person.id)
+                             .values(status="cancelada"))
+        cambio = cambios.start(it_principal, person, cambios.CambioInput(
+            other, None, timeutil.local_today()), ip=None)
+        cambio_targets.append(Target(f"cambio {clues} → {other}", {"cambio_id": cambio.id},
+                                     Owner(unit=clues, jurisdiction=jurisdiction,
+                                           also=((other, other_jurisdiction),))))
     db.commit()
 
     def oficios(numbered: list[tuple[str, int]], label: str, owner: Owner | None = None,
@@ -485,6 +512,13 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
                                                    "action": "desbloquear"})],
         **{e: persons for e in ("lifecycle.person", "lifecycle.start", "lifecycle.urgent")},
         **{e: bajas for e in ("lifecycle.baja", "lifecycle.sign", "lifecycle.cancel")},
+        "lifecycle.start_cambio": persons,
+        **{e: cambio_targets for e in ("lifecycle.cambio", "lifecycle.cancel_cambio")},
+        # Only the head of the receiving unit signs; the old unit's sees it (403).
+        "lifecycle.sign_cambio": [Target(t.label, t.args, Owner(
+            Role.JEFE_UNIDAD, unit=t.owner.also[0][0]), viewer=Owner(
+                unit=t.owner.unit, jurisdiction=t.owner.jurisdiction, also=t.owner.also))
+            for t in cambio_targets],
         "staff.staff_revoke": [Target("rol de personal", {
             "staff_id": target.id, "role_id": staff.get(target.id).roles[0].id})],
     }

@@ -758,3 +758,40 @@ def retire(directory: Directory, guid: str, *, expires_at: datetime,
     if disabled_ou:
         account = move(directory, guid, directory.absolute(disabled_ou))
     return Retirement(_require(directory, guid), removed)
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """What ``relocate`` left: the account afterwards and the groups it joined and left."""
+
+    account: Account
+    added_groups: tuple[str, ...]
+    removed_groups: tuple[str, ...]
+
+
+def relocate(directory: Directory, guid: str, person: Person) -> Relocation:
+    """The cambio de adscripción on the DC; idempotent.
+
+    The account moves to the OU of ``person``'s new unit (same objectGUID), its unit and
+    CLUES attributes take the new unit's, and its groups are recomputed: it joins those a new
+    account of that unit and staff type would get, and leaves the other groups Alta grants,
+    except SIEMPRE's (access to the record follows the person, not the unit).
+    """
+    account = move(directory, guid, ou_for(directory, person))
+    s = directory.settings
+    changes: dict[str, list[tuple[str, list[object]]]] = {}
+    if s.unit_attribute:
+        changes[s.unit_attribute] = [("replace", [_cut(person.unit_name, UNIT_MAX)])]
+    if s.clues_attribute:
+        changes[s.clues_attribute] = [("replace", [person.unit_clues])]
+    if changes:
+        directory.modify(account.dn, changes)
+    wanted = groups_for(directory, person)
+    siempre = {resolve_group(directory, s.siempre_group).lower()} if s.siempre_group else set()
+    keep = {g.lower() for g in wanted} | siempre
+    removed = remove_from_groups(directory, account, [
+        g for g in granted_groups(directory) if g.lower() not in keep])
+    before = {g.lower() for g in _require(directory, guid).groups}
+    account = add_to_groups(directory, _require(directory, guid), wanted)
+    added = tuple(g for g in wanted if g.lower() not in before)
+    return Relocation(_require(directory, guid), added, removed)

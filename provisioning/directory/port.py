@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Protocol
 
 from provisioning.directory import accounts, connection
-from provisioning.directory.accounts import Account, LinkApproval, Outcome, Person, Retirement
+from provisioning.directory.accounts import (
+    Account,
+    LinkApproval,
+    Outcome,
+    Person,
+    Relocation,
+    Retirement,
+)
 
 
 class DirectoryPort(Protocol):
@@ -49,6 +56,10 @@ class DirectoryPort(Protocol):
         """Set (or clear, with None) the account's accountExpires; idempotent."""
         ...
 
+    def relocate(self, guid: str, person: Person) -> Relocation:
+        """The cambio de adscripción: the new unit's OU, attributes and groups; idempotent."""
+        ...
+
 
 class LdapDirectory:
     """``DirectoryPort`` over the configured Active Directory (ldap3)."""
@@ -77,6 +88,9 @@ class LdapDirectory:
 
     def set_expiry(self, guid: str, moment: datetime | None) -> Account:
         return accounts.set_expiry(self._directory, guid, moment)
+
+    def relocate(self, guid: str, person: Person) -> Relocation:
+        return accounts.relocate(self._directory, guid, person)
 
 
 def current() -> DirectoryPort:

@@ -90,3 +90,57 @@ class BajaSignature(Base):
     __table_args__ = (
         Index("uq_baja_signatures_step", "baja_id", "step", unique=True),
     )
+
+
+CAMBIO_STATUS_LABELS = {SOLICITADA: "Por firmar", PROGRAMADA: "Programado",
+                        EJECUTADA: "Ejecutado", CANCELADA: "Cancelado"}
+
+
+class Cambio(Base):
+    """A cambio de adscripción: the person moves to another unit (maybe another
+    jurisdiction). The receiving unit head signs; the job moves the account on the DC
+    (same objectGUID) and recomputes its groups; then the person belongs to the new unit.
+    At most one open cambio per person."""
+
+    __tablename__ = "cambios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folio: Mapped[str] = mapped_column(String(30), unique=True, comment="CAMBIO-<año>-<n>")
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    object_guid: Mapped[str] = mapped_column(String(36), index=True)
+    from_unit_clues: Mapped[str] = mapped_column(String(11), index=True)
+    from_jurisdiction_code: Mapped[str] = mapped_column(String(8), index=True)
+    to_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    to_unit_clues: Mapped[str] = mapped_column(String(11), index=True)
+    to_jurisdiction_code: Mapped[str] = mapped_column(String(8), index=True)
+    reason_detail: Mapped[str | None] = mapped_column(Text)
+    effective_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), comment="solicitada | programada | "
+                                                            "ejecutada | cancelada")
+    started_by: Mapped[str] = mapped_column(String(40))
+    started_role: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    signer_username: Mapped[str | None] = mapped_column(String(40))
+    signer_name: Mapped[str | None] = mapped_column(String(120))
+    signer_position: Mapped[str | None] = mapped_column(String(120))
+    signed_at: Mapped[datetime | None]
+    signer_ip: Mapped[str | None] = mapped_column(String(45))
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(Text, comment="Canonical JSON signed")
+    executed_at: Mapped[datetime | None]
+    groups_added: Mapped[str | None] = mapped_column(Text, comment="JSON list of DNs")
+    groups_removed: Mapped[str | None] = mapped_column(Text, comment="JSON list of DNs")
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(40))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("uq_cambios_open_person", "person_id", unique=True,
+              sqlite_where=text("status IN ('solicitada', 'programada')"),
+              postgresql_where=text("status IN ('solicitada', 'programada')")),
+    )
+
+    @property
+    def status_label(self) -> str:
+        """The status in Spanish."""
+        return CAMBIO_STATUS_LABELS.get(self.status, self.status)

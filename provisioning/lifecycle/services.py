@@ -301,7 +301,7 @@ def _actor(principal: staff.Principal, ip: str | None, role: Role | None = None)
     return principal.actor(ip, role)
 
 
-def _starting_role(principal: staff.Principal, person: Person) -> Role:
+def starting_role(principal: staff.Principal, person: Person) -> Role:
     """The role in which ``principal`` starts a baja for ``person`` (the narrowest)."""
     if person.unit_clues in principal.units(Role.JEFE_UNIDAD):
         return Role.JEFE_UNIDAD
@@ -324,7 +324,7 @@ def _new(principal: staff.Principal, person: Person, data: BajaInput, *, urgent:
                                                   Baja.status == EJECUTADA).limit(1))
     if done is not None and account.created_at <= _executed_at(done):
         raise Conflict("La cuenta de esta persona ya fue dada de baja.")
-    role = _starting_role(principal, person)
+    role = starting_role(principal, person)
     now = timeutil.now()
     year = timeutil.to_local(now).year
     baja = Baja(

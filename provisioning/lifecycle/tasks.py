@@ -1,4 +1,5 @@
-"""The job that executes a baja on the DC (``lifecycle.baja``)."""
+"""The jobs that execute a baja (``lifecycle.baja``) and a cambio de adscripción
+(``lifecycle.cambio``) on the DC."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from provisioning.errors import AltaError
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.jobs.services import GiveUp, RetryLater
-from provisioning.lifecycle import services
+from provisioning.lifecycle import cambios, services
 
 
 def register() -> None:
     """Register this module's job (called by the app factory)."""
     # Like provisioning: a DC down is waited for (5 s doubling to 10 min, ~3 h in all).
-    jobs.register(services.KIND, execute_baja, max_attempts=25,
-                  base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
+    for kind, handler in ((services.KIND, execute_baja), (cambios.KIND, execute_cambio)):
+        jobs.register(kind, handler, max_attempts=25, base_delay=timedelta(seconds=5),
+                      max_delay=timedelta(minutes=10))
 
 
 def execute_baja(job: Job, payload: dict[str, Any]) -> None:
@@ -42,3 +44,25 @@ def execute_baja(job: Job, payload: dict[str, Any]) -> None:
     except AltaError as exc:  # no directory configured
         raise GiveUp(exc.message) from None
     services.record_execution(int(payload["baja_id"]), retirement)
+
+
+def execute_cambio(job: Job, payload: dict[str, Any]) -> None:
+    """Move the account to the new unit on the DC, then record it (idempotent like the
+    baja: ``relocate`` may run again after a crash and changes nothing more)."""
+    cambio_id = int(payload["cambio_id"])
+    try:
+        due = cambios.due(cambio_id)
+    except AltaError as exc:
+        raise GiveUp(exc.message) from None
+    db.commit()
+    if due is None:
+        return
+    try:
+        relocation = port.current().relocate(due.guid, due.person)
+    except DirectoryError as exc:
+        if exc.retryable:
+            raise RetryLater(exc.message) from None
+        raise GiveUp(exc.message) from None
+    except AltaError as exc:
+        raise GiveUp(exc.message) from None
+    cambios.record_execution(cambio_id, relocation)

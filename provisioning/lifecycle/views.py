@@ -9,11 +9,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from provisioning import db, timeutil
 from provisioning.account_requests.services import person_timeline, requests_of
+from provisioning.catalogs import services as catalogs
 from provisioning.directory import port
 from provisioning.directory.errors import DirectoryError
 from provisioning.errors import ValidationError
 from provisioning.jobs import services as jobs
-from provisioning.lifecycle import rules, services
+from provisioning.lifecycle import cambios, rules, services
 from provisioning.lifecycle.models import Baja
 from provisioning.people.models import Person
 from provisioning.staff import auth
@@ -77,11 +78,15 @@ def _person_page(person: Person, *, errors: dict[str, str] | None = None,
     db.commit()
     requests = requests_of(person)
     bajas = services.bajas_of(person)
-    timeline = person_timeline(person, [("baja", b.folio) for b in bajas])
+    timeline = person_timeline(person, [*(("baja", b.folio) for b in bajas),
+                                        *(("cambio", c.folio) for c in cambios.cambios_of(person))])
     return render_template(
         "lifecycle/person.html", person=person, requests=requests, bajas=bajas,
         accounts=_live_accounts(person), timeline=timeline, reasons=rules.REASONS,
         open_baja=services.open_baja(person), may_start=services.may_start(principal, person),
+        cambios=cambios.cambios_of(person), open_cambio=cambios.open_cambio(person),
+        units=sorted(catalogs.units(), key=lambda u: (u.jurisdiction_code, u.name)),
+        unit_label=cambios.unit_label,
         may_urgent=principal.has(*rules.URGENT_ROLES),
         signs=person.unit_clues in principal.units(Role.JEFE_UNIDAD),
         today=timeutil.local_today(), errors=errors or {}, error=error, form=form or {}), status
@@ -218,3 +223,94 @@ def cancel(baja_id: int) -> Any:
     db.commit()
     flash(f"Baja {target.folio} cancelada.", "ok")
     return redirect(url_for("lifecycle.baja", baja_id=target.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cambios de adscripción
+
+
+@bp.route("/personas/<int:person_id>/cambio", methods=["POST"])
+@auth.roles_required(*rules.STARTERS)
+@rate_limited("acceso")
+def start_cambio(person_id: int) -> Any:
+    """Start a cambio de adscripción; the receiving unit head signs it."""
+    principal = g.principal
+    target = services.get_person_for(principal, person_id)
+    form = {k: _field(k) for k in ("unidad_destino", "detalle", "fecha_efectiva")}
+    try:
+        data = cambios.read_form(form, target)
+        cambio = cambios.start(principal, target, data, ip=client_ip())
+    except ValidationError as exc:
+        db.rollback()
+        errors = {f"{k}-cambio": v for k, v in exc.fields.items()}
+        return _person_page(target, error=exc.message, errors=errors,
+                            form={f"{k}-cambio": v for k, v in form.items()}, status=400)
+    db.commit()
+    flash(f"Cambio de adscripción {cambio.folio} registrado: lo firma el jefe de la unidad "
+          "que recibe a la persona.", "ok")
+    return redirect(url_for("lifecycle.cambio", cambio_id=cambio.id))
+
+
+@bp.route("/cambios")
+@auth.roles_required(*VIEWERS)
+def cambios_list() -> Any:
+    """The cambios of the viewer's scope (either side)."""
+    rows = cambios.cambios_for(g.principal)
+    db.commit()
+    return render_template("lifecycle/cambios.html", rows=rows, person_of=cambios.person_of,
+                           may_sign=lambda c: cambios.may_sign(g.principal, c))
+
+
+def _cambio_page(cambio_row: Any, *, errors: dict[str, str] | None = None,
+                 error: str | None = None, status: int = 200) -> Any:
+    principal = g.principal
+    target = cambios.person_of(cambio_row)
+    services.record_person_view(target, actor=principal.actor(client_ip()))
+    db.commit()
+    job = jobs.latest_for("cambio", cambio_row.folio, cambios.KIND)
+    return render_template(
+        "lifecycle/cambio.html", cambio=cambio_row, person=target,
+        unit_label=cambios.unit_label, may_sign=cambios.may_sign(principal, cambio_row),
+        job_status=jobs.status_text(job) if job else None, errors=errors or {},
+        error=error), status
+
+
+@bp.route("/cambios/<int:cambio_id>")
+@auth.roles_required(*VIEWERS)
+def cambio(cambio_id: int) -> Any:
+    """One cambio de adscripción: both units, the signature, the job."""
+    return _cambio_page(cambios.get_for(g.principal, cambio_id))
+
+
+@bp.route("/cambios/<int:cambio_id>/firmar", methods=["POST"])
+@auth.roles_required(Role.JEFE_UNIDAD)
+@rate_limited("acceso")
+def sign_cambio(cambio_id: int) -> Any:
+    """The receiving unit head signs (TOTP)."""
+    target = cambios.get_for(g.principal, cambio_id)
+    try:
+        cambios.sign(target, principal=g.principal, user=auth.current_user(),
+                     code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _cambio_page(
+            target, error=exc.message, errors={"code": exc.message}, status=exc.status)
+    db.commit()
+    flash(f"Cambio {target.folio} firmado y programado para el "
+          f"{timeutil.format_date(target.effective_date)}.", "ok")
+    return redirect(url_for("lifecycle.cambio", cambio_id=target.id))
+
+
+@bp.route("/cambios/<int:cambio_id>/cancelar", methods=["POST"])
+@auth.roles_required(*rules.STARTERS)
+def cancel_cambio(cambio_id: int) -> Any:
+    """Withdraw a cambio that has not run, with a reason."""
+    target = cambios.get_for(g.principal, cambio_id)
+    try:
+        cambios.cancel(target, principal=g.principal, reason=_field("motivo_cancelacion"),
+                       ip=client_ip())
+    except ValidationError as exc:
+        db.rollback()
+        return _cambio_page(target, error=exc.message, errors=exc.fields, status=400)
+    db.commit()
+    flash(f"Cambio {target.folio} cancelado.", "ok")
+    return redirect(url_for("lifecycle.cambio", cambio_id=target.id))

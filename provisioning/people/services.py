@@ -70,6 +70,21 @@ def person_for(identity: Identity, *, actor: audit.Actor) -> Person:
     return person
 
 
+def move_to(person: Person, *, unit_id: int, unit_clues: str, jurisdiction_code: str,
+            actor: audit.Actor) -> None:
+    """The person now works in another unit (a cambio de adscripción was executed).
+    Audits ``person.updated`` with the new unit (never names or CURP)."""
+    person.unit_id, person.unit_clues = unit_id, unit_clues
+    person.jurisdiction_code, person.updated_at = jurisdiction_code, timeutil.now()
+    session().flush()
+    details = {"fields": ["jurisdiction_code", "unit_clues", "unit_id"],
+               "unit_clues": unit_clues}
+    if person.curp:
+        details["curp_hmac"] = pseudonym("curp", person.curp)
+    audit.record("person.updated", actor=actor, object_type="person", object_id=person.id,
+                 summary=f"Persona {person.id} adscrita a {unit_clues}", details=details)
+
+
 def in_scope(person: Person, *, units: Iterable[str] = (),
              jurisdictions: Iterable[str] = (), service_wide: bool = False) -> bool:
     """True when a staff member with these scopes may see ``person`` (a unit head: their

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,70 +18,11 @@ from provisioning.directory import accounts, connection
 from provisioning.it import services as it
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import CANCELLED, QUEUED, Job
-from provisioning.lifecycle.models import Baja
-from provisioning.notifications.models import OutboxMessage
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
 from tests.support.factories import received_request
 from tests.support.handoff_flow import Scene, ad_account, error_text, values
-
-PASSWORD = "Cuernavaca-2026-Morelos!"
-
-
-def person_id(request_id: int) -> int:
-    return values(lambda: db.session().get(AccountRequest, request_id).person_id)
-
-
-def bajas_of(pid: int) -> list[Baja]:
-    return values(lambda: list(db.session().scalars(
-        select(Baja).where(Baja.person_id == pid).order_by(Baja.id))))
-
-
-def mails(kind: str) -> list[str]:
-    return values(lambda: sorted(db.session().scalars(
-        select(OutboxMessage.recipient).where(OutboxMessage.kind == kind))))
-
-
-def actions(folio: str) -> list[str]:
-    return values(lambda: list(db.session().scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "baja",
-                                        AuditEvent.object_id == folio)
-        .order_by(AuditEvent.seq))))
-
-
-def day(offset: int) -> str:
-    return timeutil.format_date(timeutil.local_today() + timedelta(days=offset))
-
-
-def baja_form(**changes: str) -> dict[str, str]:
-    return {"motivo": "renuncia", "detalle": "", "fecha_efectiva": day(0), **changes}
-
-
-@pytest.fixture
-def with_account(app, clock):
-    """The Jurisdicción I cast and one person of the centro de salud whose account is
-    recorded (without the DC: what follows the job is tested against the DC below)."""
-    scene = Scene(app, clock).cast()
-    applicant = scene.applicant("Elena", "Bravo", "Ríos", ece=False)
-    scene.received_oficio([applicant.request_id])
-    scene.record_accounts([applicant.request_id])
-    scene.applicant_of = applicant
-    return scene, person_id(applicant.request_id)
-
-
-@pytest.fixture
-def on_dc(siempre_app, clock):
-    """The same on the real DC: the account made by the IT step, activated (enabled with a
-    password) and in the SIEMPRE group; bajas move accounts to the test's own OU."""
-    app, _ = siempre_app
-    scene = Scene(app, clock).cast()
-    applicant = scene.applicant("Elena", "Bravo", "Ríos", ece=False)
-    scene.create_accounts(scene.received_oficio([applicant.request_id]))
-    directory = connection.current()
-    guid = ad_account(applicant.request_id).guid
-    accounts.set_password(directory, guid, PASSWORD)
-    accounts.grant_siempre_access(directory, guid)
-    return scene, applicant, person_id(applicant.request_id)
+from tests.support.lifecycle import PASSWORD, actions, baja_form, bajas_of, day, mails, person_id
 
 
 def test_unit_head_signs_and_the_job_disables_on_the_effective_date(on_dc, clock) -> None:
