@@ -58,7 +58,7 @@ def read_form(form: dict[str, str], person: Person) -> CambioInput:
     """Clean the form; ValidationError names each wrong field (Spanish)."""
     errors: dict[str, str] = {}
     clues = (form.get("unidad_destino") or "").strip().upper()[:11]
-    unit = catalogs.unit_by_clues(clues) if clues else None
+    unit = catalogs.unit_by_clues(clues) if clues.isascii() and clues.isalnum() else None
     if unit is None:
         errors["unidad_destino"] = "Elija la unidad de destino de la lista."
     elif unit.clues == person.unit_clues:

@@ -82,6 +82,11 @@ def people_for(principal: staff.Principal, *, text: str = "", page: int = 1) -> 
         query = query.where(or_(
             Person.unit_clues.in_(principal.units(Role.JEFE_UNIDAD)),
             Person.jurisdiction_code.in_(principal.jurisdictions(Role.ENLACE))))
+    try:
+        text = clean(text, max_length=80, required=False)
+    except TextError as exc:
+        raise ValidationError(f"Revise la búsqueda: {exc.message}", {"q": exc.message}) \
+            from None
     words = [w for w in text.upper().split() if w][:5]
     for word in words:
         like = f"%{word}%"

@@ -232,3 +232,13 @@ def test_reingreso_links_the_disabled_account_only_after_it_confirms(on_dc, cloc
 
 def ad_account_by_guid(guid: str) -> accounts.Account:
     return accounts.get(connection.current(), guid)
+
+
+def test_a_search_with_control_characters_is_a_spanish_400(with_account) -> None:
+    scene, _ = with_account
+    browser = scene.people["jefe.centro"][0]
+    for bad in ("bravo\x00", "\u202ebravo"):
+        response = browser.get("/personas", query_string={"q": bad})
+        assert response.status_code == 400
+        assert "Revise la búsqueda" in response.get_data(as_text=True)
+    assert browser.get("/personas", query_string={"q": "BRAVO ríos"}).status_code == 200

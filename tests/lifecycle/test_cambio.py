@@ -122,6 +122,7 @@ def test_cambio_moves_the_account_to_the_new_unit_keeping_its_guid(moving) -> No
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"unidad_destino": "ZZZZZ999999"}, "unidad_destino", "Elija la unidad"),
+    ({"unidad_destino": "MSSSA\x00611"}, "unidad_destino", "Elija la unidad"),
     ({"unidad_destino": "MSSSA000120"}, "unidad_destino", "ya está adscrita"),
     ({"fecha_efectiva": "01/01/2020"}, "fecha_efectiva", "anterior a hoy"),
     ({"fecha_efectiva": "mañana"}, "fecha_efectiva", "dd/mm/aaaa"),
