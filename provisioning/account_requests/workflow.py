@@ -113,7 +113,12 @@ MOVES: dict[str, Move] = {
     "activate": _m({S.ENTREGADA}, {S.ACTIVADA}, "activar"),
     "complete_preregistration": _m({S.ACTIVADA}, {S.ACCESO_ACTIVO}, "completar el pre-registro",
                                    notify=True),
+    # A baja executed on the account before the person finished: the credential in custody
+    # (or the activated account waiting for its pre-registration) must never enable it.
+    "close_by_baja": _m({S.CUENTA_CREADA, S.EN_ENTREGA, S.ENTREGADA, S.ACTIVADA}, {S.CANCELADA},
+                        "cerrar por una baja"),
 }
+BAJA_CLOSES = MOVES["close_by_baja"].sources
 
 # Who acts next in each waiting state, and over which scope of the request ("unit" or
 # "jurisdiction"). EN_ENTREGA is the custody chain's: ``handoff.custody.next_holders``.

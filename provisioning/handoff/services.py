@@ -440,6 +440,40 @@ def record_activation(target: ActivationTarget, *, ip: str | None) -> AccountReq
 
 
 # ---------------------------------------------------------------------------------------------
+# A baja on an account still on its way to the person
+
+
+def close_for_retired_account(guid: str, *, folio: str, actor: audit.Actor) -> list[str]:
+    """Stop every credential of the account ``guid`` that a baja (``folio``) retires: the
+    activation codes not yet used are revoked and the alta requests still on their way
+    (created, in custody, delivered, activated) are closed, so no code can enable the
+    account and no new one can be issued. Idempotent; returns the folios closed.
+    """
+    requests = list(session().scalars(
+        select(AccountRequest).join(DirectoryAccount,
+                                    DirectoryAccount.request_id == AccountRequest.id)
+        .where(DirectoryAccount.object_guid == guid,
+               AccountRequest.status.in_([s.value for s in workflow.BAJA_CLOSES]))
+        .order_by(AccountRequest.id)))
+    if not requests:
+        return []
+    revoked = session().execute(
+        update(ActivationCode).where(ActivationCode.request_id.in_([r.id for r in requests]),
+                                     ActivationCode.used_at.is_(None),
+                                     ActivationCode.revoked_at.is_(None))
+        .values(revoked_at=timeutil.now()).execution_options(synchronize_session=False)).rowcount
+    for request in requests:
+        workflow.transition(request, "close_by_baja", actor=actor,
+                            reason=f"La cuenta se dio de baja ({folio})")
+    folios = [r.folio for r in requests]
+    audit.record("handoff.codes_revoked", actor=actor, object_type="baja", object_id=folio,
+                 summary=f"Baja {folio}: {revoked} código(s) de activación revocado(s) y "
+                         f"{len(folios)} solicitud(es) en curso cerrada(s)",
+                 details={"revoked": revoked or 0, "requests": folios})
+    return folios
+
+
+# ---------------------------------------------------------------------------------------------
 # The person's data export and retention
 
 

@@ -20,6 +20,7 @@ from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory.accounts import Retirement
 from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
+from provisioning.handoff import services as handoff
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import FAILED, QUEUED, RUNNING, WAITING
 from provisioning.lifecycle import rules
@@ -504,6 +505,16 @@ def due(baja_id: int) -> Due | None:
     if baja is None or baja.status != PROGRAMADA:
         return None
     return Due(baja.folio, baja.object_guid, timeutil.start_of_day(baja.effective_date))
+
+
+def stop_credentials(baja_id: int) -> None:
+    """Before the DC retires the account: revoke its activation codes and close the alta
+    requests still on their way to the person (``handoff.close_for_retired_account``), so
+    an activation racing the job cannot enable the account again. Idempotent."""
+    baja = db_get(Baja, baja_id)
+    if baja is not None and baja.status == PROGRAMADA:
+        handoff.close_for_retired_account(baja.object_guid, folio=baja.folio,
+                                          actor=audit.Actor.system())
 
 
 def record_execution(baja_id: int, retirement: Retirement) -> Baja | None:

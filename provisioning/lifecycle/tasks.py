@@ -27,11 +27,14 @@ def register() -> None:
 def execute_baja(job: Job, payload: dict[str, Any]) -> None:
     """Retire the account on the DC, then record it (with the job's "done", one commit).
 
-    ``retire`` is idempotent, so a crash after the DC's writes and before the commit (the
-    worker killed, the database gone) is repaired by the next run: the account ends
-    disabled once, and the baja is recorded once.
+    First the account's credentials still in custody are stopped (committed before the
+    DC is touched). ``retire`` is idempotent, so a crash after the DC's writes and before
+    the commit (the worker killed, the database gone) is repaired by the next run: the
+    account ends disabled once, and the baja is recorded once.
     """
     due = services.due(int(payload["baja_id"]))
+    if due is not None:
+        services.stop_credentials(int(payload["baja_id"]))
     db.commit()  # no database lock held while the DC works
     if due is None:
         return  # executed by an earlier run, or cancelled

@@ -21,7 +21,16 @@ from provisioning.jobs.models import CANCELLED, QUEUED, Job
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.staff.models import Role
 from tests.support.factories import received_request
-from tests.support.handoff_flow import Scene, ad_account, error_text, values
+from tests.support.handoff_flow import (
+    Scene,
+    activate,
+    ad_account,
+    code_row,
+    delivered_scene,
+    error_text,
+    status_of,
+    values,
+)
 from tests.support.lifecycle import PASSWORD, actions, baja_form, bajas_of, day, mails, person_id
 
 
@@ -242,3 +251,30 @@ def test_a_search_with_control_characters_is_a_spanish_400(with_account) -> None
         assert response.status_code == 400
         assert "Revise la búsqueda" in response.get_data(as_text=True)
     assert browser.get("/personas", query_string={"q": "BRAVO ríos"}).status_code == 200
+
+
+def test_a_baja_stops_a_credential_still_in_custody(dir_app, clock) -> None:
+    """The person leaves while their activation code is in their unit head's hands: the
+    executed baja revokes the code and closes the alta, so the code can never enable the
+    retired account, and no new code can be issued for it."""
+    scene, (person,) = delivered_scene(dir_app, clock, ("Elena", "Bravo", "Ríos"))
+    code = scene.deliver("jefe.centro", person.request_id)
+    pid = person_id(person.request_id)
+    response = scene.post("it.dept", f"/personas/{pid}/baja-urgente",
+                          baja_form(motivo="otra", detalle="Dejó la unidad antes de activar"),
+                          step_up=True)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    jobs.run_pending()
+    [baja] = bajas_of(pid)
+    assert baja.status == "ejecutada"
+    assert status_of(person.request_id) == "cancelada"
+    assert code_row(person.request_id).revoked_at is not None
+    assert "handoff.codes_revoked" in actions(baja.folio)
+
+    refused = activate(person, code)
+    assert refused.status_code == 400
+    assert not ad_account(person.request_id).enabled
+    reissued = scene.post("jefe.centro", f"/entregas/cuentas/{person.request_id}/reemitir",
+                          {"id_document": "ine", "identity": "on",
+                           "reason": "La persona perdió su código"}, step_up=True)
+    assert reissued.status_code == 409
