@@ -104,6 +104,20 @@ def corpus() -> list[str]:
     return list(seen)
 
 
+def share(index: int, ways: int) -> list[str]:
+    """The payloads for the ``index``-th field attacked when the corpus is spread over
+    ``ways`` fields: the first payload of every family (bare and wrapped) always, and a
+    rotating ``1/ways`` of the rest, so that ``ways`` consecutive fields together get the
+    whole corpus. ``ways=1`` is the whole corpus."""
+    every = corpus()
+    if ways <= 1:
+        return every
+    heads = {p for family, payloads in FAMILIES.items()
+             for p in (payloads[0], f"Juan{payloads[0]}López")}
+    rest = [p for p in every if p not in heads]
+    return [p for p in every if p in heads] + rest[index % ways::ways]
+
+
 RAW_BYTES = [b"\xff\xfe", b"\xc3", b"\xc3\x28", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80",
              b"Jos\xe9", b"\x80abc", b"%00", b"\xc0\xaf"]
 
