@@ -140,6 +140,7 @@ POLICY: dict[str, Any] = {
     "lifecycle.cambio": LIFECYCLE,
     "lifecycle.sign_cambio": {Role.JEFE_UNIDAD},
     "lifecycle.cancel_cambio": LIFECYCLE,
+    "lifecycle.extend": {Role.JEFE_UNIDAD},
 }
 
 SCOPES = {
@@ -186,7 +187,7 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "handoff.deliver": {"request_id": missing},
         "handoff.reissue": {"request_id": missing},
         **{e: {"person_id": missing} for e in ("lifecycle.person", "lifecycle.start",
-                                                "lifecycle.urgent")},
+                                                "lifecycle.urgent", "lifecycle.extend")},
         **{e: {"baja_id": missing} for e in ("lifecycle.baja", "lifecycle.sign",
                                               "lifecycle.cancel")},
         "lifecycle.start_cambio": {"person_id": missing},
@@ -510,7 +511,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
            for e in ("staff.staff_detail", "staff.staff_grant")},
         "staff.staff_action": [Target("personal", {"staff_id": target.id,
                                                    "action": "desbloquear"})],
-        **{e: persons for e in ("lifecycle.person", "lifecycle.start", "lifecycle.urgent")},
+        **{e: persons for e in ("lifecycle.person", "lifecycle.start", "lifecycle.urgent",
+                                "lifecycle.extend")},
         **{e: bajas for e in ("lifecycle.baja", "lifecycle.sign", "lifecycle.cancel")},
         "lifecycle.start_cambio": persons,
         **{e: cambio_targets for e in ("lifecycle.cambio", "lifecycle.cancel_cambio")},

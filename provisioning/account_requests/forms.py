@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from provisioning import curp
+from provisioning import curp, timeutil
 from provisioning.errors import ValidationError
 from provisioning.textcheck import TextError, clean, digits, email, person_name, phone
 
@@ -35,6 +36,17 @@ class RequestInput:
     accepts_personal_account: bool
     accepts_institutional_use: bool
     accepts_privacy_notice: bool
+    end_date: date | None = None  # temporary staff: the last day of their access
+
+
+def _end_date(value: str | None) -> date | None:
+    text = clean(value, max_length=20, required=False)
+    if not text:
+        return None
+    try:
+        return timeutil.parse_date(text)
+    except ValueError:
+        raise TextError("Escriba la fecha de término como dd/mm/aaaa.") from None
 
 
 def _code(value: str | None, limit: int) -> str:
@@ -70,6 +82,10 @@ def parse(form: MultiDict[str, str], *, allow_sex_x: bool = False) -> RequestInp
     take("extension", lambda v: digits(v, max_length=6) or None)
     take("contact_email", lambda v: email(v))
     take("staff_type_code", lambda v: _code(v, 40))
+    try:
+        values["end_date"] = _end_date(form.get("fecha_termino"))
+    except TextError as exc:
+        errors["fecha_termino"] = exc.message
     for name in ("unit_clues", "direccion_code", "subdireccion_code", "staff_type_code"):
         if name not in errors and not values.get(name):
             errors[name] = "Elija una opción de la lista."

@@ -52,6 +52,8 @@ class AccountRequest(Base):
     extension: Mapped[str | None] = mapped_column(String(6))
     contact_email: Mapped[str] = mapped_column(String(254))
     staff_type_code: Mapped[str] = mapped_column(String(40))
+    end_date: Mapped[date | None] = mapped_column(
+        Date, comment="Temporary staff: the last day of their access (people.rules)")
     privacy_notice_sha256: Mapped[str] = mapped_column(
         String(64), comment="Hash of the aviso de privacidad text the person accepted"
     )

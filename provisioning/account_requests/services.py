@@ -24,6 +24,7 @@ from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
 from provisioning.db import session
 from provisioning.errors import Conflict, NotFound, ValidationError
 from provisioning.notifications import services as notifications
+from provisioning.people import rules as people_rules
 from provisioning.people import services as people
 from provisioning.people.models import Person
 
@@ -72,6 +73,11 @@ def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, Unit]:
         errors["subdireccion_code"] = "La subdirección no pertenece a la dirección elegida."
     if data.staff_type_code not in {t.code for t in catalogs.staff_types()}:
         errors["staff_type_code"] = "Elija un tipo de personal del catálogo."
+    else:
+        problem = people_rules.end_date_problem(data.staff_type_code, data.end_date,
+                                                timeutil.local_today())
+        if problem:
+            errors["fecha_termino"] = problem
     # Observación 3: an expediente electrónico account belongs to medical care.
     if data.wants_ece:
         if data.direccion_code != rules.ece_direccion:
@@ -144,7 +150,7 @@ def submit(data: RequestInput, *, ip: str | None) -> Submission:
                 subdireccion_code=data.subdireccion_code,
                 departamento=data.departamento if central else NA, telefono=data.telefono,
                 extension=data.extension, contact_email=data.contact_email,
-                staff_type_code=data.staff_type_code,
+                staff_type_code=data.staff_type_code, end_date=data.end_date,
                 privacy_notice_sha256=privacy_notice_hash(),
             )
             db.add(request)
@@ -219,7 +225,8 @@ def _apply(request: AccountRequest, data: RequestInput, info: curp.CurpInfo, uni
         "direccion_code": data.direccion_code, "subdireccion_code": data.subdireccion_code,
         "departamento": data.departamento if central else NA, "telefono": data.telefono,
         "extension": data.extension, "contact_email": data.contact_email,
-        "staff_type_code": data.staff_type_code, "privacy_notice_sha256": privacy_notice_hash(),
+        "staff_type_code": data.staff_type_code, "end_date": data.end_date,
+        "privacy_notice_sha256": privacy_notice_hash(),
     }
     changed = [k for k, v in values.items() if getattr(request, k) != v]
     for key in changed:
@@ -267,6 +274,7 @@ def form_values(request: AccountRequest) -> dict[str, str]:
         "subdireccion_code": request.subdireccion_code, "departamento": request.departamento,
         "telefono": request.telefono, "extension": request.extension or "",
         "contact_email": request.contact_email, "staff_type_code": request.staff_type_code,
+        "fecha_termino": timeutil.format_date(request.end_date) if request.end_date else "",
         "expediente_electronico": "si" if request.wants_ece else "no",
     }
     if request.wants_user_account:
@@ -317,7 +325,7 @@ def _identity(curp: str, data: RequestInput, unit: Unit) -> people.Identity:
                            primer_apellido=data.primer_apellido,
                            segundo_apellido=data.segundo_apellido, unit_id=unit.id,
                            unit_clues=unit.clues, jurisdiction_code=unit.jurisdiction_code,
-                           staff_type_code=data.staff_type_code)
+                           staff_type_code=data.staff_type_code, end_date=data.end_date)
 
 
 def requests_of(person: Person) -> list[AccountRequest]:

@@ -169,6 +169,8 @@ def canonical_content(request: AccountRequest) -> dict[str, object]:
         "correo": request.contact_email,
         "tipo_personal": request.staff_type_code,
         "aviso_privacidad_sha256": request.privacy_notice_sha256,
+        # Only when given: the content of requests without one (and their hashes) is as before.
+        **({"fecha_termino": request.end_date.isoformat()} if request.end_date else {}),
     }
 
 

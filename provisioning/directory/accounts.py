@@ -82,6 +82,7 @@ class Person:
     jurisdiction_code: str
     staff_type_code: str
     wants_email: bool = False
+    expires_at: datetime | None = None  # temporary staff: accountExpires (None: never)
 
     @property
     def surnames(self) -> str:
@@ -416,6 +417,8 @@ def user_attributes(s: DirectorySettings, person: Person, sam: str, cn: str) -> 
         attributes[s.clues_attribute] = person.unit_clues
     if person.wants_email and s.mail_domain:
         attributes["mail"] = f"{sam}@{s.mail_domain.lower()}"
+    if person.expires_at is not None:
+        attributes["accountExpires"] = str(filetime(person.expires_at))
     return attributes
 
 
@@ -544,19 +547,22 @@ def _link(directory: Directory, person: Person, accounts: list[Account],
         raise LinkNeedsConfirmation(existing, concerns)  # before any write
     if DISABLED in concerns:
         existing = _bring_back(directory, person, existing)
+    elif person.expires_at is not None and existing.expires_at != person.expires_at:
+        existing = set_expiry(directory, existing.guid, person.expires_at)
     account = add_to_groups(directory, existing, groups_for(directory, person))
     return Outcome(account, created=person.folio in account.description)
 
 
 def _bring_back(directory: Directory, person: Person, account: Account) -> Account:
     """Re-ingreso: a disabled account IT confirmed for this person leaves the bajas OU for
-    the person's OU and loses its expiry, so the activation that enables it gives a working
-    account. Still disabled: only the person's activation enables it."""
+    the person's OU and its expiry becomes the new request's (none, or a temporary
+    person's end), so the activation that enables it gives a working account. Still
+    disabled: only the person's activation enables it."""
     disabled_ou = directory.settings.disabled_ou
     if disabled_ou and below(directory, account, directory.absolute(disabled_ou)):
         account = move(directory, account.guid, ou_for(directory, person))
-    if account.expires_at is not None:
-        account = set_expiry(directory, account.guid, None)
+    if account.expires_at != person.expires_at:
+        account = set_expiry(directory, account.guid, person.expires_at)
     return account
 
 

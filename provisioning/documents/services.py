@@ -104,6 +104,8 @@ def _render_solicitud(request: AccountRequest, code: str, now: object) -> bytes:
         ("TELÉFONO / EXT.", f"{request.telefono} / {extension}"),
         ("CORREO PARA AVISOS", request.contact_email),
         ("TIPO DE PERSONAL", labels["staff_type"]),
+        *([("ACCESO HASTA", timeutil.format_date(request.end_date))] if request.end_date
+          else []),
     ]
     return layouts.solicitud(
         code=code, url=verify_url(code), created_at=now, folio=request.folio,  # type: ignore[arg-type]

@@ -50,6 +50,7 @@ from provisioning.jobs.models import CANCELLED, FAILED, QUEUED, RUNNING, WAITING
 from provisioning.notifications import services as notifications
 from provisioning.oficios import services as oficios
 from provisioning.oficios.models import ENVIO, RECEIVED, Oficio
+from provisioning.people import rules as people_rules
 from provisioning.people.accounts import CREATED, LINKED, DirectoryAccount, account_of
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
@@ -202,7 +203,8 @@ def person_for(request_id: int) -> Person | None:
                   unit_name=request.unit.name, unit_clues=request.unit_clues,
                   unit_type=request.unit_type, jurisdiction_code=request.jurisdiction_code,
                   staff_type_code=request.staff_type_code,
-                  wants_email=request.wants_email_account)
+                  wants_email=request.wants_email_account,
+                  expires_at=people_rules.expires_at(request.end_date))
 
 
 def record_outcome(request_id: int, outcome: Outcome, *,

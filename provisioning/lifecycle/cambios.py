@@ -30,7 +30,6 @@ from provisioning.lifecycle.models import (
     OPEN,
     PROGRAMADA,
     SOLICITADA,
-    Baja,
     Cambio,
 )
 from provisioning.notifications.services import queue as queue_mail
@@ -157,10 +156,7 @@ def start(principal: staff.Principal, person: Person, data: CambioInput, *,
     account = bajas.current_account(person)
     if account is None:
         raise Conflict("Alta no tiene registrada una cuenta del directorio de esta persona.")
-    if bajas.open_baja(person) is not None or session().scalar(
-            select(Baja.id).where(Baja.object_guid == account.object_guid,
-                                  Baja.status == EJECUTADA,
-                                  Baja.executed_at >= account.created_at).limit(1)):
+    if bajas.open_baja(person) is not None or bajas.is_retired(account):
         raise Conflict("La cuenta de esta persona está dada de baja o tiene una baja en curso.")
     if open_cambio(person) is not None:
         raise Conflict("Esta persona ya tiene un cambio de adscripción en curso.")

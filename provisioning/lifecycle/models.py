@@ -144,3 +144,47 @@ class Cambio(Base):
     def status_label(self) -> str:
         """The status in Spanish."""
         return CAMBIO_STATUS_LABELS.get(self.status, self.status)
+
+
+class Extension(Base):
+    """A prórroga: the unit head signs (TOTP) a later last day for temporary staff; a job
+    moves the account's accountExpires to it."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folio: Mapped[str] = mapped_column(String(30), unique=True, comment="PRORROGA-<año>-<n>")
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    object_guid: Mapped[str] = mapped_column(String(36), index=True)
+    unit_clues: Mapped[str] = mapped_column(String(11), index=True)
+    jurisdiction_code: Mapped[str] = mapped_column(String(8), index=True)
+    old_end_date: Mapped[date] = mapped_column(Date)
+    new_end_date: Mapped[date] = mapped_column(Date)
+    reason_detail: Mapped[str | None] = mapped_column(Text)
+    signer_username: Mapped[str] = mapped_column(String(40))
+    signer_name: Mapped[str] = mapped_column(String(120))
+    signer_position: Mapped[str] = mapped_column(String(120))
+    signed_at: Mapped[datetime]
+    signer_ip: Mapped[str | None] = mapped_column(String(45))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text, comment="Canonical JSON signed")
+    executed_at: Mapped[datetime | None] = mapped_column(
+        comment="The DC's accountExpires was moved to the new end")
+
+
+class EndNotice(Base):
+    """A notice sent before a temporary person's last day (15 and 3 business days): one per
+    person, end date and stage, so the daily sweep never sends one twice."""
+
+    __tablename__ = "end_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    end_date: Mapped[date] = mapped_column(Date)
+    stage: Mapped[int] = mapped_column(comment="Business days before the end: 15 or 3")
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("uq_end_notices_person_end_stage", "person_id", "end_date", "stage",
+              unique=True),
+    )

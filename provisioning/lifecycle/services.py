@@ -316,6 +316,14 @@ def starting_role(principal: staff.Principal, person: Person) -> Role:
     return next(r for r in SERVICE_WIDE if principal.has(r))
 
 
+def is_retired(account: DirectoryAccount) -> bool:
+    """True when a baja disabled this account after Alta recorded it (a re-ingreso records
+    the account again, later, and so is not retired)."""
+    return session().scalar(select(Baja.id).where(
+        Baja.object_guid == account.object_guid, Baja.status == EJECUTADA,
+        Baja.executed_at >= account.created_at).limit(1)) is not None
+
+
 def _new(principal: staff.Principal, person: Person, data: BajaInput, *, urgent: bool,
          status: str, ip: str | None) -> Baja:
     if not may_start(principal, person):
@@ -326,11 +334,20 @@ def _new(principal: staff.Principal, person: Person, data: BajaInput, *, urgent:
                        "no hay nada que dar de baja.")
     if open_baja(person) is not None:
         raise Conflict("Esta persona ya tiene una baja en curso.")
-    done = session().scalar(select(Baja.id).where(Baja.object_guid == account.object_guid,
-                                                  Baja.status == EJECUTADA).limit(1))
-    if done is not None and account.created_at <= _executed_at(done):
+    if is_retired(account):
         raise Conflict("La cuenta de esta persona ya fue dada de baja.")
     role = starting_role(principal, person)
+    baja = _insert(person, account, data, urgent=urgent, status=status,
+                   started_by=principal.username, started_role=role.value)
+    if baja is None:
+        raise Conflict("Esta persona ya tiene una baja en curso.")
+    _record_start(baja, person, _actor(principal, ip, role))
+    return baja
+
+
+def _insert(person: Person, account: DirectoryAccount, data: BajaInput, *, urgent: bool,
+            status: str, started_by: str, started_role: str) -> Baja | None:
+    """Add the baja row; None when the person got another open baja first (unique index)."""
     now = timeutil.now()
     year = timeutil.to_local(now).year
     baja = Baja(
@@ -339,29 +356,42 @@ def _new(principal: staff.Principal, person: Person, data: BajaInput, *, urgent:
         unit_clues=person.unit_clues, jurisdiction_code=person.jurisdiction_code,
         reason_code=data.reason_code, reason_detail=data.reason_detail,
         effective_date=data.effective_date, urgent=urgent, status=status,
-        started_by=principal.username, started_role=role.value, started_at=now)
+        started_by=started_by, started_role=started_role, started_at=now)
     db = session()
     try:
         with db.begin_nested():
             db.add(baja)
     except IntegrityError:
-        raise Conflict("Esta persona ya tiene una baja en curso.") from None
-    audit.record("baja.started", actor=_actor(principal, ip, role), object_type="baja",
-                 object_id=baja.folio,
-                 summary=f"Baja {baja.folio} iniciada ({rules.REASONS[baja.reason_code]}"
-                         f"{', urgente' if urgent else ''}) con fecha "
-                         f"{timeutil.format_date(baja.effective_date)}",
-                 details={"person_id": person.id, "reason": baja.reason_code,
-                          "urgent": urgent, "object_guid": baja.object_guid,
-                          "unit_clues": baja.unit_clues,
-                          "effective_date": baja.effective_date.isoformat()})
+        return None
     return baja
 
 
-def _executed_at(baja_id: int) -> datetime:
-    baja = db_get(Baja, baja_id)
-    assert baja is not None and baja.executed_at is not None
-    return baja.executed_at
+def _record_start(baja: Baja, person: Person, actor: audit.Actor) -> None:
+    audit.record("baja.started", actor=actor, object_type="baja", object_id=baja.folio,
+                 summary=f"Baja {baja.folio} iniciada ({rules.REASONS[baja.reason_code]}"
+                         f"{', urgente' if baja.urgent else ''}) con fecha "
+                         f"{timeutil.format_date(baja.effective_date)}",
+                 details={"person_id": person.id, "reason": baja.reason_code,
+                          "urgent": baja.urgent, "object_guid": baja.object_guid,
+                          "unit_clues": baja.unit_clues,
+                          "effective_date": baja.effective_date.isoformat()})
+
+
+def end_of_term(person: Person, account: DirectoryAccount, end_date: date) -> Baja | None:
+    """The baja of temporary staff whose last day (``end_date``) has passed, started and
+    scheduled by the system: no signature, since the unit head signed that end date with
+    the alta (or a prórroga). None when the person already has an open baja."""
+    data = BajaInput("termino_contrato",
+                     f"Fin del acceso temporal: su último día fue el "
+                     f"{timeutil.format_date(end_date)}", end_date + timedelta(days=1))
+    baja = _insert(person, account, data, urgent=False, status=SOLICITADA,
+                   started_by="sistema", started_role="sistema")
+    if baja is None:
+        return None
+    actor = audit.Actor.system()
+    _record_start(baja, person, actor)
+    _schedule(baja, actor=actor)
+    return baja
 
 
 def start(principal: staff.Principal, person: Person, data: BajaInput, *,

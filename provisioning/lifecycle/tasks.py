@@ -1,5 +1,6 @@
-"""The jobs that execute a baja (``lifecycle.baja``) and a cambio de adscripción
-(``lifecycle.cambio``) on the DC."""
+"""The jobs that execute a baja (``lifecycle.baja``), a cambio de adscripción
+(``lifecycle.cambio``) and a prórroga (``lifecycle.extension``) on the DC, and the sweep of
+temporary staff's end dates (every six hours)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,40 @@ from provisioning.errors import AltaError
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.jobs.services import GiveUp, RetryLater
-from provisioning.lifecycle import cambios, services
+from provisioning.lifecycle import cambios, services, temporary
 
 
 def register() -> None:
     """Register this module's job (called by the app factory)."""
     # Like provisioning: a DC down is waited for (5 s doubling to 10 min, ~3 h in all).
-    for kind, handler in ((services.KIND, execute_baja), (cambios.KIND, execute_cambio)):
+    for kind, handler in ((services.KIND, execute_baja), (cambios.KIND, execute_cambio),
+                          (temporary.KIND, execute_extension)):
         jobs.register(kind, handler, max_attempts=25, base_delay=timedelta(seconds=5),
                       max_delay=timedelta(minutes=10))
+    jobs.register_periodic("lifecycle.end_dates", sweep_end_dates, every=timedelta(hours=6))
+
+
+def sweep_end_dates(job: Job, payload: dict[str, Any]) -> None:
+    """Notices before temporary staff's last day, and their bajas once it passed."""
+    temporary.sweep()
+
+
+def execute_extension(job: Job, payload: dict[str, Any]) -> None:
+    """Move the account's accountExpires to the prórroga's new last day (idempotent)."""
+    extension_id = int(payload["extension_id"])
+    due = temporary.due(extension_id)
+    db.commit()
+    if due is None:
+        return
+    try:
+        account = port.current().set_expiry(due.guid, due.expires_at)
+    except DirectoryError as exc:
+        if exc.retryable:
+            raise RetryLater(exc.message) from None
+        raise GiveUp(exc.message) from None
+    except AltaError as exc:
+        raise GiveUp(exc.message) from None
+    temporary.record_extension(extension_id, account)
 
 
 def execute_baja(job: Job, payload: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from provisioning.directory import port
 from provisioning.directory.errors import DirectoryError
 from provisioning.errors import ValidationError
 from provisioning.jobs import services as jobs
-from provisioning.lifecycle import cambios, rules, services
+from provisioning.lifecycle import cambios, rules, services, temporary
 from provisioning.lifecycle.models import Baja
 from provisioning.people.models import Person
 from provisioning.staff import auth
@@ -89,6 +89,8 @@ def _person_page(person: Person, *, errors: dict[str, str] | None = None,
         unit_label=cambios.unit_label,
         may_urgent=principal.has(*rules.URGENT_ROLES),
         signs=person.unit_clues in principal.units(Role.JEFE_UNIDAD),
+        extensions=temporary.extensions_of(person),
+        may_extend=temporary.may_extend(principal, person),
         today=timeutil.local_today(), errors=errors or {}, error=error, form=form or {}), status
 
 
@@ -151,6 +153,35 @@ def urgent(person_id: int) -> Any:
     db.commit()
     flash(f"Baja urgente {baja.folio} en ejecución; se avisó al jefe de la unidad.", "ok")
     return redirect(url_for("lifecycle.baja", baja_id=baja.id))
+
+
+@bp.route("/personas/<int:person_id>/prorroga", methods=["POST"])
+@auth.roles_required(Role.JEFE_UNIDAD)
+@rate_limited("acceso")
+def extend(person_id: int) -> Any:
+    """The unit head signs a later last day for temporary staff (TOTP)."""
+    principal = g.principal
+    target = services.get_person_for(principal, person_id)
+    form = {k: _field(k) for k in ("nueva_fecha", "detalle")}
+    shown = {"nueva_fecha": form["nueva_fecha"], "detalle-prorroga": form["detalle"]}
+    try:
+        data = temporary.read_form(form, target)
+        extension = temporary.extend(principal, auth.current_user(), target, data,
+                                     code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        db.rollback()
+        return auth.step_up_refused(exc) or _person_page(
+            target, error=exc.message, errors={"code-prorroga": exc.message}, form=shown,
+            status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        errors = {("detalle-prorroga" if k == "detalle" else k): v
+                  for k, v in exc.fields.items()}
+        return _person_page(target, error=exc.message, errors=errors, form=shown, status=400)
+    db.commit()
+    flash(f"Prórroga {extension.folio} firmada: acceso hasta el "
+          f"{timeutil.format_date(extension.new_end_date)}.", "ok")
+    return redirect(url_for("lifecycle.person", person_id=target.id))
 
 
 # ---------------------------------------------------------------------------------------------

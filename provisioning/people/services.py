@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, or_, select, update
 
@@ -27,10 +28,11 @@ class Identity:
     unit_clues: str
     jurisdiction_code: str
     staff_type_code: str
+    end_date: date | None = None  # temporary staff (people.rules)
 
 
 _FIELDS = ("nombres", "primer_apellido", "segundo_apellido", "unit_id", "unit_clues",
-           "jurisdiction_code", "staff_type_code")
+           "jurisdiction_code", "staff_type_code", "end_date")
 
 
 def by_curp(curp: str) -> Person | None:

@@ -60,8 +60,11 @@ def test_unit_head_signs_and_the_job_disables_on_the_effective_date(on_dc, clock
     assert after.groups == ()
     assert "OU=Bajas" in after.dn
     assert after.expires_at == timeutil.start_of_day(baja.effective_date)
+    # the alta was still waiting for its hand-off: the baja closes it before the DC step
     assert actions(baja.folio) == ["baja.started", "baja.signed", "baja.scheduled",
-                                   "directory.account_disabled", "baja.executed"]
+                                   "handoff.codes_revoked", "directory.account_disabled",
+                                   "baja.executed"]
+    assert status_of(applicant.request_id) == "cancelada"
     assert mails("baja_ejecutada") == ["jefe.centro@ssm.test"]
     page = scene.sign_in_again("jefe.centro").get(f"/personas/{pid}")
     text = page.get_data(as_text=True)

@@ -132,11 +132,13 @@ class Scene:
 
     def applicant(self, nombres: str, primer: str, segundo: str | None, *, unit: dict[str, str]
                   = CENTRO, ece: bool = True, sex: str = "H", state: str = "MS",
-                  staff_type: str = "medico", signed: bool = False) -> Applicant:
+                  staff_type: str = "medico", signed: bool = False,
+                  **extra: str) -> Applicant:
         """File a request through the public form, then record its signatures (the signing
         chain is tested elsewhere): it is ready for the liaison's oficio. ``signed``: the
         unit head (and for an expediente electrónico of a centro de salud, the responsable
-        jurisdiccional) sign it through HTTP instead, so its signatures are stored."""
+        jurisdiccional) sign it through HTTP instead, so its signatures are stored.
+        ``extra``: more form fields (e.g. ``fecha_termino``)."""
         born = random_birth()
         value = person_curp(nombres, primer, segundo, born=born, sex=sex, state=state)
         browser = Browser(self.app.test_client())
@@ -144,7 +146,7 @@ class Scene:
                 "primer_apellido": primer, "segundo_apellido": segundo or "",
                 "expediente_electronico": "si" if ece else "no",
                 "staff_type_code": staff_type,
-                "contact_email": f"persona{_RNG.randrange(10**6)}@example.org"}
+                "contact_email": f"persona{_RNG.randrange(10**6)}@example.org", **extra}
         if not ece:
             form["subdireccion_code"] = unit.get("subdireccion_code", "SAPS")
         response = browser.post("/solicitud", form, page="/solicitud")
