@@ -92,8 +92,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(lifecycle_bp)
     cli.register(app)
     register_jobs()
+    register_documents()
     retention.register_classes(records.CLASSES)
     return app
+
+
+def register_documents() -> None:
+    """The printed records other domains add to the solicitud and the oficio."""
+    from provisioning.lifecycle import documents as lifecycle_documents
+
+    lifecycle_documents.register()
 
 
 def register_jobs() -> None:

@@ -313,14 +313,18 @@ class RetentionSettings:
     oficio_years: int = 3
     # Baja: years from its execution or cancellation (the same paperwork as the alta).
     baja_years: int = 3
+    # Cambio de adscripción: years from its execution or cancellation.
+    cambio_years: int = 3
+    # Prórroga of temporary staff: years from its signature.
+    prorroga_years: int = 3
     # Audit events: years from the event; longer than the records they document.
     audit_events_years: int = 6
     # The custodian's page lists records whose retention ends within this many days.
     expiring_window_days: int = 90
 
     def validate(self) -> None:
-        for name in ("solicitud_years", "oficio_years", "baja_years", "audit_events_years",
-                     "expiring_window_days"):
+        for name in ("solicitud_years", "oficio_years", "baja_years", "cambio_years",
+                     "prorroga_years", "audit_events_years", "expiring_window_days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[retention].{name} must be >= 1")
         if self.audit_events_years <= max(self.solicitud_years, self.oficio_years):

@@ -141,6 +141,9 @@ POLICY: dict[str, Any] = {
     "lifecycle.sign_cambio": {Role.JEFE_UNIDAD},
     "lifecycle.cancel_cambio": LIFECYCLE,
     "lifecycle.extend": {Role.JEFE_UNIDAD},
+    "lifecycle.baja_pdf": LIFECYCLE,
+    "lifecycle.cambio_pdf": LIFECYCLE,
+    "lifecycle.extension_pdf": LIFECYCLE,
 }
 
 SCOPES = {
@@ -189,10 +192,12 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         **{e: {"person_id": missing} for e in ("lifecycle.person", "lifecycle.start",
                                                 "lifecycle.urgent", "lifecycle.extend")},
         **{e: {"baja_id": missing} for e in ("lifecycle.baja", "lifecycle.sign",
-                                              "lifecycle.cancel")},
+                                              "lifecycle.cancel", "lifecycle.baja_pdf")},
+        "lifecycle.extension_pdf": {"extension_id": missing},
         "lifecycle.start_cambio": {"person_id": missing},
         **{e: {"cambio_id": missing} for e in ("lifecycle.cambio", "lifecycle.sign_cambio",
-                                                "lifecycle.cancel_cambio")},
+                                                "lifecycle.cancel_cambio",
+                                                "lifecycle.cambio_pdf")},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -355,7 +360,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     from provisioning.api import services as api
     from provisioning.lifecycle import cambios
     from provisioning.lifecycle import services as lifecycle
-    from provisioning.lifecycle.models import Baja
+    from provisioning.lifecycle.models import Baja, Extension
     from provisioning.people.models import Person
     from provisioning.privacy import services as privacy
     from provisioning.retention import services as retention
@@ -442,11 +447,21 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     # People with a recorded account, each in its unit; a baja waiting for the unit head's
     # signature for each of them.
     it_principal = staff.principal_for(staff.get(scene.people["it.dept"][1].id))
-    persons, bajas = [], []
+    persons, bajas, extensions = [], [], []
     for request_id, clues, jurisdiction in people:
         person = db.get(Person, db.get(AccountRequest, request_id).person_id)
         owner = Owner(unit=clues, jurisdiction=jurisdiction)
         persons.append(Target(f"persona {clues}", {"person_id": person.id}, owner))
+        # A prórroga of each (a row as the unit head's signature leaves it).
+        extension = Extension(
+            folio=f"PRORROGA-2026-{person.id:05d}", person_id=person.id,
+            object_guid=str(uuid.uuid4()), unit_clues=clues, jurisdiction_code=jurisdiction,
+            old_end_date=timeutil.local_today(), new_end_date=timeutil.local_today(),
+            signer_username="jefe", signer_name="Jefe", signer_position="Jefe",
+            signed_at=timeutil.now(), content_sha256="0" * 64, content="{}")
+        db.session().add(extension)
+        db.session().flush()
+        extensions.append(Target(f"prórroga {clues}", {"extension_id": extension.id}, owner))
         baja = lifecycle.start(it_principal, person, lifecycle.BajaInput(
             "renuncia", None, timeutil.local_today()), ip=None)
         bajas.append(Target(f"baja {clues}", {"baja_id": baja.id}, owner))
@@ -513,9 +528,12 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
                                                    "action": "desbloquear"})],
         **{e: persons for e in ("lifecycle.person", "lifecycle.start", "lifecycle.urgent",
                                 "lifecycle.extend")},
-        **{e: bajas for e in ("lifecycle.baja", "lifecycle.sign", "lifecycle.cancel")},
+        **{e: bajas for e in ("lifecycle.baja", "lifecycle.sign", "lifecycle.cancel",
+                              "lifecycle.baja_pdf")},
+        "lifecycle.extension_pdf": extensions,
         "lifecycle.start_cambio": persons,
-        **{e: cambio_targets for e in ("lifecycle.cambio", "lifecycle.cancel_cambio")},
+        **{e: cambio_targets for e in ("lifecycle.cambio", "lifecycle.cancel_cambio",
+                                       "lifecycle.cambio_pdf")},
         # Only the head of the receiving unit signs; the old unit's sees it (403).
         "lifecycle.sign_cambio": [Target(t.label, t.args, Owner(
             Role.JEFE_UNIDAD, unit=t.owner.also[0][0]), viewer=Owner(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from provisioning import audit, db, timeutil
 from provisioning.account_requests import forms, services, workflow
@@ -16,6 +16,7 @@ from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
 from provisioning.documents import services as documents
 from provisioning.documents.models import SOLICITUD
+from provisioning.documents.views import pdf_response
 from provisioning.errors import AltaError, ValidationError
 from provisioning.web import client_ip, rate_limited
 from provisioning.web.applicant import forget_tracked, remember_tracked, tracked
@@ -159,7 +160,4 @@ def tracked_pdf() -> Any:
     document = documents.download(SOLICITUD, account_request,
                                  actor=audit.Actor("solicitante", "solicitante", client_ip()))
     db.commit()
-    response = Response(document.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{documents.filename(document)}"')
-    return response
+    return pdf_response(document)

@@ -1,5 +1,6 @@
-"""The two printed records of the procedure (DOMAIN.md §1, §6): the solicitud
-FO-DPE-STI-DI-04 as filled and signed, and the oficio with its annex."""
+"""The printed records: the two of the procedure (DOMAIN.md §1, §6), the solicitud
+FO-DPE-STI-DI-04 as filled and signed and the oficio with its annex, and the one-page record
+of a baja, cambio de adscripción or prórroga."""
 
 from __future__ import annotations
 
@@ -76,6 +77,14 @@ def solicitud(*, code: str, url: str, created_at: datetime, folio: str, fecha: s
                   f"{_check(ece)} SI  {_check(not ece)} NO", size=9.5, style="B")
     doc.ln(2)
     doc.rows(fields)
+    _signatures_and_qr(doc, blocks, url, content_sha256, "OBSERVACIONES", OBSERVACIONES)
+    return doc.to_bytes()
+
+
+def _signatures_and_qr(doc: Document, blocks: Sequence[SignatureBlock], url: str,
+                       content_sha256: str, notes_title: str, notes: Sequence[str]) -> None:
+    """The signature boxes side by side, the e-signature note, then the QR beside the notes,
+    the content's SHA-256 and where to verify."""
     doc.heading("Firmas")
     top = doc.get_y() + 1
     if top > doc.h - 80:
@@ -99,15 +108,27 @@ def solicitud(*, code: str, url: str, created_at: datetime, folio: str, fecha: s
     doc.qr(qr_png(url), doc.w - doc.r_margin - 28, qr_top, 28)
     doc.set_xy(doc.l_margin, qr_top)
     doc.set_font("helvetica", "B", 8)
-    doc.multi_cell(doc.width - 32, 4, "OBSERVACIONES", new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(doc.width - 32, 4, latin1(notes_title), new_x="LMARGIN", new_y="NEXT")
     doc.set_font("helvetica", "", 7.5)
-    for line in OBSERVACIONES:
+    for line in notes:
         doc.multi_cell(doc.width - 32, 3.6, latin1(line), new_x="LMARGIN", new_y="NEXT")
     doc.ln(1)
     doc.multi_cell(doc.width - 32, 3.6, latin1(f"Huella SHA-256 del contenido: {content_sha256}"),
                    new_x="LMARGIN", new_y="NEXT")
     doc.multi_cell(doc.width - 32, 3.6, latin1(f"Verifique este documento en {url}"),
                    new_x="LMARGIN", new_y="NEXT")
+
+
+def record(*, code: str, url: str, created_at: datetime, title: str, subtitle: str,
+           folio: str, fields: Sequence[tuple[str, str]], blocks: Sequence[SignatureBlock],
+           content_sha256: str, notes: Sequence[str]) -> bytes:
+    """A one-page record of the account's life after the alta (baja, cambio de adscripción,
+    prórroga): the same letterhead, fields, signature evidence and QR as the solicitud."""
+    doc = Document(letterhead=Letterhead(FORM_LETTERHEAD), title=f"{title} {folio}",
+                   verify_code=code, verify_url=url, created_at=created_at)
+    doc.title_block(title.upper(), subtitle)
+    doc.rows([("FOLIO", folio), *fields])
+    _signatures_and_qr(doc, blocks, url, content_sha256, "NOTAS", notes)
     return doc.to_bytes()
 
 

@@ -9,9 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from provisioning.db import Base
 
-SOLICITUD, OFICIO = "solicitud", "oficio"
-KIND_LABELS = {SOLICITUD: "Solicitud de cuentas de usuario FO-DPE-STI-DI-04",
-               OFICIO: "Oficio"}
+SOLICITUD, OFICIO = "solicitud", "oficio"  # the others: services.register
 
 
 class IssuedDocument(Base):

@@ -11,7 +11,10 @@ the stored record is intact (both hashes), whether the object still has that con
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +29,7 @@ from provisioning.crypto import canonical_json, new_code, sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.documents import layouts
-from provisioning.documents.models import KIND_LABELS, SOLICITUD, IssuedDocument
+from provisioning.documents.models import OFICIO, SOLICITUD, IssuedDocument
 from provisioning.errors import NotFound
 from provisioning.oficios import services as oficios
 from provisioning.oficios.models import CANCELLED, RESPUESTA, Oficio
@@ -46,6 +49,38 @@ def normalize(code: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The kinds of documents: the solicitud and the oficio here; other domains register theirs
+# (the lifecycle's baja, cambio and prórroga) from the app factory.
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How to issue and verify one kind of printed record."""
+
+    name: str  # IssuedDocument.kind
+    label: str  # shown on /verificar
+    load: Callable[[int], Any]  # the object by primary key, or None
+    certified: Callable[[Any], bytes]  # the canonical content the document certifies
+    render: Callable[[Any, str, datetime], bytes]  # (object, code, now) → PDF
+    reference: Callable[[Any], str]  # the public, non-personal label (folio, number)
+    # Public facts for /verificar and whether the object's signed records are intact.
+    state: Callable[[Any], tuple[bool, list[tuple[str, str]]]]
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> None:
+    """Make ``kind`` issuable and verifiable."""
+    _KINDS[kind.name] = kind
+
+
+def kind(name: str) -> Kind:
+    """The registered kind ``name``."""
+    return _KINDS[name]
+
+
+# ---------------------------------------------------------------------------------------------
 # What a document certifies
 
 
@@ -60,19 +95,11 @@ def certified_request(request: AccountRequest) -> dict[str, object]:
     }
 
 
-def _certified(kind: str, obj: AccountRequest | Oficio) -> bytes:
-    if kind == SOLICITUD:
-        assert isinstance(obj, AccountRequest)
-        return canonical_json(certified_request(obj))
-    assert isinstance(obj, Oficio)
-    return obj.content.encode()
-
-
 # ---------------------------------------------------------------------------------------------
 # Rendering
 
 
-def _render_solicitud(request: AccountRequest, code: str, now: object) -> bytes:
+def _render_solicitud(request: AccountRequest, code: str, now: datetime) -> bytes:
     labels = catalogs.request_labels(request)
     signed = {s.step: s for s in approvals.signatures(request)}
 
@@ -108,13 +135,13 @@ def _render_solicitud(request: AccountRequest, code: str, now: object) -> bytes:
           else []),
     ]
     return layouts.solicitud(
-        code=code, url=verify_url(code), created_at=now, folio=request.folio,  # type: ignore[arg-type]
+        code=code, url=verify_url(code), created_at=now, folio=request.folio,
         fecha=timeutil.format_date(request.form_date), user_account=request.wants_user_account,
         email_account=request.wants_email_account, ece=request.wants_ece, fields=fields,
         blocks=blocks, content_sha256=approvals.content_hash(request))
 
 
-def _render_oficio(oficio: Oficio, code: str, now: object) -> bytes:
+def _render_oficio(oficio: Oficio, code: str, now: datetime) -> bytes:
     requests = oficios.requests_of(oficio, live_only=False)
     reply_to = db_get(Oficio, oficio.in_reply_to_id) if oficio.in_reply_to_id else None
     count = len(requests)
@@ -123,7 +150,7 @@ def _render_oficio(oficio: Oficio, code: str, now: object) -> bytes:
                    f"{'s' if count != 1 else ''}" if oficio.kind == RESPUESTA else
                    f"Anexo: {count} solicitud{'es' if count != 1 else ''} FO-DPE-STI-DI-04")
     return layouts.oficio(
-        code=code, url=verify_url(code), created_at=now,  # type: ignore[arg-type]
+        code=code, url=verify_url(code), created_at=now,
         institution=settings().oficios.institution, issuing_area=oficio.issuing_area_name,
         number=oficio.number, subject=oficio.subject,
         place_and_date=f"{oficio.place}, a {timeutil.format_long_date(oficio.issued_on)}",
@@ -144,20 +171,17 @@ def _render_oficio(oficio: Oficio, code: str, now: object) -> bytes:
 # Issuing
 
 
-def _reference(kind: str, obj: AccountRequest | Oficio) -> str:
-    return obj.folio if isinstance(obj, AccountRequest) else obj.number
-
-
-def issue(kind: str, obj: AccountRequest | Oficio, *, actor: audit.Actor) -> IssuedDocument:
+def issue(kind_name: str, obj: Any, *, actor: audit.Actor) -> IssuedDocument:
     """The document for ``obj``'s current content: the one issued before, or a new one.
 
     A new one audits ``document.issued`` with its code and both hashes.
     """
-    raw = _certified(kind, obj)
+    spec = kind(kind_name)
+    raw = spec.certified(obj)
     digest = sha256_hex(raw)
     db = session()
     found = db.scalar(select(IssuedDocument).where(
-        IssuedDocument.kind == kind, IssuedDocument.object_pk == obj.id,
+        IssuedDocument.kind == kind_name, IssuedDocument.object_pk == obj.id,
         IssuedDocument.content_sha256 == digest))
     if found is not None:
         return found
@@ -165,14 +189,9 @@ def issue(kind: str, obj: AccountRequest | Oficio, *, actor: audit.Actor) -> Iss
     while db.scalar(select(IssuedDocument.id).where(IssuedDocument.code == code)):
         code = new_code(groups=2, size=5)  # pragma: no cover - 31^10 codes
     now = timeutil.now()
-    if kind == SOLICITUD:
-        assert isinstance(obj, AccountRequest)
-        pdf = _render_solicitud(obj, code, now)
-    else:
-        assert isinstance(obj, Oficio)
-        pdf = _render_oficio(obj, code, now)
-    document = IssuedDocument(code=code, kind=kind, object_pk=obj.id,
-                              reference=_reference(kind, obj), content_sha256=digest,
+    pdf = spec.render(obj, code, now)
+    document = IssuedDocument(code=code, kind=kind_name, object_pk=obj.id,
+                              reference=spec.reference(obj), content_sha256=digest,
                               content=raw.decode(), pdf_sha256=sha256_hex(pdf), pdf=pdf,
                               issued_at=now, issued_by=actor.name)
     try:
@@ -181,21 +200,21 @@ def issue(kind: str, obj: AccountRequest | Oficio, *, actor: audit.Actor) -> Iss
     except IntegrityError:
         # Someone issued the same version at the same moment: theirs counts.
         return db.scalar(select(IssuedDocument).where(
-            IssuedDocument.kind == kind, IssuedDocument.object_pk == obj.id,
+            IssuedDocument.kind == kind_name, IssuedDocument.object_pk == obj.id,
             IssuedDocument.content_sha256 == digest))
-    audit.record("document.issued", actor=actor, object_type=kind,
+    audit.record("document.issued", actor=actor, object_type=kind_name,
                  object_id=document.reference,
-                 summary=f"Documento {document.code} emitido ({KIND_LABELS[kind]} "
+                 summary=f"Documento {document.code} emitido ({spec.label} "
                          f"{document.reference})",
                  details={"document": code, "content_sha256": digest,
                           "pdf_sha256": document.pdf_sha256})
     return document
 
 
-def download(kind: str, obj: AccountRequest | Oficio, *, actor: audit.Actor) -> IssuedDocument:
+def download(kind_name: str, obj: Any, *, actor: audit.Actor) -> IssuedDocument:
     """The current document of ``obj``; audits ``document.downloaded`` (personal data)."""
-    document = issue(kind, obj, actor=actor)
-    audit.record("document.downloaded", actor=actor, object_type=kind,
+    document = issue(kind_name, obj, actor=actor)
+    audit.record("document.downloaded", actor=actor, object_type=kind_name,
                  object_id=document.reference,
                  summary=f"Descarga del documento {document.code} ({document.reference})",
                  details={"document": document.code})
@@ -227,25 +246,19 @@ class Verification:
         return self.record_intact and self.upload_matches is not False
 
 
-def _object_state(document: IssuedDocument) -> tuple[str | None, bool, list[tuple[str, str]]]:
-    """The object's content hash now, whether its signed records are intact, public facts."""
-    if document.kind == SOLICITUD:
-        request = db_get(AccountRequest, document.object_pk)
-        if request is None:
-            return None, True, []
-        facts = [("Folio", request.folio),
-                 ("Unidad", f"{approvals.unit_name(request)} ({request.unit_clues})"),
-                 ("Fecha de la solicitud", timeutil.format_date(request.form_date))]
-        intact = True
-        for s in approvals.signatures(request):
-            label = rules.STEPS[s.step].label if s.step in rules.STEPS else s.step
-            facts.append((f"Firma: {label}",
-                          f"firmada el {timeutil.format_datetime(s.signed_at)}"))
-            intact = intact and sha256_hex(s.content.encode()) == s.content_sha256
-        return sha256_hex(canonical_json(certified_request(request))), intact, facts
-    oficio = db_get(Oficio, document.object_pk)
-    if oficio is None:
-        return None, True, []
+def _solicitud_state(request: AccountRequest) -> tuple[bool, list[tuple[str, str]]]:
+    facts = [("Folio", request.folio),
+             ("Unidad", f"{approvals.unit_name(request)} ({request.unit_clues})"),
+             ("Fecha de la solicitud", timeutil.format_date(request.form_date))]
+    intact = True
+    for s in approvals.signatures(request):
+        label = rules.STEPS[s.step].label if s.step in rules.STEPS else s.step
+        facts.append((f"Firma: {label}", f"firmada el {timeutil.format_datetime(s.signed_at)}"))
+        intact = intact and sha256_hex(s.content.encode()) == s.content_sha256
+    return intact, facts
+
+
+def _oficio_state(oficio: Oficio) -> tuple[bool, list[tuple[str, str]]]:
     requests = oficios.requests_of(oficio, live_only=False)
     facts = [("Número de oficio", oficio.number), ("Emite", oficio.issuing_area_name),
              ("Fecha", timeutil.format_date(oficio.issued_on)),
@@ -258,8 +271,15 @@ def _object_state(document: IssuedDocument) -> tuple[str | None, bool, list[tupl
     # A signed oficio never changes: its row must still give the hash it was signed with.
     recomputed = sha256_hex(canonical_json(oficios.canonical_content(oficio, requests)))
     stored = sha256_hex(oficio.content.encode())
-    intact = recomputed == stored == oficio.content_sha256
-    return stored, intact, facts
+    return recomputed == stored == oficio.content_sha256, facts
+
+
+register(Kind(SOLICITUD, "Solicitud de cuentas de usuario FO-DPE-STI-DI-04",
+              lambda pk: db_get(AccountRequest, pk),
+              lambda r: canonical_json(certified_request(r)), _render_solicitud,
+              lambda r: r.folio, _solicitud_state))
+register(Kind(OFICIO, "Oficio", lambda pk: db_get(Oficio, pk),
+              lambda o: o.content.encode(), _render_oficio, lambda o: o.number, _oficio_state))
 
 
 def verify(code: str, *, uploaded: bytes | None = None) -> Verification:
@@ -273,9 +293,14 @@ def verify(code: str, *, uploaded: bytes | None = None) -> Verification:
         raise NotFound("Ningún documento emitido por Alta tiene ese código de verificación.")
     record_intact = (sha256_hex(document.content.encode()) == document.content_sha256
                      and sha256_hex(document.pdf) == document.pdf_sha256)
-    current, object_intact, facts = _object_state(document)
-    record_intact = record_intact and object_intact
-    facts = [("Tipo de documento", KIND_LABELS[document.kind]), *facts,
+    spec = kind(document.kind)
+    obj = spec.load(document.object_pk)
+    current, facts = None, []
+    if obj is not None:
+        current = sha256_hex(spec.certified(obj))
+        object_intact, facts = spec.state(obj)
+        record_intact = record_intact and object_intact
+    facts = [("Tipo de documento", spec.label), *facts,
              ("Emitido", timeutil.format_datetime(document.issued_at)),
              ("SHA-256 del contenido", document.content_sha256),
              ("SHA-256 del archivo PDF", document.pdf_sha256)]

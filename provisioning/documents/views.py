@@ -21,7 +21,8 @@ bp = Blueprint("documents", __name__)
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-def _pdf(document: IssuedDocument) -> Response:
+def pdf_response(document: IssuedDocument) -> Response:
+    """The issued PDF as a download."""
     response = Response(document.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{services.filename(document)}"')
@@ -36,7 +37,7 @@ def request_pdf(request_id: int) -> Any:
     document = services.download(SOLICITUD, account_request,
                                  actor=g.principal.actor(client_ip()))
     db.commit()
-    return _pdf(document)
+    return pdf_response(document)
 
 
 @bp.route("/oficios/<int:oficio_id>/pdf")
@@ -46,7 +47,7 @@ def oficio_pdf(oficio_id: int) -> Any:
     oficio = oficios.get_for(g.principal, oficio_id)
     document = services.download(OFICIO, oficio, actor=g.principal.actor(client_ip()))
     db.commit()
-    return _pdf(document)
+    return pdf_response(document)
 
 
 @bp.route("/verificar", methods=["GET", "POST"])

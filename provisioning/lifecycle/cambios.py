@@ -111,6 +111,21 @@ def cambios_of(person: Person) -> list[Cambio]:
                                   .order_by(Cambio.id.desc())))
 
 
+def export_rows(person: Person | None) -> list[dict[str, str]]:
+    """The person's cambios de adscripción for their data export (ARCO access)."""
+    if person is None:
+        return []
+    return [{"folio": c.folio, "de_la_unidad": c.from_unit_clues,
+             "a_la_unidad": c.to_unit_clues, "detalle": c.reason_detail or "",
+             "fecha_efectiva": timeutil.format_date(c.effective_date),
+             "estado": c.status_label,
+             "firmo": (f"{c.signer_name} ({c.signer_position}), "
+                       f"{timeutil.format_datetime(c.signed_at, seconds=True)}"
+                       if c.signed_at else ""),
+             "ejecutado_el": timeutil.format_datetime(c.executed_at, seconds=True)}
+            for c in reversed(cambios_of(person))]
+
+
 def open_cambio(person: Person) -> Cambio | None:
     """The person's cambio still to run, if any."""
     return session().scalar(select(Cambio).where(Cambio.person_id == person.id,

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, counters, timeutil
@@ -596,36 +595,3 @@ def export_rows(person: Person | None) -> list[dict[str, str]]:
                      "ejecutada_el": timeutil.format_datetime(baja.executed_at, seconds=True),
                      "grupos_retirados": "; ".join(removed_groups(baja))})
     return rows
-
-
-# ---------------------------------------------------------------------------------------------
-# Retention (records.classes)
-
-
-def closed_before(moment: datetime) -> list[tuple[str, datetime, str]]:
-    """Bajas executed or cancelled before ``moment``: (folio, closed at, status)."""
-    closed = func.coalesce(Baja.executed_at, Baja.cancelled_at)
-    return [(folio, at, status) for folio, at, status in session().execute(
-        select(Baja.folio, closed, Baja.status).where(closed <= moment)
-        .order_by(closed, Baja.id))]
-
-
-def forget(folios: list[str]) -> list[int]:
-    """Blank what names the person in these bajas (account name, written reasons, what each
-    signature signed: its hash stays); returns their people's ids."""
-    ids = list(session().scalars(select(Baja.id).where(Baja.folio.in_(folios))))
-    session().execute(update(Baja).where(Baja.id.in_(ids))
-                      .values(sam_account_name="", reason_detail=None, cancel_reason=None)
-                      .execution_options(synchronize_session=False))
-    session().execute(update(BajaSignature).where(BajaSignature.baja_id.in_(ids))
-                      .values(content="{}").execution_options(synchronize_session=False))
-    return list(set(session().scalars(select(Baja.person_id).where(Baja.id.in_(ids)))))
-
-
-def people_with_bajas_kept(person_ids: set[int], disposed: Any,
-                           ignoring: list[str] | tuple[str, ...] = ()) -> set[int]:
-    """Those of ``person_ids`` with a baja (other than ``ignoring``) not yet disposed of
-    (``disposed``: a select of the disposed folios): their CURP and names are still needed."""
-    return set(session().scalars(select(Baja.person_id).where(
-        Baja.person_id.in_(person_ids), Baja.folio.not_in(disposed),
-        Baja.folio.not_in(list(ignoring)))))

@@ -21,7 +21,7 @@ from provisioning.crypto import canonical_json, pseudonym, sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory.accounts import Account
-from provisioning.errors import Conflict, Forbidden, ValidationError
+from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
 from provisioning.jobs import services as jobs
 from provisioning.lifecycle import services as bajas
 from provisioning.lifecycle.models import EndNotice, Extension
@@ -83,10 +83,33 @@ def may_extend(principal: staff.Principal, person: Person) -> bool:
     return person.unit_clues in principal.units(Role.JEFE_UNIDAD)
 
 
+def get_for(principal: staff.Principal, extension_id: int) -> Extension:
+    """The prórroga if ``principal`` may see its person; NotFound otherwise."""
+    extension = db_get(Extension, extension_id)
+    person = db_get(Person, extension.person_id) if extension else None
+    if extension is None or person is None or not bajas.sees_person(principal, person):
+        raise NotFound("No encontramos esa prórroga.")
+    return extension
+
+
 def extensions_of(person: Person) -> list[Extension]:
     """The person's prórrogas, oldest first."""
     return list(session().scalars(select(Extension).where(Extension.person_id == person.id)
                                   .order_by(Extension.id)))
+
+
+def export_rows(person: Person | None) -> list[dict[str, str]]:
+    """The person's prórrogas for their data export (ARCO access)."""
+    if person is None:
+        return []
+    return [{"folio": x.folio, "ultimo_dia_anterior": timeutil.format_date(x.old_end_date),
+             "nuevo_ultimo_dia": timeutil.format_date(x.new_end_date),
+             "detalle": x.reason_detail or "",
+             "firmo": (f"{x.signer_name} ({x.signer_position}), "
+                       f"{timeutil.format_datetime(x.signed_at, seconds=True)}"),
+             "aplicada_en_el_directorio": timeutil.format_datetime(x.executed_at,
+                                                                   seconds=True)}
+            for x in extensions_of(person)]
 
 
 def _live_account(person: Person) -> DirectoryAccount:

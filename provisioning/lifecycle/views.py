@@ -12,9 +12,12 @@ from provisioning.account_requests.services import person_timeline, requests_of
 from provisioning.catalogs import services as catalogs
 from provisioning.directory import port
 from provisioning.directory.errors import DirectoryError
+from provisioning.documents import services as documents
+from provisioning.documents.views import pdf_response
 from provisioning.errors import ValidationError
 from provisioning.jobs import services as jobs
 from provisioning.lifecycle import cambios, rules, services, temporary
+from provisioning.lifecycle import documents as lifecycle_documents
 from provisioning.lifecycle.models import Baja
 from provisioning.people.models import Person
 from provisioning.staff import auth
@@ -222,6 +225,20 @@ def baja(baja_id: int) -> Any:
     return _baja_page(services.get_for(g.principal, baja_id))
 
 
+@bp.route("/bajas/<int:baja_id>/pdf")
+@auth.roles_required(*VIEWERS)
+def baja_pdf(baja_id: int) -> Any:
+    """The baja as a printed record with its QR (a new version when it is signed, executed
+    or cancelled)."""
+    return _download(lifecycle_documents.BAJA, services.get_for(g.principal, baja_id))
+
+
+def _download(kind: str, obj: Any) -> Any:
+    document = documents.download(kind, obj, actor=g.principal.actor(client_ip()))
+    db.commit()
+    return pdf_response(document)
+
+
 @bp.route("/bajas/<int:baja_id>/firmar", methods=["POST"])
 @auth.roles_required(Role.JEFE_UNIDAD)
 @rate_limited("acceso")
@@ -311,6 +328,21 @@ def _cambio_page(cambio_row: Any, *, errors: dict[str, str] | None = None,
 def cambio(cambio_id: int) -> Any:
     """One cambio de adscripción: both units, the signature, the job."""
     return _cambio_page(cambios.get_for(g.principal, cambio_id))
+
+
+@bp.route("/cambios/<int:cambio_id>/pdf")
+@auth.roles_required(*VIEWERS)
+def cambio_pdf(cambio_id: int) -> Any:
+    """The cambio de adscripción as a printed record with its QR."""
+    return _download(lifecycle_documents.CAMBIO, cambios.get_for(g.principal, cambio_id))
+
+
+@bp.route("/prorrogas/<int:extension_id>/pdf")
+@auth.roles_required(*VIEWERS)
+def extension_pdf(extension_id: int) -> Any:
+    """A prórroga as a printed record with its QR (whoever sees the person)."""
+    return _download(lifecycle_documents.PRORROGA,
+                     temporary.get_for(g.principal, extension_id))
 
 
 @bp.route("/cambios/<int:cambio_id>/firmar", methods=["POST"])

@@ -31,6 +31,7 @@ from provisioning.db import session
 from provisioning.errors import Conflict, NotFound
 from provisioning.handoff import custody
 from provisioning.handoff import services as handoff
+from provisioning.lifecycle import cambios, temporary
 from provisioning.lifecycle import services as lifecycle
 from provisioning.people import accounts as people_accounts
 from provisioning.people import services as people
@@ -86,11 +87,21 @@ def _bajas(request: AccountRequest) -> Section | None:
                     lifecycle.export_rows(session().get(Person, request.person_id)))
 
 
+def _cambios(request: AccountRequest) -> Section | None:
+    return _section("Sus cambios de adscripción",
+                    cambios.export_rows(session().get(Person, request.person_id)))
+
+
+def _extensions(request: AccountRequest) -> Section | None:
+    return _section("Prórrogas de su acceso temporal",
+                    temporary.export_rows(session().get(Person, request.person_id)))
+
+
 # Each function gets the request and returns its section (or None). Other domains add
 # theirs here.
 SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = (
     _person, _signatures, _directory_account, _custody, _deliveries, _preregistration,
-    _bajas)
+    _bajas, _cambios, _extensions)
 
 
 def by_folio(folio: str) -> AccountRequest:

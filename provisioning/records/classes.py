@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -23,8 +24,7 @@ from provisioning.documents import models as documents_models
 from provisioning.documents import services as documents
 from provisioning.handoff import services as handoff
 from provisioning.it import services as it
-from provisioning.lifecycle import services as lifecycle
-from provisioning.lifecycle.models import Baja
+from provisioning.lifecycle import records as lifecycle_records
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import Oficio
 from provisioning.people import accounts as people_accounts
@@ -89,12 +89,14 @@ def _forget_people(folios: list[str]) -> None:
     _anonymize_people(owners)
 
 
-def _anonymize_people(owners: set[int]) -> None:
+def _anonymize_people(owners: set[int], *, ignoring: tuple[lifecycle_records.Kind, list[str]]
+                      | None = None) -> None:
     """Blank the CURP and names of these people unless a request still keeps its CURP or a
-    baja of theirs is not disposed of yet."""
+    baja, cambio or prórroga of theirs is not disposed of yet (``ignoring``: those being
+    disposed of in this run)."""
     kept = set(session().scalars(select(AccountRequest.person_id).where(
         AccountRequest.person_id.in_(owners), AccountRequest.curp != "")))
-    kept |= lifecycle.people_with_bajas_kept(owners, _disposed("baja"))
+    kept |= lifecycle_records.people_kept(owners, _disposed, ignoring)
     people.anonymize(owners - kept)
 
 
@@ -212,42 +214,45 @@ OFICIO = RecordClass(
 
 
 # ---------------------------------------------------------------------------------------------
-# Baja: 3 years from its execution or cancellation; then the account name, the written
-# reasons and what was signed go (hashes, dates, unit and reason code stay), and its person
-# is anonymized once nothing else of theirs is kept.
+# Bajas, cambios de adscripción and prórrogas: 3 years from their closure (execution,
+# cancellation; a prórroga's signature); then the account name, the written reasons and
+# what was signed go (hashes, dates, units and reason codes stay), and the person is
+# anonymized once nothing else of theirs is kept.
 
 
-def _baja_due(until: datetime, years: int) -> list[Candidate]:
-    done = set(session().scalars(_disposed("baja")))
-    found = []
-    for folio, closed_at, status in lifecycle.closed_before(subtract_years(until, years)):
-        due_at = add_years(closed_at, years)
-        if folio not in done and due_at <= until:
-            found.append(Candidate("baja", folio, closed_at, due_at, f"Baja {folio}",
-                                   {"status": status, "closed_at": closed_at.isoformat()}))
-    return found
+def _lifecycle_class(kind: lifecycle_records.Kind,
+                     years: Callable[[Any], int]) -> RecordClass:
+    def due(until: datetime, period: int) -> list[Candidate]:
+        done = set(session().scalars(_disposed(kind.name)))
+        found = []
+        for folio, closed_at, status in lifecycle_records.closed_before(
+                kind, subtract_years(until, period)):
+            due_at = add_years(closed_at, period)
+            if folio not in done and due_at <= until:
+                found.append(Candidate(kind.name, folio, closed_at, due_at,
+                                       f"{kind.label} {folio}",
+                                       {"status": status, "closed_at": closed_at.isoformat()}))
+        return found
+
+    def dispose(candidates: list[Candidate]) -> str:
+        folios = [c.key for c in candidates]
+        notifications.remove_about(kind.name, folios)
+        # The issued PDFs print the person's data; their kind is the record class's name.
+        documents.remove_issued(kind.name, lifecycle_records.ids_of(kind, folios))
+        owners = lifecycle_records.forget(kind, folios)
+        # This run's folios are recorded as disposed after dispose returns: leave them out.
+        _anonymize_people(owners, ignoring=(kind, folios))
+        return "anonimizado"
+
+    return RecordClass(name=kind.name, label=kind.label, years=years, due=due,
+                       dispose=dispose, audit_object_type=kind.name,
+                       exists=lambda folio: lifecycle_records.exists(
+                           kind, folio, _disposed(kind.name)))
 
 
-def _baja_dispose(candidates: list[Candidate]) -> str:
-    folios = [c.key for c in candidates]
-    notifications.remove_about("baja", folios)
-    owners = set(lifecycle.forget(folios))
-    kept = set(session().scalars(select(AccountRequest.person_id).where(
-        AccountRequest.person_id.in_(owners), AccountRequest.curp != "")))
-    # This run's folios are recorded as disposed after dispose returns: leave them out.
-    kept |= lifecycle.people_with_bajas_kept(owners, _disposed("baja"), ignoring=folios)
-    people.anonymize(owners - kept)
-    return "anonimizado"
-
-
-def _baja_exists(folio: str) -> bool:
-    return session().scalar(select(func.count()).select_from(Baja).where(
-        Baja.folio == folio, Baja.folio.not_in(_disposed("baja")))) == 1
-
-
-BAJA = RecordClass(
-    name="baja", label="Baja", years=lambda r: r.baja_years, due=_baja_due,
-    dispose=_baja_dispose, exists=_baja_exists, audit_object_type="baja")
+BAJA = _lifecycle_class(lifecycle_records.BAJA, lambda r: r.baja_years)
+CAMBIO = _lifecycle_class(lifecycle_records.CAMBIO, lambda r: r.cambio_years)
+PRORROGA = _lifecycle_class(lifecycle_records.PRORROGA, lambda r: r.prorroga_years)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,4 +300,4 @@ AUDIT_EVENTS = RecordClass(
     years=lambda r: r.audit_events_years, due=_audit_due, dispose=_audit_dispose)
 
 
-CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, BAJA, AUDIT_EVENTS)
+CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, BAJA, CAMBIO, PRORROGA, AUDIT_EVENTS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 
-import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import select, text
 
@@ -26,20 +25,13 @@ from tests.support.chain import (
     person,
     sign,
 )
+from tests.support.documents import qr_texts
 
 VERIFY = re.compile(r"http://localhost/verificar/([2-9A-Z]{5}-[2-9A-Z]{5})")
 
 
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
-def qr_texts(data: bytes) -> list[str]:
-    found = []
-    for page in PdfReader(io.BytesIO(data)).pages:
-        for image in page.images:
-            found += [r.text for r in zxingcpp.read_barcodes(image.image)]
-    return found
 
 
 def rename(username: str, full_name: str, position: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, select
 
 from provisioning import db, timeutil
 from provisioning.account_requests.models import AccountRequest
+from provisioning.approvals.models import Signature
 from provisioning.audit.models import AuditEvent
 from provisioning.jobs import services as jobs
 from provisioning.lifecycle.models import Baja
@@ -40,6 +41,13 @@ def needles(request: AccountRequest, account: DirectoryAccount, phones: list[str
     for phone in phones:
         found |= {phone, phone.replace(" ", "")}
     return {fold(n) for n in found}
+
+
+def signatures_of(request_id: int) -> list[tuple[str, str]]:
+    """(content_sha256, content) of the request's signatures, in order."""
+    return values(lambda: [tuple(row) for row in db.session().execute(
+        select(Signature.content_sha256, Signature.content)
+        .where(Signature.request_id == request_id).order_by(Signature.id))])
 
 
 def leaks(found: set[str]) -> list[str]:
@@ -87,6 +95,8 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
         DirectoryAccount.request_id == person.request_id)))
     found = needles(request, account, [request.telefono, INSTITUTIONAL_PHONE])
     assert leaks(found), "the scan must see the data while the request is kept"
+    signed = signatures_of(person.request_id)
+    assert len(signed) == 2 and all(content for _, content in signed)
     db.rollback()
 
     clock.advance(days=3 * 365 + 2)
@@ -98,6 +108,8 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
         assert remaining == [], "\n".join(remaining)
     finally:
         db.rollback()
+    # What each signature signed is gone, the evidence of it stays: the same SHA-256.
+    assert signatures_of(person.request_id) == [(digest, "") for digest, _ in signed]
     # An auditor given the CURP still finds the anonymized request's whole history: the
     # search takes the CURP's keyed hash, and links and forms carry the hash, not the CURP.
     auditor = scene.sign_in_again("auditora")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
+
+import zxingcpp
+from pypdf import PdfReader
 
 
 def pdf_text(data: bytes) -> str:
@@ -15,3 +19,12 @@ def pdf_text(data: bytes) -> str:
         except zlib.error:
             continue
     return "".join(chunks)
+
+
+def qr_texts(data: bytes) -> list[str]:
+    """What the QR codes drawn in a PDF say, page by page."""
+    found = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for image in page.images:
+            found += [r.text for r in zxingcpp.read_barcodes(image.image)]
+    return found
