@@ -1,5 +1,6 @@
-"""The daily reminder: one e-mail per person listing what waits for them longer than
-``[mail].reminder_after_business_days`` business days (weekends and holidays don't count)."""
+"""The daily reminder: one e-mail per person listing what waits for them (requests, oficios,
+bajas and cambios to sign) longer than ``[mail].reminder_after_business_days`` business
+days (weekends and holidays don't count)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from provisioning.config import current as settings
 from provisioning.db import session
 from provisioning.handoff import custody
 from provisioning.jobs import services as jobs
+from provisioning.lifecycle import cambios
+from provisioning.lifecycle import services as bajas
 from provisioning.notifications import services as notifications
 from provisioning.oficios.models import ENVIO, SENT, Oficio
 from provisioning.staff import services as staff
+from provisioning.staff.models import Role
 
 WAITING_STATES = (RequestStatus.ENVIADA, RequestStatus.FIRMADA_JEFE,
                   RequestStatus.LISTA_PARA_OFICIO, RequestStatus.EN_ENTREGA)
@@ -38,7 +42,8 @@ class Waiting:
 
 
 def overdue(threshold: int | None = None) -> list[Waiting]:
-    """Requests and oficios waiting more than ``threshold`` business days, oldest first."""
+    """Requests, oficios, bajas and cambios waiting more than ``threshold`` business days,
+    oldest first."""
     threshold = settings().mail.reminder_after_business_days if threshold is None else threshold
     items: list[Waiting] = []
     requests = session().scalars(
@@ -59,7 +64,28 @@ def overdue(threshold: int | None = None) -> list[Waiting]:
         if age > threshold:
             items.append(Waiting(f"Oficio {oficio.number}", "En espera del acuse de recibo",
                                  age, f"/oficios/{oficio.id}", it_people))
+    items += _lifecycle_overdue(threshold)
     return sorted(items, key=lambda w: -w.age)
+
+
+def _lifecycle_overdue(threshold: int) -> list[Waiting]:
+    """Bajas waiting for the unit head's signature and cambios waiting for the receiving
+    unit head's, older than ``threshold`` business days."""
+    items = []
+    for baja in bajas.waiting_signature():
+        age = workdays.age(baja.started_at)
+        if age > threshold:
+            items.append(Waiting(f"Baja {baja.folio}", "Por firmar (jefe de la unidad)", age,
+                                 f"/bajas/{baja.id}", tuple(staff.emails_of(
+                                     Role.JEFE_UNIDAD, unit_clues=baja.unit_clues))))
+    for cambio in cambios.waiting_signature():
+        age = workdays.age(cambio.started_at)
+        if age > threshold:
+            items.append(Waiting(f"Cambio {cambio.folio}",
+                                 "Por firmar (jefe de la unidad que recibe)", age,
+                                 f"/cambios/{cambio.id}", tuple(staff.emails_of(
+                                     Role.JEFE_UNIDAD, unit_clues=cambio.to_unit_clues))))
+    return items
 
 
 def _next_actors(request: AccountRequest) -> list[str]:

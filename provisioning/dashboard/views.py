@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template, request, url_for
 
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.catalogs import services as catalogs
 from provisioning.dashboard import services
+from provisioning.lifecycle import cambios, temporary
+from provisioning.lifecycle import rules as lifecycle_rules
 from provisioning.lifecycle import services as lifecycle
 from provisioning.staff import auth
 from provisioning.staff.models import Role
@@ -25,5 +27,18 @@ def index() -> Any:
     return render_template("dashboard/index.html", board=services.board(principal, filters),
                            filters=filters, units=services.allowed_units(principal),
                            jurisdictions=catalogs.jurisdictions(),
-                           statuses=list(RequestStatus),
-                           bajas=lifecycle.counts_for(principal))
+                           statuses=list(RequestStatus), lifecycle=_lifecycle(principal))
+
+
+def _lifecycle(principal: Any) -> list[tuple[str, int, str]]:
+    """The bajas, cambios and temporary accesses ending soon of the viewer's scope:
+    (label, count, where to see them); empty for roles that take no part in them."""
+    if not principal.has(*lifecycle_rules.STARTERS):
+        return []
+    rows = [(label, n, url_for("lifecycle.bajas"))
+            for label, n in lifecycle.counts_for(principal).items()]
+    rows += [(label, n, url_for("lifecycle.cambios_list"))
+             for label, n in cambios.counts_for(principal).items()]
+    rows.append((f"Accesos temporales que terminan en {temporary.STAGES[0]} días hábiles",
+                 temporary.ending_count(principal), url_for("lifecycle.people")))
+    return rows

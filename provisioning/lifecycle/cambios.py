@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, counters, timeutil
@@ -23,6 +24,7 @@ from provisioning.directory.accounts import Relocation
 from provisioning.errors import Conflict, Forbidden, NotFound, ValidationError
 from provisioning.jobs import services as jobs
 from provisioning.jobs.models import FAILED, QUEUED, RUNNING, WAITING
+from provisioning.lifecycle import rules as bajas_rules
 from provisioning.lifecycle import services as bajas
 from provisioning.lifecycle.models import (
     CANCELADA,
@@ -132,18 +134,45 @@ def open_cambio(person: Person) -> Cambio | None:
                                                  Cambio.status.in_(OPEN)))
 
 
+def _scoped(principal: staff.Principal, query: Any) -> Any:
+    """``query`` limited to the cambios ``principal`` sees (either side)."""
+    if principal.has(*SERVICE_WIDE):
+        return query
+    units, jurisdictions = (principal.units(Role.JEFE_UNIDAD),
+                            principal.jurisdictions(Role.ENLACE))
+    return query.where(or_(Cambio.from_unit_clues.in_(units), Cambio.to_unit_clues.in_(units),
+                           Cambio.from_jurisdiction_code.in_(jurisdictions),
+                           Cambio.to_jurisdiction_code.in_(jurisdictions)))
+
+
 def cambios_for(principal: staff.Principal, *, limit: int = 200) -> list[Cambio]:
     """The cambios ``principal`` sees (either side), open ones first."""
-    query = select(Cambio)
-    if not principal.has(*SERVICE_WIDE):
-        units, jurisdictions = (principal.units(Role.JEFE_UNIDAD),
-                                principal.jurisdictions(Role.ENLACE))
-        query = query.where(or_(Cambio.from_unit_clues.in_(units),
-                                Cambio.to_unit_clues.in_(units),
-                                Cambio.from_jurisdiction_code.in_(jurisdictions),
-                                Cambio.to_jurisdiction_code.in_(jurisdictions)))
-    rows = list(session().scalars(query.order_by(Cambio.id.desc()).limit(limit)))
+    rows = list(session().scalars(_scoped(principal, select(Cambio))
+                                  .order_by(Cambio.id.desc()).limit(limit)))
     return sorted(rows, key=lambda c: c.status not in OPEN)
+
+
+def counts_for(principal: staff.Principal) -> dict[str, int]:
+    """The open cambios of ``principal``'s scope by what they wait for (the tablero); empty
+    for roles that do not take part in cambios."""
+    if not principal.has(*bajas_rules.STARTERS):
+        return {}
+    by_status = dict(session().execute(_scoped(
+        principal, select(Cambio.status, func.count()).group_by(Cambio.status))).all())
+    counts = {"Cambios por firmar": by_status.get(SOLICITADA, 0),
+              "Cambios programados": by_status.get(PROGRAMADA, 0)}
+    if principal.has(Role.JEFE_UNIDAD):
+        counts["Cambios que esperan su firma"] = session().scalar(
+            select(func.count()).select_from(Cambio).where(
+                Cambio.status == SOLICITADA,
+                Cambio.to_unit_clues.in_(principal.units(Role.JEFE_UNIDAD)))) or 0
+    return counts
+
+
+def waiting_signature() -> list[Cambio]:
+    """Every cambio still waiting for the receiving unit head (the daily reminder)."""
+    return list(session().scalars(select(Cambio).where(Cambio.status == SOLICITADA)
+                                  .order_by(Cambio.started_at)))
 
 
 def may_sign(principal: staff.Principal, cambio: Cambio) -> bool:

@@ -208,6 +208,12 @@ def counts_for(principal: staff.Principal) -> dict[str, int]:
     return counts
 
 
+def waiting_signature() -> list[Baja]:
+    """Every baja still waiting for a signature (the daily reminder)."""
+    return list(session().scalars(select(Baja).where(Baja.status == SOLICITADA)
+                                  .order_by(Baja.started_at)))
+
+
 def person_of(baja: Baja) -> Person:
     """The person the baja is for."""
     person = db_get(Person, baja.person_id)

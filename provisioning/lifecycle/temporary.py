@@ -10,9 +10,9 @@ the notices start again for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, counters, timeutil, workdays
@@ -200,6 +200,29 @@ def record_extension(extension_id: int, account: Account) -> None:
                          f"{extension.folio}",
                  details={"object_guid": account.guid,
                           "account_expires": account.account_expires})
+
+
+def ending_count(principal: staff.Principal, today: date | None = None) -> int:
+    """How many people of ``principal``'s scope lose their temporary access within the
+    first notice's window (15 business days): the tablero's card."""
+    today = today or timeutil.local_today()
+    horizon = today
+    while workdays.business_days_between(today, horizon) < STAGES[0]:
+        horizon += timedelta(days=1)
+    query = select(Person.id).where(Person.end_date.is_not(None), Person.end_date >= today,
+                                    Person.end_date <= horizon, Person.curp.is_not(None))
+    if not principal.has(*bajas.SERVICE_WIDE):
+        query = query.where(or_(Person.unit_clues.in_(principal.units(Role.JEFE_UNIDAD)),
+                                Person.jurisdiction_code.in_(
+                                    principal.jurisdictions(Role.ENLACE))))
+    count = 0
+    for person_id in session().scalars(query):
+        person = db_get(Person, person_id)
+        account = bajas.current_account(person) if person else None
+        if account is not None and not bajas.is_retired(account) \
+                and bajas.open_baja(person) is None:
+            count += 1
+    return count
 
 
 # ---------------------------------------------------------------------------------------------

@@ -119,6 +119,13 @@ echo "dc-status=$dc"
 """
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl+C reaches a job started from a terminal. A suite itself started in the
+    background (``make test &``) inherits SIGINT ignored, and a shell cannot undo that for
+    its children: give the namespace the default disposition a terminal's job has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signame", ["TERM", "INT"])
 def test_stopping_make_demo_stops_the_dc_it_started(dc, tmp_path: Path, signame: str) -> None:
     """`make demo` starts the throwaway DC; SIGTERM to make, or Ctrl+C (SIGINT to the
@@ -150,7 +157,7 @@ def test_stopping_make_demo_stops_the_dc_it_started(dc, tmp_path: Path, signame:
         ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child",
          "bash", "-c", _NAMESPACE_SCRIPT],
         env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
+        stderr=subprocess.STDOUT, preexec_fn=_as_from_a_terminal)
     try:
         output = read_until(proc.stdout, "Alta en http", 60)
         proc.stdin.write("go\n")
@@ -160,6 +167,9 @@ def test_stopping_make_demo_stops_the_dc_it_started(dc, tmp_path: Path, signame:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
     output += rest
     assert "Directorio de prueba: ldaps://" in output, output
     assert "dc-before=0" in output, output  # the demo started it in its namespace

@@ -1,6 +1,7 @@
 """The whole procedure in Chromium, through the pages only, against the real test DC: a
 centro de salud request with expediente electrónico (observaciones 5 and 6: the responsable
-jurisdiccional signs it and delivers it), from /solicitud to SIEMPRE access.
+jurisdiccional signs it and delivers it), from /solicitud to SIEMPRE access; then the person
+moves to a hospital (cambio de adscripción signed by its head) and leaves (baja).
 
 Service helpers only create the staff accounts and compute their TOTP codes; a worker thread
 runs the jobs as ``alta worker`` would. Every step leaves a screenshot; every screenshot
@@ -34,6 +35,7 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "Ahuehuete-Verde-73"
 CENTRO = "MSSSA000120"  # a centro de salud of the Jurisdicción I
+HOSPITAL = "MSSSA001270"  # a hospital of the same jurisdiction
 WAIT_MS = 20_000  # a page that refreshes itself until the worker is done
 
 
@@ -293,18 +295,48 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
     assert live_app.config["SIEMPRE_GROUP_DN"].lower() in [g.lower() for g in account.groups]
     accounts.verify_password(directory, account.guid, PASSWORD)  # a real bind
 
-    # 11. She leaves: the unit head finds her, starts and signs the baja for today, and the
-    # worker disables the account on the DC.
+    # 11. She moves to the hospital: her unit head starts the cambio de adscripción, the
+    # hospital's head signs it, and the worker moves the account (same objectGUID).
     with worker_running(live_app):
-        head = chain.sign_in("jefe.bajas", Role.JEFE_UNIDAD, unit_clues=CENTRO)
+        old_head = chain.sign_in("jefe.bajas", Role.JEFE_UNIDAD, unit_clues=CENTRO)
+        nav(old_head, "Personas")
+        old_head.fill("#q", "Olvera")
+        old_head.get_by_role("button", name="Buscar").click()
+        old_head.get_by_role("link", name="RENATA OLVERA ZÚÑIGA").click()
+        expect(old_head.locator("main")).to_contain_text("Habilitada")
+        chain.shot(old_head, "expediente de la persona", phone=True)
+        old_head.select_option("#unidad_destino-cambio", HOSPITAL)
+        old_head.fill("#detalle-cambio", "Oficio de cambio 123/2026")
+        old_head.get_by_role("button", name="Iniciar el cambio de adscripción").click()
+        expect(old_head.locator("h1")).to_contain_text("Cambio de adscripción CAMBIO-")
+        chain.shot(old_head, "cambio iniciado", phone=True)
+        head = chain.sign_in("jefe.hospital", Role.JEFE_UNIDAD, unit_clues=HOSPITAL)
+        nav(head, "Cambios")
+        head.locator("main table").get_by_role("link").first.click()
+        head.fill("#code", chain.code("jefe.hospital"))
+        chain.shot(head, "cambio por firmar", phone=True)
+        head.get_by_role("button", name="Firmar", exact=True).click()
+        for _ in range(100):  # the worker moves it (the DC answers in well under 10 s)
+            if "Ejecutado" in head.inner_text("main .facts"):
+                break
+            head.wait_for_timeout(100)
+            head.reload()
+        expect(head.locator("main .facts")).to_contain_text("Ejecutado")
+        chain.shot(head, "cambio ejecutado", phone=True)
+    (moved,) = accounts.find_by_curp(directory, curp_value)
+    assert moved.guid == account.guid and moved.enabled
+    assert live_app.config["SIEMPRE_GROUP_DN"].lower() in [g.lower() for g in moved.groups]
+
+    # 12. She leaves: the head of her new unit finds her, starts and signs the baja for
+    # today, and the worker disables the account on the DC.
+    with worker_running(live_app):
         nav(head, "Personas")
         head.fill("#q", "Olvera")
         head.get_by_role("button", name="Buscar").click()
         head.get_by_role("link", name="RENATA OLVERA ZÚÑIGA").click()
-        expect(head.locator("main")).to_contain_text("Habilitada")
-        chain.shot(head, "expediente de la persona", phone=True)
+        expect(head.locator("main")).to_contain_text(HOSPITAL)
         head.select_option("#motivo", "renuncia")
-        head.fill("#code", chain.code("jefe.bajas"))
+        head.fill("#code", chain.code("jefe.hospital"))
         chain.shot(head, "baja por firmar", phone=True)
         head.get_by_role("button", name="Firmar e iniciar la baja").click()
         expect(head.locator("h1")).to_contain_text("Baja BAJA-")
