@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.audit.syslog import SyslogForwarder
     from provisioning.auditor.views import bp as audit_bp
     from provisioning.crypto import Hasher, Pseudonymizer, Sealer
+    from provisioning.dashboard import work
     from provisioning.dashboard.views import bp as dashboard_bp
     from provisioning.documents.views import bp as documents_bp
     from provisioning.handoff.views import bp as handoff_bp
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     cli.register(app)
     register_jobs()
     register_documents()
+    app.extensions["alta.panel"] = work.items  # the panel's counts (staff serves /panel)
     retention.register_classes(records.CLASSES)
     return app
 

@@ -22,10 +22,13 @@ from provisioning import audit, db
 from provisioning.catalogs import services as catalogs
 from provisioning.config import DirectorySettings, Settings, load_settings
 from provisioning.crypto import hasher, sealer
+from provisioning.directory import accounts
+from provisioning.directory.connection import Directory
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from provisioning.timeutil import now
 
+DEMO_SIEMPRE_GROUP = "SIEMPRE-Acceso"
 DEMO_STAFF = (
     ("admin", "ADMINISTRADORA DEMO", "Administración de Alta", [staff.Grant(Role.ADMIN)]),
     ("jefe.cuernavaca", "ROSA MARÍA PEÑA ÁVILA", "Directora del Centro de Salud",
@@ -206,8 +209,25 @@ def demo_directory(settings: Settings, dc: ThrowawayDC) -> DirectorySettings:
     table = tomllib.loads(path.read_text(encoding="utf-8"))["directory"]
     click.echo(f"Directorio de prueba: {table['url']} (dominio {table['base_dn']}); las "
                "cuentas de la demostración van a OU=SIEMPRE.")
-    return load_settings(overrides={"app": {"instance_dir": settings.app.instance_dir},
-                                    "directory": table}, environ={}).directory
+    directory = with_siempre_group(load_settings(
+        overrides={"app": {"instance_dir": settings.app.instance_dir}, "directory": table},
+        environ={}).directory)
+    click.echo(f"Grupo de acceso a SIEMPRE: {directory.siempre_group}.")
+    return directory
+
+
+def with_siempre_group(settings: DirectorySettings) -> DirectorySettings:
+    """The throwaway DC's settings with a SIEMPRE access group (``DEMO_SIEMPRE_GROUP``,
+    created under the users' OU if the DC lacks it), so the demo's chain reaches «acceso
+    activo». A directory that names its own group is left as it is."""
+    if settings.siempre_group or not settings.active:
+        return settings
+    directory = Directory(settings)
+    try:
+        accounts.ensure_group(directory, DEMO_SIEMPRE_GROUP, f"OU=Grupos,{settings.users_ou}")
+    finally:
+        directory.close()
+    return dataclasses.replace(settings, siempre_group=DEMO_SIEMPRE_GROUP)
 
 
 def start_worker(app: Flask) -> None:

@@ -106,6 +106,8 @@ POLICY: dict[str, Any] = {
     "api.revoke": {Role.ADMIN},
     "api.rotate": {Role.ADMIN},
     "it.queue_page": IT,
+    "it.troubles_page": IT,
+    "it.trouble_action": IT,
     "it.queue_selected": IT,
     "it.batch_page": IT,
     "it.request_action": IT,
@@ -175,6 +177,7 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "privacy.download": {"fmt": "json"},
         "privacy.task": {"arco_id": missing},
         "it.batch_page": {"batch_id": missing},
+        "it.trouble_action": {"job_id": missing, "action": "reintentar"},
         "api.revoke": {"client_id": missing},
         "api.rotate": {"client_id": missing},
         "it.request_action": {"request_id": missing, "action": "reintentar"},
@@ -358,6 +361,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     accounts still in transit to them; a batch, a legal hold, an ARCO request, an API client
     and a staff member. Returns the objects each object route is called on."""
     from provisioning.api import services as api
+    from provisioning.jobs import services as jobs
     from provisioning.lifecycle import cambios
     from provisioning.lifecycle import services as lifecycle
     from provisioning.lifecycle.models import Baja, Extension
@@ -444,6 +448,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
                                          "Mi teléfono cambió", ip=None)
     client, _ = api.create_client("SIEMPRE", scopes=[api.STATUS_READ], actor=actor)
     target = create_staff_account("objetivo", staff.Grant(Role.AUDITOR))
+    job = jobs.enqueue("matrix.nothing", {}, object_type="request", object_id="0")
     # People with a recorded account, each in its unit; a baja waiting for the unit head's
     # signature for each of them.
     it_principal = staff.principal_for(staff.get(scene.people["it.dept"][1].id))
@@ -515,6 +520,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         **{e: it_envio for e in ("it.oficio_accounts", "it.provision_oficio",
                                  "it.reply_form", "it.reply_sign")},
         "it.batch_page": [Target("lote", {"batch_id": batch.id})],
+        "it.trouble_action": [Target("tarea", {"job_id": job.id, "action": action})
+                              for action in ("reintentar", "descartar")],
         "it.link_review": reviewed,
         "it.link_decision": [Target(t.label, {**t.args, "decision": decision})
                                     for t in reviewed for decision in ("confirmar", "rechazar")],

@@ -33,8 +33,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("handoff",),
     ("it", "documents"),
     ("lifecycle",),
-    ("preregistration", "retention", "api", "applicant", "dashboard", "auditor"),
-    ("privacy",),
+    ("preregistration", "retention", "api", "dashboard", "auditor"),
+    ("privacy", "applicant"),  # applicant: tells the person where their pre-registration is
     ("records",),
     ("models", "demo"),
     ("cli",),

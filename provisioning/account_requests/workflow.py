@@ -51,6 +51,11 @@ class RequestStatus(enum.StrEnum):
         return STATUS_LABELS[self]
 
     @property
+    def short_label(self) -> str:
+        """A few words for a column header (the tablero); ``label`` says the rest."""
+        return SHORT_LABELS[self]
+
+    @property
     def final(self) -> bool:
         """True when the request is closed (retention starts)."""
         return self in FINAL_STATES
@@ -67,10 +72,18 @@ STATUS_LABELS = {
     S.CUENTA_CREADA: "Cuenta creada: en espera del oficio de respuesta",
     S.EN_ENTREGA: "En entrega: la cuenta va en camino a quien se la entregará en persona",
     S.ENTREGADA: "Código de activación entregado: active su cuenta",
-    S.ACTIVADA: "Cuenta activada: complete su pre-registro",
+    S.ACTIVADA: "Cuenta activada",
     S.ACCESO_ACTIVO: "Acceso activo a SIEMPRE",
     S.RECHAZADA: "Rechazada",
     S.CANCELADA: "Cancelada",
+}
+SHORT_LABELS = {
+    S.ENVIADA: "Por firmar (jefe)", S.DEVUELTA: "Devuelta",
+    S.FIRMADA_JEFE: "Por firmar (responsable)", S.LISTA_PARA_OFICIO: "Lista para oficio",
+    S.EN_OFICIO: "En oficio", S.RECIBIDA_INFORMATICA: "En Informática",
+    S.CUENTA_CREADA: "Cuenta creada", S.EN_ENTREGA: "En entrega",
+    S.ENTREGADA: "Código entregado", S.ACTIVADA: "Activada",
+    S.ACCESO_ACTIVO: "Acceso activo", S.RECHAZADA: "Rechazada", S.CANCELADA: "Cancelada",
 }
 FINAL_STATES = frozenset({S.ACCESO_ACTIVO, S.RECHAZADA, S.CANCELADA})
 OPEN_STATES = frozenset(set(S) - FINAL_STATES)

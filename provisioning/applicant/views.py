@@ -18,6 +18,8 @@ from provisioning.documents import services as documents
 from provisioning.documents.models import SOLICITUD
 from provisioning.documents.views import pdf_response
 from provisioning.errors import AltaError, ValidationError
+from provisioning.jobs.models import FAILED
+from provisioning.preregistration import services as preregistration
 from provisioning.web import client_ip, rate_limited
 from provisioning.web.applicant import forget_tracked, remember_tracked, tracked
 
@@ -103,11 +105,22 @@ def tracking() -> Any:
         remember_tracked(account_request.folio)
         db.commit()
         return render_template("public/tracking.html", request=account_request,
+                               access=_access(account_request),
                                can_correct=workflow.can(account_request, "resubmit"),
                                can_cancel=workflow.can(account_request, "cancel"),
                                unit=account_request.unit,
                                history=workflow.history(account_request, public_only=True))
     return render_template("public/tracking_form.html", error=None, folio="")
+
+
+def _access(account_request: AccountRequest) -> str | None:
+    """Once the pre-registration is saved and until access is granted: "pending" while the
+    job works, "failed" when it gave up (IT has it on its page); None otherwise."""
+    if account_request.status != workflow.RequestStatus.ACTIVADA.value \
+            or preregistration.of(account_request) is None:
+        return None
+    job = preregistration.access_job(account_request)
+    return "failed" if job is not None and job.status == FAILED else "pending"
 
 
 @bp.route("/seguimiento/corregir", methods=["GET", "POST"])

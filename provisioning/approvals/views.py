@@ -12,6 +12,7 @@ from provisioning.account_requests import workflow
 from provisioning.approvals import rules, services
 from provisioning.catalogs import services as catalogs
 from provisioning.errors import ValidationError
+from provisioning.jobs import services as jobs
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -61,7 +62,10 @@ def _detail(account_request: Any, *, error: str | None = None, status: int = 200
         history=workflow.history(account_request), turn=services.my_turn(principal,
                                                                           account_request),
         content_sha256=services.content_hash(account_request), error=error,
-        errors=errors or {}), status
+        errors=errors or {},
+        jobs=[(jobs.kind_label(j.kind), jobs.status_text(j), j)
+              for j in jobs.of_object("request", str(account_request.id))],
+        it_viewer=principal.has(Role.INFORMATICA, Role.JEFE_INFORMATICA)), status
 
 
 @bp.route("/solicitudes/<int:request_id>")

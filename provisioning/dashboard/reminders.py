@@ -119,7 +119,8 @@ def send() -> int:
 
 def register() -> None:
     """Register the daily reminders (called by the app factory)."""
-    jobs.register_periodic("mail.reminders", _daily, every=timedelta(days=1))
+    jobs.register_periodic("mail.reminders", _daily, every=timedelta(days=1),
+                           label="recordatorio diario por correo")
 
 
 def _daily(job: Any, payload: dict[str, Any]) -> None:

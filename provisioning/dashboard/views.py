@@ -27,7 +27,8 @@ def index() -> Any:
     return render_template("dashboard/index.html", board=services.board(principal, filters),
                            filters=filters, units=services.allowed_units(principal),
                            jurisdictions=catalogs.jurisdictions(),
-                           statuses=list(RequestStatus), lifecycle=_lifecycle(principal))
+                           statuses=list(RequestStatus), lifecycle=_lifecycle(principal),
+                           it_viewer=principal.has(Role.INFORMATICA, Role.JEFE_INFORMATICA))
 
 
 def _lifecycle(principal: Any) -> list[tuple[str, int, str]]:

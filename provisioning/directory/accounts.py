@@ -312,6 +312,22 @@ def ensure_ou(directory: Directory, dn: str) -> None:
         directory.known_dns[partial.lower()] = "ou"
 
 
+def ensure_group(directory: Directory, name: str, parent_dn: str) -> str:
+    """The DN of the group whose sAMAccountName is ``name``: the existing one wherever it
+    is, else a new global security group ``CN=name`` under ``parent_dn`` (created with its
+    OUs). Idempotent; used to give the demo's throwaway DC its SIEMPRE access group."""
+    try:
+        return resolve_group(directory, name)
+    except NoSuchEntry:
+        pass
+    parent = directory.absolute(parent_dn)
+    ensure_ou(directory, parent)
+    dn = f"CN={escape_rdn(name)},{parent}"
+    with suppress(NameTaken):  # created meanwhile
+        directory.add(dn, ["top", "group"], {"sAMAccountName": name})
+    return resolve_group(directory, name)
+
+
 def forget_ou(directory: Directory, dn: str) -> None:
     """Forget what is known about ``dn`` and the OUs below the domain on its path."""
     rdns = to_dn(dn)

@@ -19,7 +19,8 @@ def register() -> None:
     """Register this module's job (called by the app factory)."""
     # A DC down for maintenance is waited for: 5 s, 10 s, … capped at 10 minutes between
     # attempts, about three hours in all; then the job shows the error and IT can retry it.
-    jobs.register(services.KIND, provision_request, max_attempts=25,
+    jobs.register(services.KIND, provision_request,
+                  label="Creación de la cuenta en el directorio", max_attempts=25,
                   base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
 
 

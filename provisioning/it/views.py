@@ -14,7 +14,7 @@ from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
 from provisioning.directory.accounts import ACCOUNTDISABLE
 from provisioning.errors import NotFound, ValidationError
-from provisioning.it import replies, services
+from provisioning.it import replies, services, troubles
 from provisioning.it.models import PENDING
 from provisioning.oficios import services as oficios
 from provisioning.oficios.models import ENVIO, RESPUESTA
@@ -120,6 +120,28 @@ def request_action(request_id: int, action: str) -> Any:
     flash(message, "ok")
     back = auth.safe_next(request.form.get("next"))
     return redirect(back or url_for("it.queue_page"))
+
+
+@bp.route("/informatica/tareas")
+@auth.roles_required(*IT_ROLES)
+def troubles_page() -> Any:
+    """Failed, retrying, stuck and waiting jobs, with what each was about."""
+    rows = troubles.troubles(actor=_actor())
+    db.commit()
+    return render_template("it/troubles.html", rows=rows)
+
+
+@bp.route("/informatica/tareas/<int:job_id>/<action>", methods=["POST"])
+@auth.roles_required(*IT_ROLES)
+def trouble_action(job_id: int, action: str) -> Any:
+    """Retry or discard one unfinished job (audited)."""
+    if action not in ("reintentar", "descartar"):
+        abort(404)
+    job = troubles.act(job_id, action, actor=_actor())
+    db.commit()
+    flash(f"Tarea {job.id} {'en cola de nuevo' if action == 'reintentar' else 'descartada'}.",
+          "ok")
+    return redirect(url_for("it.troubles_page"))
 
 
 def _review_page(target: AccountRequest, *, error: str | None = None,

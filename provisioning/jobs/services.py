@@ -78,6 +78,7 @@ class Spec:
     max_attempts: int
     base_delay: timedelta
     max_delay: timedelta
+    label: str  # what it does, in Spanish (the IT page of unfinished work)
 
 
 Handler = Callable[[Job, dict[str, Any]], None]
@@ -85,17 +86,25 @@ _HANDLERS: dict[str, Spec] = {}
 _PERIODIC: dict[str, timedelta] = {}
 
 
-def register(kind: str, fn: Handler, *, max_attempts: int = 10,
+def register(kind: str, fn: Handler, *, label: str = "", max_attempts: int = 10,
              base_delay: timedelta = timedelta(seconds=5),
              max_delay: timedelta = timedelta(hours=1)) -> None:
-    """Make ``fn(job, payload)`` the handler of ``kind`` (called by the app factory)."""
-    _HANDLERS[kind] = Spec(fn, max_attempts, base_delay, max_delay)
+    """Make ``fn(job, payload)`` the handler of ``kind`` (called by the app factory);
+    ``label`` says in Spanish what it does."""
+    _HANDLERS[kind] = Spec(fn, max_attempts, base_delay, max_delay, label or kind)
 
 
-def register_periodic(name: str, fn: Handler, *, every: timedelta) -> None:
+def register_periodic(name: str, fn: Handler, *, every: timedelta, label: str = "") -> None:
     """Run ``fn(job, payload)`` once per ``every`` (across all workers)."""
     _PERIODIC[name] = every
-    register(f"periodic:{name}", fn, max_attempts=3)
+    register(f"periodic:{name}", fn, label=f"Tarea periódica: {label or name}",
+             max_attempts=3)
+
+
+def kind_label(kind: str) -> str:
+    """What a kind of job does, in Spanish (its code when it has no label)."""
+    spec = _HANDLERS.get(kind)
+    return spec.label if spec else kind
 
 
 def handler(kind: str, **retry: Any) -> Callable[[Handler], Handler]:
@@ -213,17 +222,20 @@ def _backoff(job: Job, spec: Spec | None) -> timedelta:
     return min(cap, delay) * random.uniform(0.8, 1.2)  # noqa: S311 - not security
 
 
-def _schedule_retry(job: Job, message: str, now: Any) -> None:
+def _schedule_retry(job: Job, message: str, now: Any, *, give_up: bool = False) -> None:
+    """Queue the job again after its backoff, or mark it failed once its attempts are spent
+    or the handler gave up (``give_up``: waiting cannot help; its real count of attempts
+    stays, so IT reads «1 de 25», not a burnt 25)."""
     spec = _HANDLERS.get(job.kind)
     job.locked_by, job.locked_until = None, None
     job.last_error = message[:1000]
     job.updated_at = now
-    if job.attempts >= job.max_attempts:
+    if give_up or job.attempts >= job.max_attempts:
         job.status, job.finished_at = FAILED, now
         audit.record("job.failed", actor=audit.Actor.system(), object_type="job",
                      object_id=job.id,
-                     summary=f"Tarea {job.kind} sin éxito tras {job.attempts} intentos: "
-                             f"{message}"[:500],
+                     summary=f"Tarea {job.kind} sin éxito tras {job.attempts} "
+                             f"intento{'s' if job.attempts != 1 else ''}: {message}"[:500],
                      details={"kind": job.kind, "object_type": job.object_type,
                               "object_id": job.object_id})
     else:
@@ -268,8 +280,7 @@ def _finish(job_id: int, worker_id: str, *, retry: str | None = None,
     if retry is not None:
         _schedule_retry(job, retry, now)
     elif fail is not None:
-        job.attempts = job.max_attempts
-        _schedule_retry(job, fail, now)
+        _schedule_retry(job, fail, now, give_up=True)
     elif wait is not None:
         job.status, job.last_error = WAITING, wait[:1000]
         job.locked_by, job.locked_until, job.updated_at = None, None, now
@@ -357,6 +368,12 @@ def status_text(job: Job) -> str:
     if job.status == WAITING:
         return f"{STATUS_LABELS[WAITING]}: {job.last_error or 'sin detalle'}"
     return STATUS_LABELS.get(job.status, job.status)
+
+
+def of_object(object_type: str, object_id: str) -> list[Job]:
+    """Every job about an object, oldest first (its page)."""
+    return list(db.session().scalars(select(Job).where(
+        Job.object_type == object_type, Job.object_id == object_id).order_by(Job.id)))
 
 
 def counts(object_type: str, object_ids: list[str]) -> dict[str, int]:

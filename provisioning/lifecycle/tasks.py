@@ -20,11 +20,14 @@ from provisioning.lifecycle import cambios, services, temporary
 def register() -> None:
     """Register this module's job (called by the app factory)."""
     # Like provisioning: a DC down is waited for (5 s doubling to 10 min, ~3 h in all).
-    for kind, handler in ((services.KIND, execute_baja), (cambios.KIND, execute_cambio),
-                          (temporary.KIND, execute_extension)):
-        jobs.register(kind, handler, max_attempts=25, base_delay=timedelta(seconds=5),
-                      max_delay=timedelta(minutes=10))
-    jobs.register_periodic("lifecycle.end_dates", sweep_end_dates, every=timedelta(hours=6))
+    for kind, handler, label in (
+            (services.KIND, execute_baja, "Baja en el directorio"),
+            (cambios.KIND, execute_cambio, "Cambio de adscripción en el directorio"),
+            (temporary.KIND, execute_extension, "Prórroga en el directorio")):
+        jobs.register(kind, handler, label=label, max_attempts=25,
+                      base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
+    jobs.register_periodic("lifecycle.end_dates", sweep_end_dates, every=timedelta(hours=6),
+                           label="avisos y bajas del personal temporal")
 
 
 def sweep_end_dates(job: Job, payload: dict[str, Any]) -> None:

@@ -188,8 +188,8 @@ def _record_sent(message_id: int) -> None:
 
 def register() -> None:
     """Register the mail job (called by the app factory)."""
-    jobs.register(SEND_KIND, _send_job, max_attempts=25, base_delay=timedelta(seconds=30),
-                  max_delay=timedelta(hours=2))
+    jobs.register(SEND_KIND, _send_job, label="Envío de un correo", max_attempts=25,
+                  base_delay=timedelta(seconds=30), max_delay=timedelta(hours=2))
 
 
 def _send_job(job: Any, payload: dict[str, Any]) -> None:

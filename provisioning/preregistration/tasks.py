@@ -18,7 +18,8 @@ from provisioning.preregistration import services
 def register() -> None:
     """Register this module's job (called by the app factory)."""
     # Like account creation: a DC down for maintenance is waited for, then IT sees the error.
-    jobs.register(services.GRANT_KIND, grant_access, max_attempts=25,
+    jobs.register(services.GRANT_KIND, grant_access,
+                  label="Acceso a SIEMPRE tras el pre-registro", max_attempts=25,
                   base_delay=timedelta(seconds=5), max_delay=timedelta(minutes=10))
 
 

@@ -6,7 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from provisioning import db
 from provisioning.catalogs import services as catalogs
@@ -202,8 +213,11 @@ def logout() -> Any:
 @bp.route("/panel")
 @auth.login_required
 def home() -> Any:
-    """The staff home: roles held and the pages available to them."""
+    """The staff home: roles held, their pending work (counted by the provider the app
+    factory sets in ``alta.panel``) and the pages available to them."""
+    provider = current_app.extensions.get("alta.panel")
     return render_template("staff/home.html", grants=g.principal.grants,
+                           work=provider(g.principal) if provider else [],
                            units={u.clues: u for u in catalogs.units()},
                            jurisdictions={j.code: j for j in catalogs.jurisdictions()})
 

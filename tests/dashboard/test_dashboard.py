@@ -74,6 +74,15 @@ def test_liaison_sees_their_jurisdiction_with_ageing_oldest_first(app, client, c
     assert "Jurisdicción Sanitaria I Cuernavaca" in page
     garbage = enlace.get("/tablero?estado=<script>&agrupar=x&unidad=%00").status_code
     assert garbage == 200
+    # Column headers in Spanish (never a state's code); each count opens its requests.
+    assert "Por firmar (jefe)" in page and "lista para oficio" not in page
+    assert ">enviada<" not in page and ">devuelta<" not in page
+    links = re.findall(r'<a href="(/tablero\?[^"]+)" title="[^"]+">(\d+)</a>', page)
+    assert links, page
+    for href, count in links:
+        listed = folios(enlace.get(href.replace("&amp;", "&")).get_data(as_text=True))
+        assert len(listed) == int(count), (href, listed)
+    assert any("estado=devuelta" in href for href, _ in links)
 
 
 def test_it_sees_the_whole_service(app, client, clock) -> None:

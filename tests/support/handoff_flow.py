@@ -249,10 +249,11 @@ class Scene:
 
 
 def activate_and_preregister(scene: Scene, person: Applicant, *, holder: str, password: str,
-                             telefono_institucional: str = "777 310 2020") -> None:
+                             telefono_institucional: str = "777 310 2020",
+                             expect: str = "acceso_activo") -> None:
     """From the released accounts to SIEMPRE access: ``holder`` receives and delivers, the
     person activates with ``password``, signs in, completes the pre-registration and the
-    worker grants access (the request is closed)."""
+    worker grants access (the request is closed; ``expect``: the state it must end in)."""
     assert scene.receive(holder)
     code = scene.deliver(holder, person.request_id)
     user = user_name(person.request_id)
@@ -273,7 +274,7 @@ def activate_and_preregister(scene: Scene, person: Applicant, *, holder: str, pa
         page="/preregistro/datos")
     assert completed.status_code == 302, completed.get_data(as_text=True)
     jobs.run_pending()
-    assert status_of(person.request_id) == "acceso_activo"
+    assert status_of(person.request_id) == expect
 
 
 def user_name(request_id: int) -> str:
