@@ -74,6 +74,7 @@ POLICY: dict[str, Any] = {
     "documents.verify_form": PUBLIC,
     "approvals.inbox": SIGNERS,
     "approvals.sign": SIGNERS,
+    "approvals.sign_batch": SIGNERS,
     "approvals.return_request": SIGNERS,
     "approvals.reject": SIGNERS,
     "approvals.detail": STAFF,  # every role, each within its own scope
@@ -115,6 +116,7 @@ POLICY: dict[str, Any] = {
     "it.link_decision": IT,
     "handoff.acknowledge_reply": {Role.ENLACE},
     "it.oficio_accounts": IT,
+    "it.oficio_accounts_csv": IT,
     "it.provision_oficio": IT,
     "it.reply_form": IT,
     "it.reply_sign": {Role.JEFE_INFORMATICA},
@@ -185,6 +187,7 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "it.link_decision": {"request_id": missing, "decision": "confirmar"},
         "handoff.acknowledge_reply": {"oficio_id": missing},
         "it.oficio_accounts": {"oficio_id": missing},
+        "it.oficio_accounts_csv": {"oficio_id": missing},
         "it.provision_oficio": {"oficio_id": missing},
         "it.reply_form": {"oficio_id": missing},
         "it.reply_sign": {"oficio_id": missing},
@@ -517,7 +520,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         + oficios(replies, "respuesta", wrong_kind, seen=True),
         "handoff.acknowledge_reply": oficios(replies, "respuesta")
         + oficios(envios, "oficio", wrong_kind, seen=True),
-        **{e: it_envio for e in ("it.oficio_accounts", "it.provision_oficio",
+        **{e: it_envio for e in ("it.oficio_accounts", "it.oficio_accounts_csv",
+                                 "it.provision_oficio",
                                  "it.reply_form", "it.reply_sign")},
         "it.batch_page": [Target("lote", {"batch_id": batch.id})],
         "it.trouble_action": [Target("tarea", {"job_id": job.id, "action": action})

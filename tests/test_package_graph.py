@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent / "provisioning"
 # Lowest first. Pure helpers, then configuration, the infrastructure, the shared domains and
 # the workflows, in the order a request walks them; the composers on top.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("timeutil", "errors", "wording", "textcheck", "curp", "naming"),
+    ("timeutil", "errors", "wording", "textcheck", "curp", "naming", "spreadsheet"),
     ("config",),
     ("db", "crypto", "workdays", "directory"),  # directory: the LDAP adapter, values only
     ("counters", "web", "audit"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from provisioning import db
 from provisioning.account_requests import workflow
@@ -35,6 +35,11 @@ def _field(name: str, limit: int = 600) -> str:
 @auth.roles_required(*services.SIGNER_ROLES)
 def inbox() -> Any:
     """Requests waiting for the signed-in person's signature, oldest first."""
+    return _inbox_page()
+
+
+def _inbox_page(*, error: str | None = None, status: int = 200,
+                chosen: set[int] | None = None) -> Any:
     principal = g.principal
     # Out of range or not a number: the service clamps it to the nearest page.
     pending = services.inbox(principal, page=request.args.get("pagina", 1, type=int))
@@ -44,8 +49,37 @@ def inbox() -> Any:
     services.record_list_view([*pending.rows, *recent], actor=principal.actor(client_ip()),
                               where="firmas")
     db.commit()
-    return render_template("approvals/inbox.html", pending=pending, recent=recent)
+    return render_template("approvals/inbox.html", pending=pending, recent=recent,
+                           error=error, chosen=chosen or set(),
+                           batch_limit=services.BATCH_LIMIT), status
 
+
+
+@bp.route("/firmas/lote", methods=["POST"])
+@auth.roles_required(*services.SIGNER_ROLES)
+@rate_limited("acceso")
+def sign_batch() -> Any:
+    """Sign the requests ticked in the inbox with one fresh TOTP code."""
+    principal = g.principal
+    raw = request.form.getlist("request_id")[:services.BATCH_LIMIT + 1]
+    try:
+        ids = list(dict.fromkeys(int(v) for v in raw))
+    except ValueError:
+        abort(400)
+    chosen = [services.get_for(principal, i) for i in ids]
+    try:
+        signed = services.sign_batch(chosen, principal=principal, user=auth.current_user(),
+                                     code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _inbox_page(error=exc.message, status=exc.status,
+                                                        chosen=set(ids))
+    except ValidationError as exc:
+        db.rollback()
+        return _inbox_page(error=exc.message, status=400, chosen=set(ids))
+    db.commit()
+    flash(f"{len(signed)} solicitud{'es' if len(signed) != 1 else ''} "
+          f"firmada{'s' if len(signed) != 1 else ''} con un solo código.", "ok")
+    return redirect(url_for("approvals.inbox"))
 
 
 def _detail(account_request: Any, *, error: str | None = None, status: int = 200,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,6 +20,7 @@ from provisioning.audit.services import (
     request_checkpoint,
 )
 from provisioning.db import session
+from provisioning.spreadsheet import cell, csv_text
 
 FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 PAGE_SIZE = 50
@@ -30,8 +29,6 @@ EXPORT_BATCH = 5000
 
 CSV_COLUMNS = ("secuencia", "fecha_hora_utc", "fecha_hora_local", "usuario", "rol", "ip",
                "accion", "tipo_objeto", "objeto", "resumen", "detalles", "hash_anterior", "hash")
-# Spreadsheets run cells that start with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -201,21 +198,13 @@ def _json_line(row: Any) -> str:
     return '{"hash":"' + row.hash + '",' + body[1:] + "\n"
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _csv_row(row: Any) -> list[Any]:
     return [row.seq, row.occurred_iso,
             timeutil.format_datetime(row.occurred_at, seconds=True),
-            _cell(row.actor), _cell(row.actor_role), row.ip or "", _cell(row.action),
-            _cell(row.object_type), _cell(row.object_id), _cell(row.summary), _cell(row.details),
+            cell(row.actor), cell(row.actor_role), row.ip or "", cell(row.action),
+            cell(row.object_type), cell(row.object_id), cell(row.summary), cell(row.details),
             row.prev_hash, row.hash]
 
 
 def _csv_text(rows: Any) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
+    return csv_text(rows)

@@ -10,6 +10,7 @@ the stored record is intact (both hashes), whether the object still has that con
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,8 +64,10 @@ class Kind:
     certified: Callable[[Any], bytes]  # the canonical content the document certifies
     render: Callable[[Any, str, datetime], bytes]  # (object, code, now) → PDF
     reference: Callable[[Any], str]  # the public, non-personal label (folio, number)
-    # Public facts for /verificar and whether the object's signed records are intact.
-    state: Callable[[Any], tuple[bool, list[tuple[str, str]]]]
+    # (object, the version's certified content) → whether the object's signed records are
+    # intact, and the public facts /verificar shows: those of that version (its
+    # signatures, its state), never the object's later ones.
+    state: Callable[[Any, dict[str, Any]], tuple[bool, list[tuple[str, str]]]]
 
 
 _KINDS: dict[str, Kind] = {}
@@ -239,6 +242,7 @@ class Verification:
     current: bool
     facts: list[tuple[str, str]] = field(default_factory=list)
     upload_matches: bool | None = None
+    newest: IssuedDocument | None = None  # a later version issued, when this one is not
 
     @property
     def authentic(self) -> bool:
@@ -246,19 +250,31 @@ class Verification:
         return self.record_intact and self.upload_matches is not False
 
 
-def _solicitud_state(request: AccountRequest) -> tuple[bool, list[tuple[str, str]]]:
+def signed_facts(signatures: list[dict[str, Any]], labels: dict[str, str]
+                 ) -> list[tuple[str, str]]:
+    """«Firma: <paso>» → «firmada el …» for each signature a version certifies."""
+    facts = []
+    for s in signatures:
+        label = labels.get(s.get("paso", ""), s.get("paso") or "Firma")
+        when = timeutil.format_datetime(datetime.fromisoformat(s["fecha"]))
+        facts.append((f"Firma: {label}", f"firmada el {when}"))
+    return facts
+
+
+def _solicitud_state(request: AccountRequest, certified: dict[str, Any]
+                     ) -> tuple[bool, list[tuple[str, str]]]:
     facts = [("Folio", request.folio),
              ("Unidad", f"{approvals.unit_name(request)} ({request.unit_clues})"),
              ("Fecha de la solicitud", timeutil.format_date(request.form_date))]
-    intact = True
-    for s in approvals.signatures(request):
-        label = rules.STEPS[s.step].label if s.step in rules.STEPS else s.step
-        facts.append((f"Firma: {label}", f"firmada el {timeutil.format_datetime(s.signed_at)}"))
-        intact = intact and sha256_hex(s.content.encode()) == s.content_sha256
+    facts += signed_facts(certified.get("firmas") or [],
+                          {code: step.label for code, step in rules.STEPS.items()})
+    intact = all(sha256_hex(s.content.encode()) == s.content_sha256
+                 for s in approvals.signatures(request))
     return intact, facts
 
 
-def _oficio_state(oficio: Oficio) -> tuple[bool, list[tuple[str, str]]]:
+def _oficio_state(oficio: Oficio, certified: dict[str, Any]
+                  ) -> tuple[bool, list[tuple[str, str]]]:
     requests = oficios.requests_of(oficio, live_only=False)
     facts = [("Número de oficio", oficio.number), ("Emite", oficio.issuing_area_name),
              ("Fecha", timeutil.format_date(oficio.issued_on)),
@@ -298,13 +314,24 @@ def verify(code: str, *, uploaded: bytes | None = None) -> Verification:
     current, facts = None, []
     if obj is not None:
         current = sha256_hex(spec.certified(obj))
-        object_intact, facts = spec.state(obj)
+        try:
+            certified = json.loads(document.content)
+        except ValueError:
+            certified, record_intact = {}, False
+        object_intact, facts = spec.state(obj, certified if isinstance(certified, dict)
+                                          else {})
         record_intact = record_intact and object_intact
     facts = [("Tipo de documento", spec.label), *facts,
              ("Emitido", timeutil.format_datetime(document.issued_at)),
              ("SHA-256 del contenido", document.content_sha256),
              ("SHA-256 del archivo PDF", document.pdf_sha256)]
     result = Verification(document, record_intact, current == document.content_sha256, facts)
+    if not result.current:
+        result.newest = session().scalar(
+            select(IssuedDocument).where(IssuedDocument.kind == document.kind,
+                                         IssuedDocument.object_pk == document.object_pk,
+                                         IssuedDocument.id > document.id)
+            .order_by(IssuedDocument.id.desc()).limit(1))
     if uploaded is not None:
         result.upload_matches = sha256_hex(uploaded) == document.pdf_sha256
     return result

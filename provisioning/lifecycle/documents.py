@@ -6,6 +6,7 @@ issued when that changes. ``register`` is called by the app factory."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from provisioning import timeutil
 from provisioning.catalogs import services as catalogs
@@ -15,7 +16,14 @@ from provisioning.documents import layouts
 from provisioning.documents import services as documents
 from provisioning.lifecycle import cambios, rules
 from provisioning.lifecycle import services as bajas
-from provisioning.lifecycle.models import Baja, BajaSignature, Cambio, Extension
+from provisioning.lifecycle.models import (
+    CAMBIO_STATUS_LABELS,
+    STATUS_LABELS,
+    Baja,
+    BajaSignature,
+    Cambio,
+    Extension,
+)
 from provisioning.people.models import Person
 
 BAJA, CAMBIO, PRORROGA = "baja", "cambio", "prorroga"
@@ -93,14 +101,18 @@ def _baja_render(baja: Baja, code: str, now: datetime) -> bytes:
         content_sha256=sha256_hex(_baja_certified(baja)), notes=NOTES)
 
 
-def _baja_state(baja: Baja) -> tuple[bool, list[tuple[str, str]]]:
+def _status(labels: dict[str, str], certified: dict[str, Any], fallback: str) -> str:
+    return labels.get(certified.get("estado") or "", fallback)
+
+
+def _baja_state(baja: Baja, certified: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
     facts = [("Folio", baja.folio), ("Unidad", _unit(baja.unit_clues)),
              ("Fecha efectiva", timeutil.format_date(baja.effective_date)),
-             ("Estado", baja.status_label)]
-    intact = True
-    for s in bajas.signatures(baja):
-        facts.append(("Firma", f"firmada el {timeutil.format_datetime(s.signed_at)}"))
-        intact = intact and _intact(s.content, s.content_sha256)
+             ("Estado", _status(STATUS_LABELS, certified, baja.status_label))]
+    facts += documents.signed_facts(certified.get("firmas") or [],
+                                    {rules.UNIT_HEAD.code: rules.UNIT_HEAD.label,
+                                     rules.URGENT.code: rules.URGENT.label})
+    intact = all(_intact(s.content, s.content_sha256) for s in bajas.signatures(baja))
     return intact, facts
 
 
@@ -142,13 +154,16 @@ def _cambio_render(cambio: Cambio, code: str, now: datetime) -> bytes:
         content_sha256=sha256_hex(_cambio_certified(cambio)), notes=NOTES)
 
 
-def _cambio_state(cambio: Cambio) -> tuple[bool, list[tuple[str, str]]]:
+def _cambio_state(cambio: Cambio, certified: dict[str, Any]
+                  ) -> tuple[bool, list[tuple[str, str]]]:
     facts = [("Folio", cambio.folio), ("De la unidad", _unit(cambio.from_unit_clues)),
              ("A la unidad", _unit(cambio.to_unit_clues)),
              ("Fecha efectiva", timeutil.format_date(cambio.effective_date)),
-             ("Estado", cambio.status_label)]
-    if cambio.signed_at:
-        facts.append(("Firma", f"firmada el {timeutil.format_datetime(cambio.signed_at)}"))
+             ("Estado", _status(CAMBIO_STATUS_LABELS, certified, cambio.status_label))]
+    signed = certified.get("firma")
+    facts += documents.signed_facts(
+        [{"paso": "recibe", **signed}] if isinstance(signed, dict) else [],
+        {"recibe": "jefe(a) de la unidad que recibe"})
     return _intact(cambio.content, cambio.content_sha256), facts
 
 
@@ -183,7 +198,8 @@ def _extension_render(extension: Extension, code: str, now: datetime) -> bytes:
         content_sha256=sha256_hex(_extension_certified(extension)), notes=NOTES)
 
 
-def _extension_state(extension: Extension) -> tuple[bool, list[tuple[str, str]]]:
+def _extension_state(extension: Extension, certified: dict[str, Any]
+                     ) -> tuple[bool, list[tuple[str, str]]]:
     facts = [("Folio", extension.folio), ("Unidad", _unit(extension.unit_clues)),
              ("Nuevo último día", timeutil.format_date(extension.new_end_date)),
              ("Firma", f"firmada el {timeutil.format_datetime(extension.signed_at)}")]

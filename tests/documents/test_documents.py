@@ -123,6 +123,11 @@ def test_new_signature_makes_a_new_version(app, client, clock) -> None:
     assert new_code != old_code and len(documents()) == 2
     page = Browser(app.test_client()).get(f"/verificar/{old_code}").get_data(as_text=True)
     assert "Documento auténtico" in page and "versión más reciente" in page
+    # The old version shows what it carried (no signature yet) and links the newest.
+    assert "firmada el" not in page
+    assert f'href="/verificar/{new_code}"' in page
+    newest = Browser(app.test_client()).get(f"/verificar/{new_code}").get_data(as_text=True)
+    assert "firmada el" in newest and "versión más reciente" not in newest
 
 
 def test_applicant_downloads_own_solicitud_only_after_tracking(app, client, clock) -> None:

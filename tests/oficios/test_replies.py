@@ -3,7 +3,9 @@ progress page, created / linked / failed, and the reply oficio the liaison ackno
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import re
 
@@ -77,6 +79,17 @@ def test_whole_oficio_created_with_one_action_then_replied_and_acknowledged(
     assert "Con error</dt><dd>1" in text and "Hay 2 cuentas con la CURP" in text
     assert "Oficio de respuesta (2 cuentas listas)" in text
     assert status_of(broken.request_id) == "recibida_informatica"
+    # The same list as CSV for IT's records: one line a request, user names, no secret.
+    exported = scene.people["it.dept"][0].get(f"/informatica/oficios/{oficio_id}/cuentas.csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert lines[0] == ["folio", "nombre", "unidad_clues", "usuario", "upn", "origen", "estado"]
+    by_folio = {line[0]: line for line in lines[1:]}
+    assert set(by_folio) == {new.folio, existing.folio, broken.folio}
+    assert by_folio[existing.folio][5] == "vinculada"
+    assert by_folio[new.folio][3] == user_name(new.request_id)
+    assert by_folio[broken.folio][3] == "" and "CURP" in by_folio[broken.folio][6]
+    assert "contrase" not in exported.get_data(as_text=True).lower()
 
     # The reply: IT staff may look; only the head of IT signs, with a fresh TOTP code.
     form = scene.people["it.dept"][0].get(f"/informatica/oficios/{oficio_id}/respuesta")
