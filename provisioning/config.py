@@ -92,6 +92,10 @@ class SecuritySettings:
     totp_valid_window: int = 1
     recovery_code_count: int = 10
     min_password_length: int = 12
+    # After a TOTP code, the signatures and custody steps of the next this-many seconds in
+    # the same session and from the same IP need no new code (0: every step asks for one).
+    # Actions that grant or restore access (admin, recovery codes) always ask.
+    step_up_window_seconds: int = 300
     # Key sealing TOTP seeds at rest (at least 32 characters, apart from [app].secret_key);
     # empty: derived from [app].secret_key (development only).
     data_key: str = ""
@@ -110,6 +114,8 @@ class SecuritySettings:
             raise ConfigError("[security].argon2_memory_cost_kib must be >= 8 * parallelism")
         if not 0 <= self.totp_valid_window <= 2:
             raise ConfigError("[security].totp_valid_window must be between 0 and 2")
+        if not 0 <= self.step_up_window_seconds <= 900:
+            raise ConfigError("[security].step_up_window_seconds must be between 0 and 900")
         if self.data_key and len(self.data_key) < MIN_KEY_LENGTH:
             raise ConfigError(f"[security].data_key must be at least {MIN_KEY_LENGTH} characters")
         if self.previous_data_keys and not self.data_key:

@@ -388,7 +388,8 @@ def confirm_link(request: AccountRequest, *, principal: staff.Principal, user: S
     DC here. Audits ``directory.link_confirmed``.
     """
     review = _decidable(request)
-    staff.verify_step_up(user, code, ip=ip)
+    # It may re-enable a disabled account: a new code, never the step-up window.
+    staff.verify_step_up(user, code, ip=ip, fresh=True)
     actor = _decide(request, review, CONFIRMED, principal=principal, user=user, ip=ip)
     retry(request, actor=actor)
     return review

@@ -8,6 +8,7 @@ sets its own stage and each page accepts exactly the stage that only the step be
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import wraps
 from typing import Any
@@ -20,6 +21,7 @@ from provisioning.config import current as settings
 from provisioning.errors import Forbidden
 from provisioning.staff import services
 from provisioning.staff.models import Role, StaffUser
+from provisioning.web import client_ip
 
 ABSOLUTE_SESSION_HOURS = 12
 
@@ -41,10 +43,46 @@ PENDING = (Stage.SECOND_FACTOR, Stage.ENROL, Stage.ENROLLED, Stage.CHANGE_PASSWO
 def init_app(app: Flask) -> None:
     """Load the signed-in staff member before every request."""
     app.before_request(_load)
+    services.use_step_up_window(SessionWindow())
+    # A global, not a context variable: the form macros (imported without context) use it.
+    app.jinja_env.globals["step_up_until"] = _window_until
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
         return {"principal": g.get("principal"), "Role": Role}
+
+
+class SessionWindow:
+    """The step-up window kept in the signed session cookie: who typed a good code, from
+    which IP, at which second, under which session version. A new cookie (``start``), a
+    logout, another IP or another account closes it."""
+
+    def _open_until(self, user: StaffUser, ip: str | None) -> int | None:
+        seconds = settings().security.step_up_window_seconds
+        mark = session.get("step_up") or {}
+        if (seconds <= 0 or session.get("stage") != Stage.FULL or mark.get("u") != user.id
+                or mark.get("v") != user.session_version or mark.get("ip") != ip):
+            return None
+        until = int(mark.get("at", 0)) + seconds
+        return until if int(timeutil.now().timestamp()) <= until else None
+
+    def fresh(self, user: StaffUser, ip: str | None) -> bool:
+        return self._open_until(user, ip) is not None
+
+    def renew(self, user: StaffUser, ip: str | None) -> None:
+        session["step_up"] = {"u": user.id, "v": user.session_version, "ip": ip,
+                              "at": int(timeutil.now().timestamp())}
+
+
+def _window_until() -> str | None:
+    """Until when (local HH:MM) this session's last code covers a signature, or None."""
+    user = g.get("staff_user")
+    if user is None:
+        return None
+    until = SessionWindow()._open_until(user, client_ip())
+    if until is None:
+        return None
+    return timeutil.to_local(datetime.fromtimestamp(until, UTC)).strftime("%H:%M")
 
 
 def _load() -> None:
@@ -162,7 +200,7 @@ def fresh_code_refused(render: Callable[[str, int], Any]) -> Any | None:
     the lockout page (with the session ended)."""
     try:
         services.verify_step_up(current_user(), request.form.get("code", "")[:20],
-                                ip=request.remote_addr)
+                                ip=request.remote_addr, fresh=True)
     except services.AuthError as exc:
         return step_up_refused(exc) or render(exc.message, exc.status)
     return None

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import pyotp
 from sqlalchemy import func, select
@@ -427,12 +428,47 @@ def check_second_factor(user: StaffUser, code: str, *, ip: str | None) -> str:
     raise AuthError("El código no es válido.")
 
 
-def verify_step_up(user: StaffUser, code: str, *, ip: str | None) -> None:
-    """Re-authentication for a signature: a fresh TOTP code only (no recovery codes)."""
+class StepUpWindow(Protocol):
+    """Where the last good TOTP code of this session is remembered (``staff.auth``: the
+    signed session cookie, with the IP it came from)."""
+
+    def fresh(self, user: StaffUser, ip: str | None) -> bool:
+        """True while a code typed in this session, from ``ip``, is recent enough."""
+
+    def renew(self, user: StaffUser, ip: str | None) -> None:
+        """Remember that ``user`` typed a good code now, from ``ip``."""
+
+
+_window: StepUpWindow | None = None  # outside a web request (CLI, jobs): none
+
+
+def use_step_up_window(window: StepUpWindow | None) -> None:
+    """Install the step-up window (called by ``staff.auth.init_app``)."""
+    global _window
+    _window = window
+
+
+def code_typed(user: StaffUser, ip: str | None) -> None:
+    """A good TOTP code was typed (sign-in or step-up): the window starts now."""
+    if _window is not None:
+        _window.renew(user, ip)
+
+
+def verify_step_up(user: StaffUser, code: str, *, ip: str | None, fresh: bool = False) -> None:
+    """Re-authentication for a signature: a TOTP code only (no recovery codes). An empty
+    code passes while the step-up window of this session is open (audited as
+    ``staff.step_up_window``); ``fresh``: always a new code (granting or restoring
+    access)."""
     typed = normalize_code(code)
+    if not typed and not fresh and _window is not None and _window.fresh(user, ip):
+        audit.record("staff.step_up_window", actor=audit.Actor(user.username, "personal", ip),
+                     object_type="staff", object_id=user.username,
+                     summary="Paso firmado dentro de la ventana de su último código TOTP")
+        return
     if not (typed.isdigit() and len(typed) == 6):
         raise AuthError("Escriba el código de 6 dígitos de su aplicación de autenticación.")
     check_second_factor(user, typed, ip=ip)
+    code_typed(user, ip)
 
 
 def complete_login(user: StaffUser, *, ip: str | None, factor: str) -> Principal:

@@ -94,6 +94,8 @@ def _finish_login(factor: str) -> Any:
     services.complete_login(user, ip=client_ip(), factor=factor)
     target = session.get("next")
     auth.start(user, Stage.FULL)
+    if factor == "totp":
+        services.code_typed(user, client_ip())  # a signature right after needs no new code
     db.commit()
     return redirect(auth.safe_next(target) or url_for("staff.home"))
 
@@ -238,7 +240,7 @@ def renew_recovery_codes() -> Any:
     """New recovery codes, after a fresh TOTP code."""
     user = auth.current_user()
     try:
-        services.verify_step_up(user, _field("code", 20), ip=client_ip())
+        services.verify_step_up(user, _field("code", 20), ip=client_ip(), fresh=True)
     except services.AuthError as exc:
         db.commit()
         flash(exc.message, "error")

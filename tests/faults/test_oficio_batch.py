@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -52,7 +51,7 @@ from tests.support.app import PG_URL
 from tests.support.dc import assert_exactly_one_account_each
 from tests.support.faults import SENDER, start_worker, wait_until
 from tests.support.handoff_flow import Scene, values
-from tests.support.mail import Inbox
+from tests.support.mail import Inbox, SmtpServer
 from tests.support.web import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,10 +75,10 @@ class MailServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.inbox = Inbox()
-        self._controller: Controller | None = None
+        self._controller: SmtpServer | None = None
 
     def up(self) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller = SmtpServer(self.inbox, hostname="127.0.0.1", port=self.port)
         self._controller.start()
 
     def down(self) -> None:

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -23,7 +22,7 @@ from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.chain import CENTRO_I, HOSPITAL, Browser, new_request
 from tests.support.forms import VALID_FORM, folio_and_code
-from tests.support.mail import Inbox
+from tests.support.mail import Inbox, SmtpServer
 from tests.support.staff import create_staff_account
 from tests.support.web import free_port
 
@@ -56,7 +55,7 @@ def test_outbox_survives_smtp_down_then_delivers(make_app, clock) -> None:
         down = runner.invoke(args=["mail", "flush"])
         assert down.exit_code == 1 and "0 correos enviados, 1 pendientes" in down.output
         inbox = Inbox()
-        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server = SmtpServer(inbox, hostname="127.0.0.1", port=port)
         server.start()
         try:
             # The worker's retry delivers it once the backoff has passed.
@@ -89,7 +88,7 @@ def test_cli_flush_delivers_when_the_server_comes_back(make_app, clock) -> None:
         jobs.run_pending()
         assert [m.status for m in outbox()] == ["pending", "pending"]
         inbox = Inbox()
-        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server = SmtpServer(inbox, hostname="127.0.0.1", port=port)
         server.start()
         try:
             result = app.test_cli_runner().invoke(args=["mail", "flush"])
@@ -116,7 +115,7 @@ def one_message_for(make_app, receiver: Inbox) -> Iterator[None]:
     head's message waits in the outbox."""
     port = free_port()
     app = make_app(mail={"port": port})
-    server = Controller(receiver, hostname="127.0.0.1", port=port)
+    server = SmtpServer(receiver, hostname="127.0.0.1", port=port)
     server.start()
     try:
         with app.app_context():

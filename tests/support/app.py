@@ -87,9 +87,11 @@ def _settings(url: str, workdir: Path, **overrides: Any) -> Settings:
                 "base_url": "http://localhost"},
         "database": {"url": url},
         # Cheap hashing keeps the suite fast; production values are in config.example.toml.
+        # Every step-up asks for its code, as the security tests expect; the step-up window
+        # is tested where it is turned on (tests/staff/test_step_up_window.py).
         "security": {"argon2_time_cost": 1, "argon2_memory_cost_kib": 256,
                      "argon2_parallelism": 1, "code_argon2_memory_cost_kib": 256,
-                     "session_cookie_secure": False},
+                     "session_cookie_secure": False, "step_up_window_seconds": 0},
         "rate_limit": {"solicitud": 1000, "seguimiento": 1000, "acceso": 1000,
                        "activar": 1000, "preregistro": 1000},
         # The API tests (Schemathesis, the hostile crawl) make thousands of calls with one
