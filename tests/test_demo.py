@@ -10,9 +10,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.support.app import DEMO_ONCE
 from tests.support.web import free_port
 
 
+@DEMO_ONCE
 def test_demo_serves_and_prints_one_account_per_role(tmp_path: Path) -> None:
     config = tmp_path / "alta.toml"
     config.write_text(

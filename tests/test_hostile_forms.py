@@ -191,7 +191,7 @@ STARTS = {"anonimo": ["/", "/solicitud", "/seguimiento", "/acceso", "/verificar"
 # Each field gets the first payload of every family and a rotating share of the rest, so
 # that every payload reaches one field in WAYS (SQLite) and the run stays within its budget;
 # the PostgreSQL pass, which repeats the same code on another engine, spreads it thinner.
-WAYS = 64 if PG_URL else 4
+WAYS = 64 if PG_URL else 8
 _FIELDS = itertools.count()  # fields attacked so far in this run (all roles)
 
 

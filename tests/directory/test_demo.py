@@ -17,6 +17,7 @@ import pytest
 
 from provisioning import demo
 from provisioning.config import DirectorySettings
+from tests.support.app import DEMO_ONCE
 from tests.support.dc import DIRECTORY_TOML, _no_directory
 from tests.support.web import free_port
 
@@ -24,6 +25,7 @@ ALTA = Path(sys.executable).with_name("alta")
 ROOT = Path(__file__).resolve().parents[2]
 CHEAP = ("[security]\nargon2_time_cost = 1\nargon2_memory_cost_kib = 256\n"
          "argon2_parallelism = 1\n")
+
 
 
 def test_without_root_the_demo_has_no_directory(app, monkeypatch, capsys) -> None:
@@ -75,6 +77,7 @@ def read_until(stream: Any, marker: str, seconds: float) -> str:
     raise AssertionError(f"no {marker!r} within {seconds} s:\n{''.join(seen)}")
 
 
+@DEMO_ONCE
 def test_the_demo_leaves_a_dc_it_did_not_start_running(dc, tmp_path: Path) -> None:
     folder = shared_dc_folder(dc)
     before = dc_status(folder)
@@ -126,6 +129,7 @@ def _as_from_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@DEMO_ONCE
 @pytest.mark.parametrize("signame", ["TERM", "INT"])
 def test_stopping_make_demo_stops_the_dc_it_started(dc, tmp_path: Path, signame: str) -> None:
     """`make demo` starts the throwaway DC; SIGTERM to make, or Ctrl+C (SIGINT to the
