@@ -450,6 +450,38 @@ def sign(baja: Baja, *, principal: staff.Principal, user: StaffUser, code: str,
             raise Conflict(f"La baja {baja.folio} ya no espera firmas.")
         raise Forbidden("Esta baja no espera su firma.")
     staff.verify_step_up(user, code, ip=ip)
+    return _apply_signature(baja, step, principal=principal, user=user, ip=ip)
+
+
+def signs_at_start(principal: staff.Principal, person: Person, data: BajaInput) -> bool:
+    """True when ``principal`` holds the first signature of this baja (the head of the
+    person's unit): they start and sign it in one step."""
+    step = rules.chain(data.reason_code)[0]
+    if not principal.has(step.role):
+        return False
+    if step.role.scope == "unit":
+        return person.unit_clues in principal.units(step.role)
+    return person.jurisdiction_code in principal.jurisdictions(step.role)
+
+
+def start_signed(principal: staff.Principal, user: StaffUser, person: Person, data: BajaInput,
+                 *, code: str, ip: str | None) -> Baja:
+    """Start the baja and sign its first step at once. The code is checked before anything
+    is written, so a wrong one leaves only its failure count (which the caller commits:
+    the lockout holds here as everywhere)."""
+    if not may_start(principal, person):
+        raise Forbidden("No puede dar de baja a personas fuera de su unidad o jurisdicción.")
+    staff.verify_step_up(user, code, ip=ip)
+    baja = _new(principal, person, data, urgent=False, status=SOLICITADA, ip=ip)
+    step = my_step(principal, baja)
+    if step is None:
+        raise Forbidden("Esta baja no espera su firma.")
+    _apply_signature(baja, step, principal=principal, user=user, ip=ip)
+    return baja
+
+
+def _apply_signature(baja: Baja, step: rules.Step, *, principal: staff.Principal,
+                     user: StaffUser, ip: str | None) -> BajaSignature:
     signature = _signature(baja, step, user, ip)
     audit.record("baja.signed", actor=_actor(principal, ip, step.role), object_type="baja",
                  object_id=baja.folio, summary=f"Baja {baja.folio} firmada ({step.label})",

@@ -4,8 +4,9 @@ temporary staff's end dates (every six hours)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from provisioning import db
 from provisioning.directory import port
@@ -15,6 +16,8 @@ from provisioning.jobs import services as jobs
 from provisioning.jobs.models import Job
 from provisioning.jobs.services import GiveUp, RetryLater
 from provisioning.lifecycle import cambios, services, temporary
+
+T = TypeVar("T")
 
 
 def register() -> None:
@@ -30,6 +33,20 @@ def register() -> None:
                            label="avisos y bajas del personal temporal")
 
 
+def _on_the_dc(call: Callable[[], T]) -> T:
+    """Run one directory operation of a job: a DC that waiting may bring back (down,
+    service account refused) is retried later; anything else (no directory configured,
+    a refusal) fails the job with the DC's reason in Spanish."""
+    try:
+        return call()
+    except DirectoryError as exc:
+        if exc.retryable:
+            raise RetryLater(exc.message) from None
+        raise GiveUp(exc.message) from None
+    except AltaError as exc:
+        raise GiveUp(exc.message) from None
+
+
 def sweep_end_dates(job: Job, payload: dict[str, Any]) -> None:
     """Notices before temporary staff's last day, and their bajas once it passed."""
     temporary.sweep()
@@ -42,14 +59,7 @@ def execute_extension(job: Job, payload: dict[str, Any]) -> None:
     db.commit()
     if due is None:
         return
-    try:
-        account = port.current().set_expiry(due.guid, due.expires_at)
-    except DirectoryError as exc:
-        if exc.retryable:
-            raise RetryLater(exc.message) from None
-        raise GiveUp(exc.message) from None
-    except AltaError as exc:
-        raise GiveUp(exc.message) from None
+    account = _on_the_dc(lambda: port.current().set_expiry(due.guid, due.expires_at))
     temporary.record_extension(extension_id, account)
 
 
@@ -67,14 +77,8 @@ def execute_baja(job: Job, payload: dict[str, Any]) -> None:
     db.commit()  # no database lock held while the DC works
     if due is None:
         return  # executed by an earlier run, or cancelled
-    try:
-        retirement = port.current().retire(due.guid, expires_at=due.expires_at)
-    except DirectoryError as exc:
-        if exc.retryable:
-            raise RetryLater(exc.message) from None
-        raise GiveUp(exc.message) from None
-    except AltaError as exc:  # no directory configured
-        raise GiveUp(exc.message) from None
+    retirement = _on_the_dc(lambda: port.current().retire(due.guid,
+                                                          expires_at=due.expires_at))
     services.record_execution(int(payload["baja_id"]), retirement)
 
 
@@ -89,12 +93,5 @@ def execute_cambio(job: Job, payload: dict[str, Any]) -> None:
     db.commit()
     if due is None:
         return
-    try:
-        relocation = port.current().relocate(due.guid, due.person)
-    except DirectoryError as exc:
-        if exc.retryable:
-            raise RetryLater(exc.message) from None
-        raise GiveUp(exc.message) from None
-    except AltaError as exc:
-        raise GiveUp(exc.message) from None
+    relocation = _on_the_dc(lambda: port.current().relocate(due.guid, due.person))
     cambios.record_execution(cambio_id, relocation)

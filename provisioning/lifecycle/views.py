@@ -114,12 +114,13 @@ def start(person_id: int) -> Any:
     form = _form()
     try:
         data = services.read_form(form)
-        baja = services.start(principal, target, data, ip=client_ip())
-        if services.my_step(principal, baja) is not None:
-            services.sign(baja, principal=principal, user=auth.current_user(),
-                          code=_field("code", 20), ip=client_ip())
+        if services.signs_at_start(principal, target, data):
+            baja = services.start_signed(principal, auth.current_user(), target, data,
+                                         code=_field("code", 20), ip=client_ip())
+        else:
+            baja = services.start(principal, target, data, ip=client_ip())
     except staff.AuthError as exc:
-        db.rollback()
+        # Nothing but the failure count was written: keep it (the lockout).
         return auth.step_up_refused(exc) or _person_page(
             target, error=exc.message, errors={"code": exc.message}, form=form,
             status=exc.status)
@@ -144,8 +145,7 @@ def urgent(person_id: int) -> Any:
         data = services.read_form(form, urgent=True)
         baja = services.urgent(principal, auth.current_user(), target, data,
                                code=_field("code", 20), ip=client_ip())
-    except staff.AuthError as exc:
-        db.rollback()
+    except staff.AuthError as exc:  # checked before any write: keep its failure count
         return auth.step_up_refused(exc) or _person_page(
             target, error=exc.message, errors={"code-urgente": exc.message}, form=form,
             status=exc.status)
@@ -171,8 +171,7 @@ def extend(person_id: int) -> Any:
         data = temporary.read_form(form, target)
         extension = temporary.extend(principal, auth.current_user(), target, data,
                                      code=_field("code", 20), ip=client_ip())
-    except staff.AuthError as exc:
-        db.rollback()
+    except staff.AuthError as exc:  # checked before any write: keep its failure count
         return auth.step_up_refused(exc) or _person_page(
             target, error=exc.message, errors={"code-prorroga": exc.message}, form=shown,
             status=exc.status)
