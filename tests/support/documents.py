@@ -11,11 +11,16 @@ from pypdf import PdfReader
 
 
 def pdf_text(data: bytes) -> str:
-    """The text drawn in a PDF made by fpdf2 (its page streams are zlib-compressed)."""
+    """The text drawn in a PDF made by fpdf2 (its page streams are zlib-compressed).
+
+    Each stream is read up to ``endstream`` and inflated with a decompressor that leaves
+    what follows the zlib data (the end-of-line before ``endstream``) unused: stripping
+    that end-of-line with a pattern also ate a compressed stream's own last byte whenever
+    it happened to be a carriage return (1 stream in 256), and the text came back empty."""
     chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
         try:
-            chunks.append(zlib.decompress(stream).decode("latin-1"))
+            chunks.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
         except zlib.error:
             continue
     return "".join(chunks)
