@@ -97,13 +97,15 @@ def parse(form: MultiDict[str, str], *, allow_sex_x: bool = False) -> RequestInp
         "accepts_institutional_use", "accepts_privacy_notice")}
     if not (flags["wants_user_account"] or flags["wants_email_account"]):
         errors["wants_user_account"] = "Marque al menos una: cuenta de usuario o de correo."
-    for name, message in (
-        ("accepts_personal_account", "Debe aceptar que la cuenta es personal e intransferible."),
+    for name, message, asked in (
+        ("accepts_personal_account", "Debe aceptar que la cuenta es personal e intransferible.",
+         True),
+        # Observación 2 is about the mail account: asked only of whoever asks for one.
         ("accepts_institutional_use", "Debe comprometerse a usar el correo solo con fines "
-                                      "institucionales."),
-        ("accepts_privacy_notice", "Debe leer y aceptar el aviso de privacidad."),
+                                      "institucionales.", flags["wants_email_account"]),
+        ("accepts_privacy_notice", "Debe leer y aceptar el aviso de privacidad.", True),
     ):
-        if not flags[name]:
+        if asked and not flags[name]:
             errors[name] = message
     if errors:
         raise ValidationError("Revise los datos marcados en el formulario.", errors)

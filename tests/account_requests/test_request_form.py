@@ -169,9 +169,14 @@ def test_observacion_4_units_write_na(client) -> None:
 @pytest.mark.parametrize("missing", ["accepts_personal_account", "accepts_institutional_use",
                                      "accepts_privacy_notice"])
 def test_commitments_and_privacy_notice_are_required(client, missing) -> None:
-    response = submit(client, **{missing: None})
+    response = submit(client, wants_email_account="on", **{missing: None})
     assert response.status_code == 400
     assert count_requests() == 0
+
+
+def test_the_mail_commitment_is_asked_only_with_a_mail_account(client) -> None:
+    assert submit(client, accepts_institutional_use=None).status_code == 200
+    assert count_requests() == 1
 
 
 def test_at_least_one_account_type(client) -> None:
@@ -251,3 +256,18 @@ def test_public_endpoints_are_rate_limited_per_ip(make_app) -> None:
             "/seguimiento")}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert response.status_code == 404
     assert "Demasiadas" not in response.get_data(as_text=True)
+
+
+def test_errors_are_summed_up_on_top_with_links_to_each_field(client) -> None:
+    response = submit(client, curp="XXXX", telefono="12", accepts_privacy_notice=None)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = page.split('id="resumen-errores"', 1)[1].split("</div>", 1)[0]
+    assert "autofocus" in summary.split(">", 1)[0]  # focus goes to the summary
+    links = dict(re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary))
+    assert set(links) == {"curp", "telefono", "accepts_privacy_notice"}
+    assert links["curp"].startswith("CURP: ") and links["telefono"].startswith("Teléfono: ")
+    assert links["accepts_privacy_notice"].startswith("Aviso de privacidad: ")
+    for name in links:  # every link lands on its field
+        assert f'id="{name}"' in page, name
+    assert "_" not in "".join(links.values())  # Spanish labels, never field names
