@@ -8,16 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
+from provisioning.account_requests.models import AccountRequest
+from provisioning.account_requests.workflow import RequestStatus
 from provisioning.approvals import services as approvals
 from provisioning.db import session
 from provisioning.handoff import custody
-from provisioning.it import replies, troubles
+from provisioning.it import troubles
 from provisioning.lifecycle import cambios
 from provisioning.lifecycle import services as bajas
 from provisioning.oficios import services as oficios
-from provisioning.oficios.models import ENVIO, RECEIVED, RESPUESTA, SENT, Oficio
+from provisioning.oficios.models import ENVIO, RECEIVED, RESPUESTA, SENT, Oficio, OficioItem
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 
@@ -35,13 +38,17 @@ class Work:
 
 
 def _replies_to_sign() -> int:
-    """Received oficios whose accounts are all made and that have no reply yet."""
-    count = 0
-    for oficio in session().scalars(select(Oficio).where(Oficio.kind == ENVIO,
-                                                         Oficio.status == RECEIVED)):
-        if not oficios.replies_to(oficio) and replies.ready_for_reply(oficio):
-            count += 1
-    return count
+    """Received oficios with an account made (``cuenta_creada``) and no reply yet: one
+    query, since the panel is read often and oficios only accumulate."""
+    reply = aliased(Oficio)
+    return session().scalar(
+        select(func.count(func.distinct(Oficio.id)))
+        .join(OficioItem, OficioItem.oficio_id == Oficio.id)
+        .join(AccountRequest, AccountRequest.id == OficioItem.request_id)
+        .where(Oficio.kind == ENVIO, Oficio.status == RECEIVED, OficioItem.live.is_(True),
+               AccountRequest.status == RequestStatus.CUENTA_CREADA.value,
+               ~exists().where(reply.in_reply_to_id == Oficio.id, reply.kind == RESPUESTA))
+    ) or 0
 
 
 def _replies_to_acknowledge(principal: staff.Principal) -> int:

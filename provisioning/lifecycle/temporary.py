@@ -262,7 +262,7 @@ def _notify(person: Person, stage: int, days: int, stages: list[int]) -> bool:
                   _contact(person) or ""]
     last_day = timeutil.format_date(person.end_date)
     queue_mail(recipients, "fin_de_acceso",
-               f"Su acceso a SIEMPRE termina el {last_day}", person=person,
+               f"Fin del acceso a SIEMPRE el {last_day}", person=person,
                last_day=last_day, days=days, object_type="person", object_id=str(person.id))
     audit.record("person.end_notice", actor=audit.Actor.system(), object_type="person",
                  object_id=person.id,
