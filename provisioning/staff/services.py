@@ -461,6 +461,9 @@ def verify_step_up(user: StaffUser, code: str, *, ip: str | None, fresh: bool = 
     access)."""
     typed = normalize_code(code)
     if not typed and not fresh and _window is not None and _window.fresh(user, ip):
+        session().refresh(user)
+        if is_locked(user):  # locked meanwhile (wrong codes from elsewhere): no window
+            raise AuthError(_lock_message(user), status=403)
         audit.record("staff.step_up_window", actor=audit.Actor(user.username, "personal", ip),
                      object_type="staff", object_id=user.username,
                      summary="Paso firmado dentro de la ventana de su último código TOTP")

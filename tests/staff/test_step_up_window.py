@@ -6,13 +6,15 @@ code is still never accepted twice."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
 
-from provisioning import db
+from sqlalchemy import func, select, update
+
+from provisioning import db, timeutil
 from provisioning.account_requests.models import AccountRequest
 from provisioning.approvals.models import Signature
 from provisioning.audit.models import AuditEvent
-from provisioning.staff.models import Role
+from provisioning.staff.models import Role, StaffUser
 from tests.support.curp import hypothetical_curp
 from tests.support.forms import submit
 from tests.support.handoff_flow import Scene, values
@@ -79,6 +81,14 @@ def test_signing_right_after_signing_in_needs_no_new_code(make_app, clock) -> No
         other = scene.sign_in_again("jefe.centro")
         assert other.post(f"/solicitudes/{fourth}/firmar", {"code": ""},
                           page="/panel").status_code == 302
+
+        # An account locked meanwhile (wrong codes typed elsewhere) gets no window.
+        fifth = _requests(app, 5)[-1]
+        db.session().execute(update(StaffUser).where(StaffUser.username == "jefe.centro")
+                             .values(locked_until=timeutil.now() + timedelta(minutes=15)))
+        db.commit()
+        locked = other.post(f"/solicitudes/{fifth}/firmar", {"code": ""}, page="/panel")
+        assert locked.status_code == 403 and _signed(fifth) == 0
 
         # Granting access always asks for a new code, window or not.
         admin = scene.person("admin", Role.ADMIN)
