@@ -20,6 +20,7 @@ or PostgreSQL. After recovery:
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -85,6 +86,7 @@ class MailServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+            gc.collect()  # what aiosmtpd left behind is found now, in the test that did it
 
     @property
     def received(self) -> int:
@@ -325,6 +327,11 @@ def test_worker_killed_mid_batch_then_restarted(batch, mail_server, directory_co
 # meanwhile, and it comes back
 
 
+# aiosmtpd, stopped while Alta's worker is mid-delivery, can still leave one server-side
+# transport to the garbage collector (SmtpServer closes those it knows of): a warning
+# about the fake SMTP server, not about Alta, which failed the PostgreSQL pass twice.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in.*_SelectorTransport:pytest.PytestUnraisableExceptionWarning")
 def test_smtp_down_mid_batch_then_up(batch, mail_server, clock) -> None:
     ids = batch.request_ids
     with WorkerThread(batch.app, clock) as worker:
