@@ -1,13 +1,16 @@
-"""The whole procedure in Chromium, through the pages only, against the real test DC: a
-centro de salud request with expediente electrónico (observaciones 5 and 6: the responsable
-jurisdiccional signs it and delivers it), from /solicitud to SIEMPRE access; then the person
-moves to a hospital (cambio de adscripción signed by its head) and leaves (baja).
+"""The whole procedure in Chromium, through the pages only, in the demo's configuration
+against the real test DC: a centro de salud request with expediente electrónico (observaciones
+5 and 6: the responsable jurisdiccional signs it and delivers it), signed by the unit head in a
+batch of five with one code, from /solicitud to SIEMPRE access; then the person moves to a
+hospital (cambio de adscripción signed by its head) and leaves (baja).
 
-Service helpers only create the staff accounts and compute their TOTP codes (each person types
-one, to sign in: their steps fall within the step-up window); a worker thread
-runs the jobs as ``alta worker`` would. Every step leaves a screenshot; every screenshot
-checks the page does not scroll sideways, at 1366 px and, for the staff pages of the chain, at
-a phone's 390 px.
+The demo's configuration: ``alta demo``'s own setup (``demo.prepare``: its staff accounts,
+passwords and TOTP seeds) and its directory settings (``demo.with_siempre_group``: the
+SIEMPRE access group it gives a DC without one), the production step-up window. The test
+only computes TOTP codes (each person types one, to sign in: their steps fall within the
+step-up window); a worker thread runs the jobs as ``alta worker`` would. Every step leaves
+a screenshot; at every step the page must not scroll sideways and axe-core must find no
+critical or serious violation, at 1366 px and at a phone's 390 px.
 """
 
 from __future__ import annotations
@@ -21,15 +24,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from provisioning.directory import accounts
+from provisioning import demo
+from provisioning.config import load_settings
+from provisioning.directory import accounts, connection
 from provisioning.directory.errors import BindRefused
 from provisioning.jobs.worker import Worker
-from provisioning.staff import services as staff
-from provisioning.staff.models import Role
-from tests.support.browser import assert_fits, fill_request, sign_in
+from tests.support.browser import assert_accessible, assert_fits, fill_request, sign_in
 from tests.support.curp import person_curp, random_birth
-from tests.support.dc import make_siempre_group
-from tests.support.staff import StaffAccount, create_staff_account
+from tests.support.staff import StaffAccount
 from tests.support.web import serving
 
 LAPTOP = {"width": 1366, "height": 768}
@@ -38,20 +40,29 @@ PASSWORD = "Ahuehuete-Verde-73"
 CENTRO = "MSSSA000120"  # a centro de salud of the Jurisdicción I
 HOSPITAL = "MSSSA001270"  # a hospital of the same jurisdiction
 WAIT_MS = 20_000  # a page that refreshes itself until the worker is done
-# As in production: after signing in, each person's steps need no new code for 5 minutes.
+# As in production and the demo: after signing in, a person's steps need no new code for
+# 5 minutes (the test settings turn the window off).
 STEP_UP_WINDOW = 300
+BATCH = 5  # requests the unit head signs with one code
 
 
 @pytest.fixture
 def live_app(make_app, directory_config, directory) -> Iterator[Any]:
-    """This module's live app (it overrides tests/e2e/conftest.py's): the test DC as its
-    directory, accounts in the test's OU, a SIEMPRE access group there; mail stays in the
-    outbox (no SMTP server here)."""
-    group, dn = make_siempre_group(directory, directory_config)
+    """This module's live app (it overrides tests/e2e/conftest.py's), set up as ``alta demo``
+    sets itself up: the demo's directory settings on the test DC (accounts in the test's OU,
+    the demo's SIEMPRE access group) and the demo's staff accounts; mail stays in the outbox
+    (no SMTP server here), and the sign-in rate limit is off (eight people sign in from one
+    loopback address within a minute)."""
+    settings = demo.with_siempre_group(
+        load_settings(overrides={"directory": directory_config}, environ={}).directory)
     app = make_app(rate_limit={"enabled": False}, mail={"enabled": False},
-                   directory={**directory_config, "siempre_group": group},
+                   directory={**directory_config, "siempre_group": settings.siempre_group},
                    security={"step_up_window_seconds": STEP_UP_WINDOW})
-    app.config["SIEMPRE_GROUP_DN"] = dn
+    with app.app_context():
+        app.config["DEMO_STAFF"] = {username: (password, seed)
+                                    for username, password, seed, _roles in demo.prepare()}
+        app.config["SIEMPRE_GROUP_DN"] = accounts.resolve_group(connection.current(),
+                                                                settings.siempre_group)
     with serving(app):
         yield app
 
@@ -83,16 +94,18 @@ class Chain:
         self.codes = 0  # TOTP codes typed by the cast (the issue's count)
 
     def shot(self, page: Any, step: str, *, phone: bool = False) -> None:
-        """Screenshot ``step``; the page must fit 1366 px (and 390 px with ``phone``)."""
+        """Screenshot ``step`` (also at 390 px with ``phone``); at 1366 and 390 px the page
+        must fit and have no critical or serious axe-core violation."""
         assert_fits(page, step)
-        self.shots(page, step)
-        if phone:
-            page.set_viewport_size(PHONE)
-            try:
-                assert_fits(page, step)
+        self.shots(page, step)  # axe-core at 1366 px
+        page.set_viewport_size(PHONE)
+        try:
+            assert_fits(page, step)
+            assert_accessible(page, step)
+            if phone:
                 self.shots(page, f"{step} en telefono")
-            finally:
-                page.set_viewport_size(LAPTOP)
+        finally:
+            page.set_viewport_size(LAPTOP)
 
     def within_window(self, page: Any, field: str = "#code") -> None:
         """A signature right after signing in: the page says the last code still holds,
@@ -100,13 +113,13 @@ class Chain:
         expect(page.locator("main")).to_contain_text("su último código sigue vigente")
         expect(page.locator(field)).not_to_have_attribute("required", "")
 
-    def sign_in(self, name: str, role: Role, **scope: str) -> Any:
-        """Create the staff member, then sign in through /acceso with password and TOTP."""
-        with self.app.app_context():
-            self.staff[name] = create_staff_account(name, staff.Grant(role, **scope))
+    def sign_in(self, username: str) -> Any:
+        """Sign a demo staff member in through /acceso with password and TOTP."""
+        password, seed = self.app.config["DEMO_STAFF"][username]
+        self.staff[username] = StaffAccount(username, password, seed, 0)
         self.codes += 1
         page = self.new_page()
-        sign_in(page, self.staff[name], self.clock)
+        sign_in(page, self.staff[username], self.clock)
         return page
 
     def flash(self, page: Any, text: str) -> None:
@@ -116,7 +129,9 @@ class Chain:
 
 def nav(page: Any, name: str) -> None:
     """Follow a link of the top navigation bar."""
-    page.locator("header nav").get_by_role("link", name=name, exact=True).click()
+    link = page.locator("header nav").get_by_role("link", name=name, exact=True)
+    with page.expect_navigation():
+        link.click()
 
 
 def track(page: Any, folio: str, code: str) -> str:
@@ -152,22 +167,40 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
     assert "en espera de la firma del jefe de unidad" in track(applicant, folio, tracking_code)
     chain.shot(applicant, "seguimiento enviada")
 
+    # Four colleagues of the same centro ask too: the unit head will sign the five at once.
+    folios = [folio]
+    for given, surname in (("Abril", "Tapia"), ("Bruno", "Ocampo"), ("Celia", "Vergara"),
+                           ("Dario", "Quintero"))[:BATCH - 1]:
+        fill_request(applicant, curp=person_curp(given, surname, "Mora", born=random_birth(),
+                                                 sex="H", state="MS"),
+                     nombres=given, primer_apellido=surname, segundo_apellido="Mora",
+                     unit_clues=CENTRO, email=f"{given.lower()}@example.org")
+        applicant.get_by_role("button", name="Enviar solicitud").click()
+        expect(applicant.locator(".secret")).to_have_count(2)
+        folios.append(applicant.locator(".secret").first.inner_text().strip())
+
     with worker_running(live_app):
-        # 2. The unit head signs (TOTP step-up); observación 5 asks for a second signature.
-        jefe = chain.sign_in("jefe.centro", Role.JEFE_UNIDAD, unit_clues=CENTRO)
+        # 2. The unit head reviews the request, then signs the five in one batch with no new
+        # code (the one she signed in with still holds); observación 5 asks for a second
+        # signature on each.
+        jefe = chain.sign_in("jefe.cuernavaca")
         nav(jefe, "Firmas")
         chain.shot(jefe, "firmas del jefe de unidad", phone=True)
         jefe.get_by_role("link", name=folio).first.click()  # waiting (and recent) requests
         expect(jefe.locator("h1")).to_contain_text(folio)
+        chain.shot(jefe, "solicitud revisada por el jefe de unidad", phone=True)
+        nav(jefe, "Firmas")
+        for each in folios:
+            jefe.get_by_role("checkbox", name=each, exact=True).check()
         chain.within_window(jefe)
-        chain.shot(jefe, "firma del jefe de unidad", phone=True)
-        jefe.get_by_role("button", name="Firmar").click()
-        chain.flash(jefe, f"Solicitud {folio} firmada.")
+        chain.shot(jefe, "cinco solicitudes elegidas para firmar", phone=True)
+        jefe.get_by_role("button", name="Firmar las elegidas").click()
+        chain.flash(jefe, f"{BATCH} solicitudes firmadas con un solo código.")
+        jefe.get_by_role("link", name=folio).first.click()
         assert "en espera del responsable jurisdiccional" in jefe.inner_text("main")
 
         # 3. The responsable jurisdiccional signs.
-        responsable = chain.sign_in("resp.juris", Role.RESPONSABLE_JURISDICCIONAL,
-                                    jurisdiction_code="I")
+        responsable = chain.sign_in("responsable.js1")
         nav(responsable, "Firmas")
         responsable.get_by_role("link", name=folio).first.click()
         chain.within_window(responsable)
@@ -176,7 +209,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         chain.shot(responsable, "firma del responsable jurisdiccional")
 
         # 4. The liaison signs an oficio to IT with the request (TOTP).
-        enlace = chain.sign_in("enlace.i", Role.ENLACE, jurisdiction_code="I")
+        enlace = chain.sign_in("enlace.js1")
         nav(enlace, "Oficios")
         enlace.get_by_label(f"Incluir {folio}").check()
         chain.within_window(enlace)
@@ -188,7 +221,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         chain.shot(enlace, "oficio enviado")
 
         # 5. IT acknowledges receipt and creates the account on the DC.
-        it = chain.sign_in("it.depto", Role.INFORMATICA)
+        it = chain.sign_in("informatica")
         nav(it, "Oficios recibidos")
         it.get_by_role("link", name=oficio_number).first.click()
         it.get_by_role("button", name="Acusar de recibido").click()
@@ -204,7 +237,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         chain.shot(it, "cuenta creada en el directorio", phone=True)
 
         # 6. The head of IT signs the reply oficio (TOTP).
-        jefe_it = chain.sign_in("jefe.it", Role.JEFE_INFORMATICA)
+        jefe_it = chain.sign_in("jefe.informatica")
         nav(jefe_it, "Oficios recibidos")
         jefe_it.get_by_role("link", name="Respuesta", exact=True).click()
         user_name = jefe_it.locator("table code").first.inner_text().strip()
@@ -297,7 +330,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
     chain.shot(applicant, "seguimiento final")
     # The codes the chain cost its people: one each, the one they signed in with (the
     # unit head, the responsable, the liaison, IT and the head of IT); every signature and
-    # custody step fell within the step-up window.
+    # custody step, the unit head's batch of five included, fell within the step-up window.
     assert chain.codes == 5, chain.codes
 
     (account,) = accounts.find_by_curp(directory, curp_value)
@@ -309,7 +342,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
     # 11. She moves to the hospital: her unit head starts the cambio de adscripción, the
     # hospital's head signs it, and the worker moves the account (same objectGUID).
     with worker_running(live_app):
-        old_head = chain.sign_in("jefe.bajas", Role.JEFE_UNIDAD, unit_clues=CENTRO)
+        old_head = jefe  # still signed in: no new code
         nav(old_head, "Personas")
         old_head.fill("#q", "Olvera")
         old_head.get_by_role("button", name="Buscar").click()
@@ -321,7 +354,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         old_head.get_by_role("button", name="Iniciar el cambio de adscripción").click()
         expect(old_head.locator("h1")).to_contain_text("Cambio de adscripción CAMBIO-")
         chain.shot(old_head, "cambio iniciado", phone=True)
-        head = chain.sign_in("jefe.hospital", Role.JEFE_UNIDAD, unit_clues=HOSPITAL)
+        head = chain.sign_in("jefe.hospital")
         nav(head, "Cambios")
         head.locator("main table").get_by_role("link").first.click()
         chain.within_window(head)

@@ -52,6 +52,28 @@ def assert_fits(page: Any, what: str = "") -> None:
                              f"{page.evaluate(_STICKING_OUT)}")
 
 
+# axe-core's impacts that fail a page (the issue's bar: 0 critical, 0 serious).
+FAILING_IMPACTS = ("critical", "serious")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's critical and serious violations on the page, one line each (rule, count,
+    the first offending element)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}, {len(v['nodes'])}): {v['nodes'][0]['target']}"
+            for v in results.response["violations"] if v["impact"] in FAILING_IMPACTS]
+
+
+def assert_accessible(page: Any, what: str = "") -> None:
+    """No critical or serious axe-core violation at the page's current width."""
+    found = axe_violations(page)
+    if found:
+        width = page.viewport_size["width"]
+        raise AssertionError(f"{what or page.url} at {width} px: {found}")
+
+
 class Shots:
     """Numbered screenshots of one scenario."""
 
@@ -62,6 +84,8 @@ class Shots:
         self.count = 0
 
     def __call__(self, page: Any, step: str) -> Path:
+        """Screenshot the page, once axe-core finds nothing critical or serious on it."""
+        assert_accessible(page, step)
         self.count += 1
         slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
         path = self.folder / f"{self.count:02d}-{slug}.png"
