@@ -187,6 +187,10 @@ class FormSettings:
     ece_direccion: str = "DAM"
     # ... and one of these subdirecciones.
     ece_subdirecciones: tuple[str, ...] = ("SAPS", "SH")
+    # ... which one, by the unit's catalog type: the only valid combination there, so the
+    # form fills it (types not listed choose among ece_subdirecciones).
+    ece_subdireccion_by_unit_type: dict[str, str] = field(default_factory=lambda: {
+        "centro_de_salud": "SAPS", "hospital": "SH"})
     # Observación 4: units of this type fill Departamento; everyone else writes N/A.
     central_unit_type: str = "oficinas_centrales"
     # CURP sex "X" (non-binary) is not confirmed by RENAPO documents; off by default.

@@ -74,9 +74,12 @@ def email(value: str | None, *, required: bool = True) -> str:
 
 
 def phone(value: str | None, *, required: bool = True) -> str:
-    """A Mexican phone number: 10 digits (spaces, hyphens and parentheses are ignored)."""
+    """A Mexican phone number: 10 digits (spaces, hyphens and parentheses are ignored, and
+    so is the country code +52 in front of them)."""
     text = clean(value, max_length=25, required=required)
     digits = re.sub(r"[\s\-().]", "", text)
+    if digits.startswith("+52") or (len(digits) == 12 and digits.startswith("52")):
+        digits = digits.removeprefix("+").removeprefix("52")
     if not text:
         return ""
     if not digits.isascii() or not digits.isdigit() or len(digits) != 10:

@@ -86,10 +86,14 @@ def parse(form: MultiDict[str, str], *, allow_sex_x: bool = False) -> RequestInp
         values["end_date"] = _end_date(form.get("fecha_termino"))
     except TextError as exc:
         errors["fecha_termino"] = exc.message
-    for name in ("unit_clues", "direccion_code", "subdireccion_code", "staff_type_code"):
+    ece = form.get("expediente_electronico", "")
+    # With expediente electrónico the unit decides dirección and subdirección (observación
+    # 3): left blank, the service fills them.
+    chosen = ("unit_clues", "staff_type_code") if ece == "si" else (
+        "unit_clues", "direccion_code", "subdireccion_code", "staff_type_code")
+    for name in chosen:
         if name not in errors and not values.get(name):
             errors[name] = "Elija una opción de la lista."
-    ece = form.get("expediente_electronico", "")
     if ece not in ("si", "no"):
         errors["expediente_electronico"] = "Indique si solicita expediente electrónico (SI/NO)."
     flags = {name: form.get(name) == "on" for name in (

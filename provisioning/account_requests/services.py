@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,6 +51,21 @@ def open_request_for(curp_value: str) -> AccountRequest | None:
     )
 
 
+def with_ece_adscription(data: RequestInput) -> RequestInput:
+    """``data`` with dirección and subdirección filled from the unit when an expediente
+    electrónico account leaves them blank: observación 3 allows one combination per unit
+    type (``[form].ece_subdireccion_by_unit_type``)."""
+    if not data.wants_ece or (data.direccion_code and data.subdireccion_code):
+        return data
+    rules = settings().form
+    unit = catalogs.unit_by_clues(data.unit_clues)
+    sub = rules.ece_subdireccion_by_unit_type.get(unit.unit_type) if unit else None
+    if sub is None:
+        return data
+    return dataclasses.replace(data, direccion_code=data.direccion_code or rules.ece_direccion,
+                               subdireccion_code=data.subdireccion_code or sub)
+
+
 def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, Unit]:
     """Rules of the form that need the catalogs; raises ValidationError per field."""
     rules = settings().form
@@ -87,6 +103,13 @@ def _check_rules(data: RequestInput) -> tuple[curp.CurpInfo, Unit]:
             errors["subdireccion_code"] = (
                 "Para expediente electrónico la subdirección debe ser Atención Primaria a la "
                 "Salud o Hospitales.")
+        elif unit is not None and rules.ece_subdireccion_by_unit_type.get(
+                unit.unit_type, data.subdireccion_code) != data.subdireccion_code:
+            expected = rules.ece_subdireccion_by_unit_type[unit.unit_type]
+            names = {o.code: o.name for o in catalogs.org_units("subdireccion")}
+            errors["subdireccion_code"] = (
+                f"Para expediente electrónico en su unidad la subdirección es "
+                f"{names.get(expected, expected)}.")
     # Observación 4: only central offices name a department; everyone else writes N/A.
     if unit is not None:
         central = unit.unit_type == rules.central_unit_type
@@ -121,6 +144,7 @@ def submit(data: RequestInput, *, ip: str | None) -> Submission:
     workplace): its owner is told by e-mail instead (``refuse_duplicate``). The folio number
     is drawn with the insert, so a refused duplicate spends none.
     """
+    data = with_ece_adscription(data)
     info, unit = _check_rules(data)
     existing = open_request_for(info.curp)
     if existing is not None:
@@ -245,6 +269,7 @@ def correct_and_resubmit(request: AccountRequest, data: RequestInput, *,
     """
     if not workflow.can(request, "resubmit"):
         raise Conflict(f"La solicitud {request.folio} no está devuelta: no se puede corregir.")
+    data = with_ece_adscription(data)
     info, unit = _check_rules(data)
     other = open_request_for(info.curp)
     if other is not None and other.id != request.id:

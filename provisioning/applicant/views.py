@@ -57,6 +57,9 @@ def _form_context() -> dict[str, Any]:
         "direcciones": catalogs.org_units("direccion"),
         "subdirecciones": catalogs.org_units("subdireccion"),
         "staff_types": catalogs.staff_types(),
+        # alta.js fills dirección and subdirección from the unit type (observación 3).
+        "ece_adscription": {"direccion": settings().form.ece_direccion,
+                            "by_unit_type": settings().form.ece_subdireccion_by_unit_type},
         "today": timeutil.local_today(),
         "aviso": settings().privacy.aviso_simplificado,
         "responsable": settings().privacy.responsable,

@@ -145,6 +145,35 @@ def test_observacion_3_hospitals_subdirection_is_accepted(client) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(("unit_clues", "subdireccion"), [("MSSSA001270", "SH"),
+                                                          ("MSSSA000120", "SAPS")])
+def test_observacion_3_blank_adscription_is_filled_from_the_unit_type(client, unit_clues,
+                                                                      subdireccion) -> None:
+    response = submit(client, unit_clues=unit_clues, direccion_code="", subdireccion_code="")
+    assert response.status_code == 200
+    stored = db.session().scalar(select(AccountRequest))
+    assert (stored.direccion_code, stored.subdireccion_code) == ("DAM", subdireccion)
+
+
+def test_observacion_3_one_subdirection_per_unit_type(client) -> None:
+    response = submit(client, unit_clues="MSSSA000120", subdireccion_code="SH")  # a centro
+    assert response.status_code == 400
+    assert "en su unidad la subdirección es Subdirección de Atención Primaria" in \
+        field_errors(response)
+    assert count_requests() == 0
+    # Without expediente electrónico the adscripción is still the person's to choose.
+    blank = submit(client, expediente_electronico="no", direccion_code="", subdireccion_code="")
+    assert blank.status_code == 400
+    assert {"direccion_code", "subdireccion_code"} <= set(
+        re.findall(r'href="#(\w+)"', blank.get_data(as_text=True)))
+
+
+@pytest.mark.parametrize("typed", ["+52 777 123 4567", "52 (777) 123-4567", "7771234567"])
+def test_the_phone_is_kept_as_10_digits(client, typed) -> None:
+    assert submit(client, telefono=typed).status_code == 200
+    assert db.session().scalar(select(AccountRequest.telefono)) == "7771234567"
+
+
 def test_subdirection_must_belong_to_direction(client) -> None:
     response = submit(client, expediente_electronico="no", subdireccion_code="STIS")
     assert "no pertenece" in field_errors(response)

@@ -184,6 +184,10 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         # code (the one she signed in with still holds); observación 5 asks for a second
         # signature on each.
         jefe = chain.sign_in("jefe.cuernavaca")
+        pending = jefe.locator("main .card").first  # her pending work comes first
+        expect(pending).to_contain_text("Su trabajo pendiente")
+        expect(pending).to_contain_text(str(BATCH))
+        chain.shot(jefe, "panel del jefe de unidad", phone=True)
         nav(jefe, "Firmas")
         chain.shot(jefe, "firmas del jefe de unidad", phone=True)
         jefe.get_by_role("link", name=folio).first.click()  # waiting (and recent) requests

@@ -34,6 +34,27 @@ def test_applicant_submits_and_tracks(new_page, shots) -> None:
     shots(page, "seguimiento")
 
 
+def test_the_form_fills_the_adscription_and_finds_a_unit(new_page, shots) -> None:
+    page = new_page()
+    page.goto("/solicitud")
+    page.fill("#unit_search", "hospital cuernav")  # accents and case do not matter
+    shown = page.locator("#unit_clues option:not([hidden])").all_inner_texts()
+    assert shown and all("Hospital" in name and "Cuernavaca" in name for name in shown[1:])
+    assert page.locator("#unit_clues option[value=MSSSA000120]").get_attribute(
+        "hidden") is not None  # a centro de salud is hidden
+    page.select_option("#unit_clues", "MSSSA001270")  # a hospital: Hospitales
+    assert (page.input_value("#direccion_code"), page.input_value("#subdireccion_code")) == \
+        ("DAM", "SH")
+    page.fill("#unit_search", "")
+    page.select_option("#unit_clues", "MSSSA000120")  # a centro: Atención Primaria
+    assert page.input_value("#subdireccion_code") == "SAPS"
+    shots(page, "adscripcion llenada")
+    page.check("input[name=expediente_electronico][value=no]")
+    page.select_option("#subdireccion_code", "")
+    page.select_option("#unit_clues", "MSSSA001270")  # without SIEMPRE: the person chooses
+    assert page.input_value("#subdireccion_code") == ""
+
+
 def test_staff_first_sign_in_enrols_totp(new_page, live_app, shots) -> None:
     with live_app.app_context():
         create_staff_account("ana.jefa", staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA000120"),
