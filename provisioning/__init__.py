@@ -109,6 +109,7 @@ def register_documents() -> None:
 def register_jobs() -> None:
     """Every background job kind this app runs, with its retry policy (see each module)."""
     from provisioning.dashboard import reminders
+    from provisioning.handoff import tasks as handoff_tasks
     from provisioning.it import tasks as it_tasks
     from provisioning.lifecycle import tasks as lifecycle_tasks
     from provisioning.notifications import services as notifications
@@ -119,3 +120,4 @@ def register_jobs() -> None:
     notifications.register()
     reminders.register()
     lifecycle_tasks.register()
+    handoff_tasks.register()

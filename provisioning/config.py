@@ -528,6 +528,10 @@ class HandoffSettings:
     # The first wait, doubled with each further wrong code, up to the cap; never a lock.
     code_backoff_minutes: int = 1
     code_backoff_max_minutes: int = 60
+    # The printable activation sheet: its holder may reopen it (refresh, back, print again)
+    # for this many minutes after the delivery; meanwhile the code is kept sealed with
+    # [security].data_key, then wiped (also when used, replaced or closed). 0: shown once.
+    sheet_minutes: int = 15
     # How long the person may fill the pre-registration after signing in with the new
     # domain credentials (Alta never keeps their password; only this window).
     preregistration_session_minutes: int = 15

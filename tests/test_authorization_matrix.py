@@ -126,6 +126,8 @@ POLICY: dict[str, Any] = {
     "handoff.delivery": DELIVERERS,
     "handoff.deliver": DELIVERERS,
     "handoff.reissue": DELIVERERS,
+    "handoff.sheet": DELIVERERS,
+    "handoff.close_sheet": DELIVERERS,
     "handoff.activate": PUBLIC,
     "preregistration.sign_in": PUBLIC,
     "preregistration.sign_out": PUBLIC,
@@ -195,6 +197,8 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "handoff.delivery": {"request_id": missing},
         "handoff.deliver": {"request_id": missing},
         "handoff.reissue": {"request_id": missing},
+        "handoff.sheet": {"request_id": missing},
+        "handoff.close_sheet": {"request_id": missing},
         **{e: {"person_id": missing} for e in ("lifecycle.person", "lifecycle.start",
                                                 "lifecycle.urgent", "lifecycle.extend")},
         **{e: {"baja_id": missing} for e in ("lifecycle.baja", "lifecycle.sign",
@@ -509,7 +513,8 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         "audit.history": [Target(t.label, {"object_type": "request",
                                            "object_id": t.args["folio"]}, t.owner)
                           for t in signing],
-        **{e: held for e in ("handoff.delivery", "handoff.deliver", "handoff.reissue")},
+        **{e: held for e in ("handoff.delivery", "handoff.deliver", "handoff.reissue",
+                             "handoff.sheet", "handoff.close_sheet")},
         "handoff.receive": in_transit,
         **{e: oficios(envios, "oficio") + oficios(replies, "respuesta")
            for e in ("oficios.detail", "documents.oficio_pdf")},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from provisioning.db import Base
@@ -109,6 +109,11 @@ class ActivationCode(Base):
     id_document: Mapped[str] = mapped_column(
         String(40), comment="Kind of official ID shown (ine, pasaporte…); never its number")
     reissue_reason: Mapped[str | None] = mapped_column(String(500))
+    sheet_sealed: Mapped[str | None] = mapped_column(
+        Text, comment="The code sealed with [security].data_key, only for the holder's "
+                      "printable sheet; wiped when used, replaced, closed or past sheet_until")
+    sheet_until: Mapped[datetime | None] = mapped_column(
+        comment="The holder may reopen the sheet until then ([handoff].sheet_minutes)")
 
     __table_args__ = (
         Index("uq_activation_codes_live", "request_id", unique=True,

@@ -30,7 +30,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
-from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym
+from provisioning.crypto import code_hasher, new_code, normalize_code, pseudonym, sealer
 from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.directory import port
@@ -135,19 +135,78 @@ def _identity(id_document: str, confirmed: bool) -> str:
 
 def _issue(request: AccountRequest, *, user: StaffUser, role: Role, ip: str | None,
            id_document: str, reason: str | None) -> tuple[ActivationCode, str]:
-    """Create a code, store its hash and the delivery receipt; return them and the code."""
+    """Create a code, store its hash and the delivery receipt; return them and the code.
+
+    For ``[handoff].sheet_minutes`` the code is also kept sealed, so that the holder who
+    delivered it can reopen the printable sheet (``open_sheet``); then it is wiped.
+    """
     config = settings().handoff
     code = new_code()
     now = timeutil.now()
+    expires = now + timedelta(days=config.code_validity_days)
     row = ActivationCode(
         request_id=request.id, code_hash=code_hasher().hash(normalize_code(code)),
-        issued_at=now, expires_at=now + timedelta(days=config.code_validity_days), attempts=0,
+        issued_at=now, expires_at=expires, attempts=0,
         delivered_by_id=user.id,
         delivered_by_name=user.full_name, delivered_by_role=role.value, delivered_ip=ip,
         id_document=id_document, reissue_reason=reason)
+    if config.sheet_minutes > 0:
+        row.sheet_sealed = sealer().seal(code)
+        row.sheet_until = min(now + timedelta(minutes=config.sheet_minutes), expires)
     session().add(row)
     session().flush()
     return row, code
+
+
+SHEET_GONE = ("La hoja de activación ya no se puede volver a abrir: se muestra solo a quien "
+              "entregó el código y por {minutes} minutos. Si la persona no tiene su código, "
+              "emita uno nuevo indicando el motivo.")
+
+
+def open_sheet(request: AccountRequest, *, user: StaffUser, ip: str | None,
+               actor: audit.Actor) -> Slip:
+    """The printable sheet of the request's live code, again, for the staff member who
+    delivered it and while ``sheet_until`` holds; audits ``handoff.sheet_viewed`` (never
+    the code). A sheet past its time is wiped here (and by ``wipe_old_sheets``)."""
+    row = live_code(request)
+    now = timeutil.now()
+    if row is None or row.sheet_sealed is None or row.delivered_by_id != user.id:
+        raise NotFound(SHEET_GONE.format(minutes=settings().handoff.sheet_minutes))
+    if row.sheet_until is None or row.sheet_until <= now:
+        row.sheet_sealed = row.sheet_until = None
+        session().flush()
+        raise NotFound(SHEET_GONE.format(minutes=settings().handoff.sheet_minutes))
+    audit.record("handoff.sheet_viewed", actor=actor, object_type="request",
+                 object_id=request.folio, summary=f"Hoja de activación de {request.folio} "
+                 "vista de nuevo por quien la entregó", details={"delivery": row.id})
+    return Slip(request, user_name(request), sealer().unseal(row.sheet_sealed), row)
+
+
+def close_sheet(request: AccountRequest, *, user: StaffUser, actor: audit.Actor) -> bool:
+    """Wipe the sealed code of the sheet the staff member delivered (they printed it or
+    dictated it); audits ``handoff.sheet_closed``. False when there was nothing to wipe."""
+    row = live_code(request)
+    if row is None or row.sheet_sealed is None or row.delivered_by_id != user.id:
+        return False
+    row.sheet_sealed = row.sheet_until = None
+    audit.record("handoff.sheet_closed", actor=actor, object_type="request",
+                 object_id=request.folio, summary=f"Hoja de activación de {request.folio} "
+                 "cerrada: el código ya no se guarda", details={"delivery": row.id})
+    session().flush()
+    return True
+
+
+def wipe_old_sheets() -> int:
+    """Wipe every sealed sheet code past its time, used or replaced (a periodic task);
+    returns how many. Idempotent."""
+    now = timeutil.now()
+    return session().execute(
+        update(ActivationCode).where(
+            ActivationCode.sheet_sealed.is_not(None),
+            (ActivationCode.sheet_until <= now) | ActivationCode.used_at.is_not(None)
+            | ActivationCode.revoked_at.is_not(None))
+        .values(sheet_sealed=None, sheet_until=None)
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def _holder_role(request: AccountRequest) -> Role:
@@ -212,7 +271,8 @@ def reissue(request: AccountRequest, *, principal: staff.Principal, user: StaffU
         update(ActivationCode).where(ActivationCode.request_id == request.id,
                                      ActivationCode.used_at.is_(None),
                                      ActivationCode.revoked_at.is_(None))
-        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(revoked_at=now, sheet_sealed=None, sheet_until=None)
+        .execution_options(synchronize_session=False)).rowcount
     row, secret = _issue(request, user=user, role=role, ip=ip, id_document=id_document,
                          reason=reason)
     workflow.transition(request, "deliver", actor=principal.actor(ip, role),
@@ -433,6 +493,7 @@ def record_activation(target: ActivationTarget, *, ip: str | None) -> AccountReq
     if request is None or row is None or row.used_at is not None or row.revoked_at is not None:
         raise Conflict("Esta cuenta ya se activó con ese código.")
     row.used_at = timeutil.now()
+    row.sheet_sealed = row.sheet_until = None  # the sheet has served
     workflow.transition(request, "activate", actor=audit.Actor("solicitante", "solicitante", ip),
                         details={"user_hmac": pseudonym("user", target.user_name),
                                  "delivery": row.id})
@@ -461,7 +522,8 @@ def close_for_retired_account(guid: str, *, folio: str, actor: audit.Actor) -> l
         update(ActivationCode).where(ActivationCode.request_id.in_([r.id for r in requests]),
                                      ActivationCode.used_at.is_(None),
                                      ActivationCode.revoked_at.is_(None))
-        .values(revoked_at=timeutil.now()).execution_options(synchronize_session=False)).rowcount
+        .values(revoked_at=timeutil.now(), sheet_sealed=None, sheet_until=None)
+        .execution_options(synchronize_session=False)).rowcount
     for request in requests:
         workflow.transition(request, "close_by_baja", actor=actor,
                             reason=f"La cuenta se dio de baja ({folio})")

@@ -12,7 +12,7 @@ from provisioning import db, timeutil, wording
 from provisioning.approvals import services as approvals
 from provisioning.config import current as settings
 from provisioning.directory.errors import PasswordRejected
-from provisioning.errors import ValidationError
+from provisioning.errors import NotFound, ValidationError
 from provisioning.handoff import custody, rules, services
 from provisioning.handoff.services import ActivationRefused
 from provisioning.notifications.services import link
@@ -160,8 +160,40 @@ def _deliver(request_id: int, operation: Any, **extra: Any) -> Any:
         return _delivery_page(account_request, error=exc.message, errors=exc.fields,
                               status=400)
     db.commit()
-    # The code exists only in this response: the slip shows it once (no-store, never in a URL).
+    if slip.delivery.sheet_sealed is None:  # [handoff].sheet_minutes = 0: shown only here
+        return _slip(slip)
+    # Post/redirect/get: a refresh or «back» reopens the sheet (for its holder, a while)
+    # instead of posting the delivery again; the code never goes in a URL.
+    return redirect(url_for("handoff.sheet", request_id=request_id), 303)
+
+
+@bp.route("/entregas/cuentas/<int:request_id>/hoja")
+@auth.roles_required(*services.DELIVERING_ROLES)
+def sheet(request_id: int) -> Any:
+    """The printable activation sheet again, for the staff member who delivered it."""
+    principal = g.principal
+    account_request = services.get_for_holder(principal, request_id)
+    try:
+        slip = services.open_sheet(account_request, user=auth.current_user(), ip=client_ip(),
+                                   actor=principal.actor(client_ip()))
+    except NotFound as exc:
+        db.commit()  # a sheet past its time was wiped
+        return _delivery_page(account_request, error=exc.message)  # the receipt, the reason
+    db.commit()
     return _slip(slip)
+
+
+@bp.route("/entregas/cuentas/<int:request_id>/hoja/cerrar", methods=["POST"])
+@auth.roles_required(*services.DELIVERING_ROLES)
+def close_sheet(request_id: int) -> Any:
+    """Stop keeping the code once the sheet is printed or dictated."""
+    principal = g.principal
+    account_request = services.get_for_holder(principal, request_id)
+    if services.close_sheet(account_request, user=auth.current_user(),
+                            actor=principal.actor(client_ip())):
+        flash(f"Hoja de {account_request.folio} cerrada: Alta ya no guarda su código.", "ok")
+    db.commit()
+    return redirect(url_for("handoff.inbox"))
 
 
 @bp.route("/entregas/cuentas/<int:request_id>/entregar", methods=["POST"])
@@ -185,9 +217,12 @@ def reissue(request_id: int) -> Any:
 
 
 def _activation_form(*, error: str | None = None, errors: dict[str, str] | None = None,
-                     status: int = 200) -> Any:
+                     status: int = 200, keep_code: bool = False) -> Any:
+    """The activation form; ``keep_code`` when only the password was wrong (the person
+    retypes the password, not the code from the sheet; the page is no-store)."""
     values = {"usuario": (request.values.get("usuario") or "")[:40],
-              "curp": request.form.get("curp", "")[:30]}
+              "curp": request.form.get("curp", "")[:30],
+              "code": request.form.get("code", "")[:30] if keep_code else ""}
     return render_template("handoff/activate.html", values=values, error=error,
                            errors=errors or {}, policy=settings().handoff.password_policy
                            ), status
@@ -203,7 +238,8 @@ def activate() -> Any:
         password = services.check_password_form(request.form.get("password", "")[:200],
                                                 request.form.get("password2", "")[:200])
     except ValidationError as exc:
-        return _activation_form(error=exc.message, errors=exc.fields, status=400)
+        return _activation_form(error=exc.message, errors=exc.fields, status=400,
+                                keep_code=True)
     try:
         target = services.check_activation(_field("usuario", 300), _field("code", 60),
                                            _field("curp", 40), ip=client_ip())
@@ -217,7 +253,7 @@ def activate() -> Any:
         services.record_password_rejected(target, reason=exc.reason, ip=client_ip())
         db.commit()
         return _activation_form(error=exc.message, errors={"password": exc.message},
-                                status=400)
+                                status=400, keep_code=True)
     services.record_activation(target, ip=client_ip())
     db.commit()
     return render_template("handoff/activated.html", user_name=target.user_name,

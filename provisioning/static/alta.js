@@ -22,6 +22,12 @@
     table.classList.add("cards");
   });
 
+  // «Imprimir» buttons (hidden without this script: Ctrl+P still works).
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // The request form: with expediente electrónico the unit's type decides dirección and
   // subdirección (observación 3; the server fills them too when left blank).
   var form = document.querySelector("form[data-ece-adscription]");

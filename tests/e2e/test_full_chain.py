@@ -287,7 +287,13 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         responsable.get_by_role("button", name="Entregar y mostrar el código").click()
         activation_code = responsable.locator(".slip .secret").inner_text().strip()
         assert responsable.locator(".slip-user").inner_text().strip() == user_name
+        assert responsable.url.endswith("/hoja") and activation_code not in responsable.url
+        expect(responsable.get_by_role("button", name="Imprimir la hoja")).to_be_visible()
+        responsable.reload()  # a refresh neither loses the sheet nor delivers again
+        assert responsable.locator(".slip .secret").inner_text().strip() == activation_code
         chain.shot(responsable, "hoja de activacion", phone=True)
+        responsable.get_by_role("button", name="Ya la entregué: cerrar la hoja").click()
+        chain.flash(responsable, "Alta ya no guarda su código")
 
         # 9. The person activates the account with their own password, then pre-registers.
         person = new_page()

@@ -17,7 +17,7 @@ from provisioning.audit.models import AuditEvent
 from provisioning.crypto import CODE_ALPHABET
 from provisioning.directory import accounts, connection
 from provisioning.directory.errors import BindRefused
-from provisioning.handoff.services import ACTIVATION_REFUSED
+from provisioning.handoff.services import ACTIVATION_REFUSED, wipe_old_sheets
 from tests.support.handoff_flow import (
     GOOD_PASSWORD,
     activate,
@@ -57,23 +57,27 @@ def test_delivery_checks_identity_and_shows_the_code_once(dir_app, clock) -> Non
     assert status_of(person.request_id) == "en_entrega" and code_row(person.request_id) is None
 
     clock.advance(seconds=30)
-    slip = scene.people["jefe.centro"][0].post(f"{path}/entregar", {
+    holder = scene.people["jefe.centro"][0]
+    posted = holder.post(f"{path}/entregar", {
         "id_document": "pasaporte", "identity": "on",
         "code": scene.people["jefe.centro"][1].code()}, page="/panel")
+    # Post/redirect/get: the sheet is a page of its own (a refresh does not post again).
+    assert posted.status_code == 303 and posted.headers["Location"] == f"{path}/hoja"
+    slip = holder.get(f"{path}/hoja")
     assert slip.status_code == 200 and slip.headers["Cache-Control"] == "no-store"
     html = slip.get_data(as_text=True)
     code = re.search(r'class="secret">([^<]+)<', html).group(1)
     assert CODE_SHAPE.match(code)
     assert person.folio in html and user_name(person.request_id) in html
     assert f"/activar?usuario={user_name(person.request_id)}" in html and "<svg" in html
-    assert "una sola vez" in html and "<script" not in html and code not in slip.headers.get(
-        "Location", "")
+    assert "Solo usted puede volver a abrir esta hoja" in html and "Imprimir la hoja" in html
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None  # no inline script
     row = code_row(person.request_id)
     assert row.code_hash.startswith("$argon2id$") and code not in row.code_hash
     assert row.expires_at == clock.now + timedelta(days=15) and row.attempts == 0
     assert row.id_document == "pasaporte" and row.delivered_by_name == "PERSONA JEFE.CENTRO"
     assert status_of(person.request_id) == "entregada"
-    # Shown once: the page afterwards has the receipt, not the code; delivering again is 409.
+    # The delivery page has the receipt, not the code; delivering again is 409.
     page = scene.people["jefe.centro"][0].get(path).get_data(as_text=True)
     assert code not in page and "Pasaporte" in page and "Reemplazar el código" in page
     again = scene.post("jefe.centro", f"{path}/entregar", {"id_document": "ine",
@@ -110,7 +114,7 @@ def test_wrong_data_gets_one_message_and_a_replaced_code_stops_working(dir_app,
     response = scene.post("jefe.centro", path, {"id_document": "ine", "identity": "on",
                                                 "reason": "Perdió la hoja del código"},
                           step_up=True)
-    new_code = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True)).group(1)
+    new_code = scene.slip_code("jefe.centro", response)
     assert new_code != code
     assert error_text(activate(person, code)) == ACTIVATION_REFUSED
     assert not ad_account(person.request_id).enabled
@@ -137,7 +141,7 @@ def test_expired_code_is_refused_until_replaced(dir_app, clock) -> None:
     response = scene.post("jefe.centro", f"/entregas/cuentas/{person.request_id}/reemitir",
                           {"id_document": "licencia", "identity": "on",
                            "reason": "El código venció sin usarse"}, step_up=True)
-    fresh = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True)).group(1)
+    fresh = scene.slip_code("jefe.centro", response)
     assert activate(person, fresh.lower().replace("-", " ")).status_code == 200
 
 
@@ -153,6 +157,11 @@ def test_the_person_chooses_the_password_and_ad_judges_it(dir_app, clock) -> Non
     assert "demasiado corta: debe tener al menos 7 caracteres" in short.get_data(as_text=True)
     simple = activate(person, code, password="abcdefghijkl")
     assert "requisitos de complejidad" in simple.get_data(as_text=True)
+    # The DC refused the password, not the code: the form keeps the code for the next try.
+    for refused in (short, simple):
+        assert f'value="{code}"' in refused.get_data(as_text=True)
+    wrong = activate(person, "2222-3333-4444-5555", user="no.existe")  # never echoed back
+    assert 'value="2222-3333-4444-5555"' not in wrong.get_data(as_text=True)
     # A refused password is not a wrong code: nothing counted, nothing changed on the DC.
     assert code_row(person.request_id).attempts == 0
     assert not ad_account(person.request_id).enabled
@@ -173,6 +182,64 @@ def test_the_person_chooses_the_password_and_ad_judges_it(dir_app, clock) -> Non
         "activada"
 
 
+def test_the_sheet_reopens_for_its_holder_only_and_a_while_only(dir_app, clock) -> None:
+    scene, (first, second, third) = delivered_scene(
+        dir_app, clock, ("Paula", "Arriaga", "Luna"), ("Rita", "Campos", None),
+        ("Sonia", "Ávila", "Paz"))
+    code = scene.deliver("jefe.centro", first.request_id)
+    sheet = f"/entregas/cuentas/{first.request_id}/hoja"
+    holder = scene.people["jefe.centro"][0]
+    clock.advance(minutes=14)  # a refresh, «back», a second print: the same code
+    assert code in holder.get(sheet).get_data(as_text=True)
+    assert scene.sign_in_again("jefe.hospital").get(sheet).status_code == 404  # not theirs
+    assert scene.sign_in_again("enlace").get(sheet).status_code == 403
+    row = code_row(first.request_id)
+    assert row.sheet_sealed and code not in row.sheet_sealed
+    clock.advance(minutes=2)  # past [handoff].sheet_minutes (15): wiped, and said so
+    late = holder.get(sheet).get_data(as_text=True)  # the delivery receipt, and why
+    assert "ya no se puede volver a abrir" in late and code not in late
+    assert code_row(first.request_id).sheet_sealed is None
+    assert activate(first, code).status_code == 200  # the code itself still works
+
+    # Closed by the holder once printed: nothing kept.
+    scene.deliver("jefe.centro", second.request_id)
+    closed = scene.post("jefe.centro", f"/entregas/cuentas/{second.request_id}/hoja/cerrar")
+    assert closed.status_code == 302 and code_row(second.request_id).sheet_sealed is None
+    assert "ya no se puede volver a abrir" in holder.get(
+        f"/entregas/cuentas/{second.request_id}/hoja").get_data(as_text=True)
+    # Used: the activation wipes it; the periodic task wipes what nobody opened again.
+    third_code = scene.deliver("jefe.centro", third.request_id)
+    assert activate(third, third_code).status_code == 200
+    assert code_row(third.request_id).sheet_sealed is None
+    actions = values(lambda: list(db.session().scalars(select(AuditEvent.action).where(
+        AuditEvent.action.like("handoff.sheet_%")).order_by(AuditEvent.seq))))
+    assert actions == ["handoff.sheet_viewed", "handoff.sheet_viewed", "handoff.sheet_viewed",
+                       "handoff.sheet_closed", "handoff.sheet_viewed"]
+
+
+def test_without_a_sheet_window_the_code_is_shown_once_and_never_kept(
+        make_app, directory_config, clock) -> None:
+    app = make_app(directory=directory_config, handoff={"sheet_minutes": 0})
+    with app.app_context():
+        scene, (person,) = delivered_scene(app, clock, ("Tania", "Robles", None))
+        response = scene.post("jefe.centro", f"/entregas/cuentas/{person.request_id}/entregar",
+                              {"id_document": "ine", "identity": "on"}, step_up=True)
+        assert response.status_code == 200
+        assert "una sola vez" in response.get_data(as_text=True)
+        row = code_row(person.request_id)
+        assert row.sheet_sealed is None and row.sheet_until is None
+
+
+def test_the_periodic_task_wipes_sheets_past_their_time(dir_app, clock) -> None:
+    scene, (person,) = delivered_scene(dir_app, clock, ("Úrsula", "Vega", "Mar"))
+    scene.deliver("jefe.centro", person.request_id)
+    assert wipe_old_sheets() == 0
+    clock.advance(minutes=16)
+    assert wipe_old_sheets() == 1
+    db.commit()
+    assert code_row(person.request_id).sheet_sealed is None
+
+
 def test_codes_and_passwords_never_reach_logs_audit_or_database(dir_app, clock,
                                                                 caplog) -> None:
     caplog.set_level(logging.DEBUG)
@@ -185,7 +252,7 @@ def test_codes_and_passwords_never_reach_logs_audit_or_database(dir_app, clock,
                               f"/entregas/cuentas/{person.request_id}/reemitir",
                               {"id_document": "ine", "identity": "on",
                                "reason": "Perdió la hoja"}, step_up=True)
-        second = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True))[1]
+        second = scene.slip_code("jefe.centro", response)
         weak = "Ab1-x"
         activate(person, second, password=weak)
         activate(person, second)

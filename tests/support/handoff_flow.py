@@ -235,8 +235,17 @@ class Scene:
         """``holder`` delivers in person; returns the activation code read from the slip."""
         response = self.post(holder, f"/entregas/cuentas/{request_id}/entregar",
                              {"id_document": "ine", "identity": "on", **extra}, step_up=True)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return SLIP_CODE.search(response.get_data(as_text=True)).group(1)
+        return self.slip_code(holder, response)
+
+    def slip_code(self, holder: str, response: Any) -> str:
+        """The activation code of the sheet a delivery or re-issue redirected ``holder`` to
+        (post/redirect/get: the code is never in the URL)."""
+        assert response.status_code == 303, response.get_data(as_text=True)
+        location = response.headers["Location"]
+        assert location.endswith("/hoja") and "-" not in location.rsplit("/", 2)[-2]
+        sheet = self.people[holder][0].get(location)
+        assert sheet.status_code == 200, sheet.get_data(as_text=True)
+        return SLIP_CODE.search(sheet.get_data(as_text=True)).group(1)
 
     def to_holders(self, applicants: list[Applicant]) -> int:
         """Oficio, acuse, accounts, reply, acuse of the reply, release: returns the oficio."""
