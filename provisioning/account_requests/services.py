@@ -306,7 +306,21 @@ def form_values(request: AccountRequest) -> dict[str, str]:
         values["wants_user_account"] = "on"
     if request.wants_email_account:
         values["wants_email_account"] = "on"
+        values["accepts_institutional_use"] = "on"
+    # The commitments were made when the request was sent; the privacy notice is asked
+    # again only if it changed since.
+    values["accepts_personal_account"] = "on"
+    if request.privacy_notice_sha256 == privacy_notice_hash():
+        values["accepts_privacy_notice"] = "on"
     return values
+
+
+def return_reason(request: AccountRequest) -> str | None:
+    """Why the request was last returned for correction (what the signer wrote)."""
+    return session().scalar(
+        select(RequestEvent.reason).where(RequestEvent.request_id == request.id,
+                                          RequestEvent.event == "return")
+        .order_by(RequestEvent.id.desc()).limit(1))
 
 
 def _duplicate() -> Conflict:

@@ -154,6 +154,7 @@ def correct() -> Any:
             return redirect(url_for("public.tracking"))
     return render_template("public/request_form.html", values=values, errors=errors,
                            message=message, correcting=account_request,
+                           return_reason=services.return_reason(account_request),
                            **_form_context()), status
 
 

@@ -77,6 +77,12 @@ def sign_in() -> Any:
     return redirect(_next_page(services.request_for(attempt.folio)))
 
 
+def _from_curp(account_request: Any) -> curp.CurpInfo:
+    """What the request's CURP says of the person: birth date, sex and state of birth are
+    taken from it, never asked again (Tabla 1 must agree with it anyway)."""
+    return curp.validate(account_request.curp, allow_sex_x=settings().form.allow_sex_x)
+
+
 def _form(account_request: Any, values: Any, *, errors: dict[str, str] | None = None,
           message: str | None = None, status: int = 200) -> Any:
     staff_types = catalogs.staff_types()
@@ -84,8 +90,9 @@ def _form(account_request: Any, values: Any, *, errors: dict[str, str] | None = 
     return render_template(
         "preregistration/form.html", r=account_request, values=values, errors=errors or {},
         message=message, states=curp.STATES, nationalities=catalogs.nationalities(),
-        staff_types=staff_types,
-        cedula_required=[t.name.lower() for t in staff_types if t.code in required]), status
+        staff_types=staff_types, born=_from_curp(account_request),
+        cedula_required=[t.name.lower() for t in staff_types if t.code in required],
+        cedula_required_now=values.get("staff_type_code") in required), status
 
 
 @bp.route("/preregistro/datos", methods=["GET", "POST"])
@@ -103,8 +110,12 @@ def form() -> Any:
             "segundo_apellido": account_request.segundo_apellido or "",
             "staff_type_code": account_request.staff_type_code,
             "telefono_institucional": account_request.telefono, "nacionalidad": "MEX"})
+    posted = request.form.copy()
+    born = _from_curp(account_request)
+    posted["fecha_nacimiento"] = born.birth_date.isoformat()  # item assignment replaces
+    posted["sexo"], posted["entidad_nacimiento"] = born.sex, born.state_code
     try:
-        data = forms.parse(request.form, allow_sex_x=settings().form.allow_sex_x)
+        data = forms.parse(posted, allow_sex_x=settings().form.allow_sex_x)
         services.complete(account_request, data, ip=client_ip())
     except ValidationError as exc:
         db.rollback()

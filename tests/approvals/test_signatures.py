@@ -4,6 +4,7 @@ return / reject / correct / cancel, and no double signature under concurrency.""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from hashlib import sha256
 
@@ -249,6 +250,11 @@ def test_return_correct_and_resubmit_keeps_the_folio(app, client, clock) -> None
     assert "Corregir y reenviar" in page
     form = applicant.get("/seguimiento/corregir").get_data(as_text=True)
     assert 'value="BEML920313HMCLNS09"' in form and folio in form
+    # The reason is repeated on top of the form; the commitments already made stay ticked.
+    assert "con este motivo: <strong class=\"return-reason\">«Falta el segundo teléfono de " \
+        "contacto»" in form
+    for commitment in ("accepts_personal_account", "accepts_privacy_notice"):
+        assert re.search(rf'name="{commitment}"\s+checked', form), commitment
     bad = applicant.post("/seguimiento/corregir", {**VALID_FORM, **CENTRO_I, "telefono": "1"},
                          page="/seguimiento/corregir")
     assert bad.status_code == 400 and fetch(folio).status == "devuelta"

@@ -314,9 +314,8 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         person.fill("#nombres", "Renata")
         person.fill("#primer_apellido", "Olvera")
         person.fill("#segundo_apellido", "Zúñiga")
-        person.fill("#fecha_nacimiento", born.isoformat())
-        person.select_option("#sexo", "M")
-        person.select_option("#entidad_nacimiento", "GR")
+        facts = person.locator("main .from-curp").all_inner_texts()  # from her CURP
+        assert facts == [born.strftime("%d/%m/%Y"), "Mujer (M)", "Guerrero"], facts
         person.select_option("#nacionalidad", "MEX")
         person.select_option("#staff_type_code", "medico")
         person.fill("#cedula_profesional", "1234567")

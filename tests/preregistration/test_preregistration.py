@@ -67,11 +67,6 @@ def test_each_mismatch_with_the_curp_has_its_own_message(dir_app, clock) -> None
         "nombres": ({"nombres": "Rodrigo"}, f"El nombre {MISMATCH}"),
         "primer_apellido": ({"primer_apellido": "Zamora"}, f"El primer apellido {MISMATCH}"),
         "segundo_apellido": ({"segundo_apellido": "Gómez"}, f"El segundo apellido {MISMATCH}"),
-        "fecha_nacimiento": ({"fecha_nacimiento": date(1959, 1, 2).isoformat()},
-                             "La fecha de nacimiento no coincide con la de su CURP"),
-        "sexo": ({"sexo": "M"}, "El sexo no coincide con el que indica su CURP"),
-        "entidad_nacimiento": ({"entidad_nacimiento": "JC"},
-                               "La entidad de nacimiento no coincide con la de su CURP"),
         "nacionalidad": ({"nacionalidad": "GTM"}, "Su CURP indica que nació en México"),
         "cedula_profesional": ({"cedula_profesional": ""},
                                "La cédula profesional es obligatoria para enfermería"),
@@ -87,9 +82,28 @@ def test_each_mismatch_with_the_curp_has_its_own_message(dir_app, clock) -> None
     page = browser.post("/preregistro/datos", good_form(person, **everything),
                         page="/preregistro/datos").get_data(as_text=True)
     assert all(message in page for _, message in cases.values())
-    # Typed dates as on paper are read too; nothing was stored by the refusals.
+    # Nothing was stored by the refusals.
     assert values(lambda: db.session().scalar(select(PreRegistration.id))) is None
     assert status_of(person.request_id) == "activada"
+
+
+def test_birth_date_sex_and_state_come_from_the_curp(dir_app, clock) -> None:
+    person = ready_to_preregister(Scene(dir_app, clock).cast())
+    browser = Browser(dir_app.test_client())
+    sign_in(browser, user_name(person.request_id))
+    page = browser.get("/preregistro/datos").get_data(as_text=True)
+    assert person.born.strftime("%d/%m/%Y") in page  # shown, not asked
+    for asked in ('name="fecha_nacimiento"', 'name="sexo"', 'name="entidad_nacimiento"'):
+        assert asked not in page
+    assert "Cédula profesional (obligatoria para su tipo de personal)" in page  # enfermería
+    # Whatever is posted for them, the CURP's values are stored.
+    response = browser.post("/preregistro/datos", good_form(
+        person, fecha_nacimiento=date(1959, 1, 2).isoformat(), sexo="X",
+        entidad_nacimiento="JC"), page="/preregistro/datos")
+    assert response.status_code == 302
+    row = values(lambda: db.session().scalar(select(PreRegistration)))
+    assert (row.fecha_nacimiento, row.sexo, row.entidad_nacimiento) == (
+        person.born, person.sex, person.state)
 
 
 def test_completion_without_expediente_closes_without_the_siempre_group(
