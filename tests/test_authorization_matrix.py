@@ -49,6 +49,7 @@ POLICY: dict[str, Any] = {
     "public.index": PUBLIC,
     "public.request_form": PUBLIC,
     "public.tracking": PUBLIC,
+    "public.resend_code": PUBLIC,
     "health.healthz": PUBLIC,
     "staff.login": PUBLIC,
     "staff.continue_login": PUBLIC,

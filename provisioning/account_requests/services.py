@@ -348,6 +348,55 @@ def track(folio: str, code: str, *, ip: str | None) -> AccountRequest:
     return request
 
 
+# A lost tracking code is re-sent to the request's e-mail at most this often.
+RESEND_EVERY = timedelta(minutes=10)
+RESEND_ANSWER = ("Si el folio y la CURP corresponden a una solicitud en trámite, enviamos un "
+                 "código de seguimiento nuevo al correo que se escribió en ella; el anterior "
+                 "deja de servir. Revise también la carpeta de correo no deseado.")
+
+
+def resend_tracking_code(folio: str, curp_text: str, *, ip: str | None) -> None:
+    """A new tracking code for an open request, mailed to its contact e-mail (sealed in the
+    outbox until sent): the lost one stops working.
+
+    The caller always shows ``RESEND_ANSWER``: nothing says whether folio and CURP matched.
+    Audits ``request.tracking_code_resent`` (never the code) or, for a folio whose CURP did
+    not match, ``request.tracking_code_resend_refused``; at most once per ``RESEND_EVERY``.
+    """
+    folio = folio.strip().upper()[:40]
+    request = (session().scalar(select(AccountRequest).where(AccountRequest.folio == folio))
+               if FOLIO_RE.match(folio) else None)
+    if request is None or request.closed_at is not None:
+        code_hasher().hash(normalize_code(new_code()))  # as slow as a match: no timing oracle
+        return
+    applicant = audit.Actor("solicitante", "solicitante", ip)
+    if curp.normalize(curp_text)[:18] != request.curp:
+        code_hasher().hash(normalize_code(new_code()))
+        audit.record("request.tracking_code_resend_refused", actor=applicant,
+                     object_type="request", object_id=request.folio,
+                     summary=f"Se pidió un código de seguimiento nuevo para {request.folio} "
+                             "con otra CURP: no se envió")
+        return
+    since = timeutil.now() - RESEND_EVERY
+    recent = session().scalar(select(AuditEvent.seq).where(
+        AuditEvent.action == "request.tracking_code_resent",
+        AuditEvent.object_type == "request", AuditEvent.object_id == request.folio,
+        AuditEvent.occurred_at > since).limit(1))
+    if recent is not None:
+        return
+    code = new_code(groups=3, size=4)
+    request.tracking_code_hash = code_hasher().hash(normalize_code(code))
+    audit.record("request.tracking_code_resent", actor=applicant, object_type="request",
+                 object_id=request.folio,
+                 summary=f"Código de seguimiento nuevo de {request.folio} enviado al correo "
+                         "de la solicitud; el anterior dejó de servir")
+    notifications.queue([request.contact_email], "codigo_seguimiento",
+                        f"Su código de seguimiento nuevo de la solicitud {request.folio}",
+                        object_type="request", object_id=request.folio, sealed=True,
+                        request=request, code=code)
+    session().flush()
+
+
 def _tell_duplicate_attempt(request: AccountRequest) -> None:
     """Tell the applicant of an open request that someone sent the public form again with
     its CURP (nothing of what they typed), and where to follow the open one."""

@@ -116,6 +116,20 @@ def tracking() -> Any:
     return render_template("public/tracking_form.html", error=None, folio="")
 
 
+@bp.route("/seguimiento/reenviar", methods=["GET", "POST"])
+@rate_limited("solicitud")
+def resend_code() -> Any:
+    """A lost tracking code: folio + CURP → a new one to the request's e-mail (the same
+    answer whether they matched or not)."""
+    if request.method == "POST":
+        services.resend_tracking_code(request.form.get("folio", "")[:40],
+                                      request.form.get("curp", "")[:40], ip=client_ip())
+        db.commit()
+        return render_template("public/resend_code.html", done=services.RESEND_ANSWER,
+                               folio=""), 200
+    return render_template("public/resend_code.html", done=None, folio="")
+
+
 def _access(account_request: AccountRequest) -> str | None:
     """Once the pre-registration is saved and until access is granted: "pending" while the
     job works, "failed" when it gave up (IT has it on its page); None otherwise."""

@@ -13,7 +13,8 @@ PENDING, SENT = "pending", "sent"
 
 
 class OutboxMessage(Base):
-    """One e-mail. It stays ``pending`` until an SMTP server accepts it (never a secret)."""
+    """One e-mail. It stays ``pending`` until an SMTP server accepts it. A body with a code
+    in it (a new tracking code) is kept sealed and wiped once sent; no other secret ever."""
 
     __tablename__ = "mail_outbox"
 
@@ -22,6 +23,9 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    body_sealed: Mapped[bool] = mapped_column(
+        default=False, comment="The body carries a code: sealed with [security].data_key "
+                               "and wiped once sent")
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(12), default=PENDING)

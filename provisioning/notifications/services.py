@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provisioning import audit, db, timeutil
 from provisioning.config import current as settings
+from provisioning.crypto import sealer
 from provisioning.jobs import services as jobs
 from provisioning.notifications.models import PENDING, SENT, OutboxMessage
 
@@ -49,22 +50,33 @@ log = logging.getLogger(__name__)
 # Queueing
 
 
+# What a sent message that carried a code keeps of its body.
+SEALED_BODY_SENT = "(mensaje con un código: su texto se borró al enviarse)"
+
+
 def link(path: str) -> str:
     """An absolute link to Alta (``[app].base_url`` + path)."""
     return settings().app.base_url.rstrip("/") + path
 
 
 def queue(recipients: Iterable[str], template: str, subject: str, *,
-          object_type: str | None = None, object_id: str | None = None,
+          object_type: str | None = None, object_id: str | None = None, sealed: bool = False,
           **context: Any) -> list[OutboxMessage]:
-    """Render ``templates/mail/<template>.txt`` and queue one message per recipient."""
+    """Render ``templates/mail/<template>.txt`` and queue one message per recipient.
+
+    ``sealed``: the body carries a code (a new tracking code): it is stored sealed with
+    ``[security].data_key`` until sent, then wiped.
+    """
     body = render_template(f"mail/{template}.txt", link=link, **context)
+    if sealed:
+        body = sealer().seal(body)
     now = timeutil.now()
     messages = []
     session = db.session()
     for recipient in sorted(set(r for r in recipients if r)):
         message = OutboxMessage(kind=template, recipient=recipient, subject=subject[:200],
-                                body=body, object_type=object_type, object_id=object_id,
+                                body=body, body_sealed=sealed,
+                                object_type=object_type, object_id=object_id,
                                 status=PENDING, attempts=0, created_at=now)
         session.add(message)
         session.flush()
@@ -104,7 +116,7 @@ def _smtp_send(message: OutboxMessage) -> None:
     # Stable per outbox message: if a resend ever happens (the worker died after the server
     # accepted the message but before Alta recorded it), receivers see the same message.
     email["Message-ID"] = message_id_header(message)
-    email.set_content(message.body)
+    email.set_content(sealer().unseal(message.body) if message.body_sealed else message.body)
     try:
         if config.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -177,6 +189,8 @@ def _record_sent(message_id: int) -> None:
     row.status, row.sent_at = SENT, timeutil.now()
     row.attempts += 1
     row.last_error = None
+    if row.body_sealed:  # its code now lives only in the person's mailbox
+        row.body = SEALED_BODY_SENT
     audit.record("mail.sent", actor=audit.Actor.system(), object_type="mail",
                  object_id=message_id,
                  summary=f"Aviso «{row.kind}» enviado ({row.object_type or '-'} "
