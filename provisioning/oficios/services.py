@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -276,14 +277,25 @@ def subject_text(text: str, default: str) -> str:
         raise ValidationError(exc.message, {"subject": exc.message}) from None
 
 
-def issue(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[int],
-          subject: str, code: str, ip: str | None) -> Oficio:
-    """The liaison signs an oficio to IT with the selected fully signed requests.
+@dataclass(frozen=True)
+class Draft:
+    """An oficio to IT as it would be signed now: what the preview shows and ``issue``
+    signs (the number is drawn only when signing)."""
 
-    All requests must be of one jurisdiction in the liaison's scope (others: 404) and ready
-    (else 409). Needs a fresh TOTP code (``staff.AuthError``). Moves each request by
-    ``include_in_oficio``; audits; tells IT.
-    """
+    requests: list[AccountRequest]
+    jurisdiction_code: str
+    jurisdiction: str
+    subject: str
+    body: str
+    addressee: Addressee
+    place: str
+    issued_on: date
+
+
+def draft(*, principal: staff.Principal, request_ids: Sequence[int], subject: str) -> Draft:
+    """The oficio the liaison would sign with these requests, checked like a signature:
+    one jurisdiction in the liaison's scope (others: 404), every request ready (else 409).
+    Changes nothing."""
     ids = sorted(set(request_ids))
     if not ids:
         raise ValidationError("Seleccione al menos una solicitud para el oficio.",
@@ -305,20 +317,35 @@ def issue(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[
     if len(jurisdictions) != 1:
         raise ValidationError("Un oficio lleva solicitudes de una sola jurisdicción.")
     (jurisdiction_code,) = jurisdictions
-    subject = subject_text(subject, settings().oficios.subject)
-    staff.verify_step_up(user, code, ip=ip)
-    actor = principal.actor(ip, Role.ENLACE)
     requests.sort(key=lambda r: (r.unit_clues, r.folio))
     config = settings().oficios
     jurisdiction = jurisdiction_label(jurisdiction_code)
     with_responsable = any(len(approvals.rules.chain(r)) > 1 for r in requests)
+    return Draft(requests=requests, jurisdiction_code=jurisdiction_code,
+                 jurisdiction=jurisdiction,
+                 subject=subject_text(subject, config.subject),
+                 body=envio_body(len(requests), jurisdiction, with_responsable),
+                 addressee=Addressee(config.addressee_name, config.addressee_position,
+                                     config.addressee_area),
+                 place=place_of(jurisdiction_code), issued_on=timeutil.local_today())
+
+
+def issue(*, principal: staff.Principal, user: StaffUser, request_ids: Sequence[int],
+          subject: str, code: str, ip: str | None) -> Oficio:
+    """The liaison signs an oficio to IT with the selected fully signed requests.
+
+    Checked as ``draft`` (what the preview showed); needs a fresh TOTP code
+    (``staff.AuthError``). Moves each request by ``include_in_oficio``; audits; tells IT.
+    """
+    prepared = draft(principal=principal, request_ids=request_ids, subject=subject)
+    staff.verify_step_up(user, code, ip=ip)
+    actor = principal.actor(ip, Role.ENLACE)
+    requests, jurisdiction = prepared.requests, prepared.jurisdiction
     oficio = create(
         ENVIO, requests=requests, signer=user, signer_role=Role.ENLACE, ip=ip,
-        jurisdiction_code=jurisdiction_code, subject=subject,
-        body=envio_body(len(requests), jurisdiction, with_responsable),
-        addressee=Addressee(config.addressee_name, config.addressee_position,
-                            config.addressee_area),
-        issuing_area_name=jurisdiction, place=place_of(jurisdiction_code))
+        jurisdiction_code=prepared.jurisdiction_code, subject=prepared.subject,
+        body=prepared.body, addressee=prepared.addressee, issuing_area_name=jurisdiction,
+        place=prepared.place)
     for request in requests:
         workflow.transition(request, "include_in_oficio", actor=actor,
                             details={"oficio": oficio.number})

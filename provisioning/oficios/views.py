@@ -22,7 +22,8 @@ bp = Blueprint("oficios", __name__)
 
 
 def _index(*, error: str | None = None, errors: dict[str, str] | None = None,
-           status: int = 200, selected: list[int] | None = None) -> Any:
+           status: int = 200, selected: list[int] | None = None,
+           preview: services.Draft | None = None) -> Any:
     principal = g.principal
     ready = services.ready_requests(principal)
     approvals.record_list_view(ready, actor=principal.actor(client_ip()), where="oficios")
@@ -33,7 +34,7 @@ def _index(*, error: str | None = None, errors: dict[str, str] | None = None,
                            is_liaison=principal.has(Role.ENLACE), error=error,
                            errors=errors or {}, selected=set(selected or []),
                            subject=request.form.get("subject") or settings().oficios.subject,
-                           kinds=KIND_LABELS), status
+                           kinds=KIND_LABELS, preview=preview), status
 
 
 @bp.route("/oficios", methods=["GET"])
@@ -52,6 +53,14 @@ def issue() -> Any:
     ids = form_ids("request_id", limit=services.MAX_ITEMS)
     if request.form.get("all") == "on":
         ids = [r.id for r in services.ready_requests(principal)]
+    if request.form.get("preview"):
+        # The oficio as it would be signed, on this page, before any code: nothing changes.
+        try:
+            draft = services.draft(principal=principal, request_ids=ids,
+                                   subject=request.form.get("subject", "")[:400])
+        except ValidationError as exc:
+            return _index(error=exc.message, errors=exc.fields, status=400, selected=ids)
+        return _index(selected=ids, preview=draft)
     try:
         oficio = services.issue(principal=principal, user=auth.current_user(), request_ids=ids,
                                 subject=request.form.get("subject", "")[:400],

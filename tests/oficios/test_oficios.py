@@ -4,6 +4,7 @@ step-up, cancel, acuse de recibo; gap-free unique numbers under concurrency."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 from sqlalchemy import func, select
@@ -117,6 +118,33 @@ def test_step_up_is_required_and_a_failure_takes_no_number(app, client, clock) -
     assert oficios() == [] and current_value("oficio:JS-I:2026") == 0
     assert issue(enlace, account, clock, [a.id]).status_code == 302
     assert oficios()[0].number == "SSM/JS-I/0001/2026"
+
+
+def test_the_liaison_previews_the_oficio_before_signing(app, client, clock) -> None:
+    a = make_ready(client, 1, **HOSPITAL)
+    b = make_ready(client, 2, **CENTRO_I)
+    other = make_ready(client, 3, **CENTRO_II)
+    enlace, _account = person(client, app, "enlace.vista", Role.ENLACE, clock,
+                              jurisdiction_code="I")
+    form = {"request_id": [str(a.id), str(b.id)], "subject": "Altas de marzo",
+            "preview": "1"}
+    response = enlace.post("/oficios", form, page="/oficios")  # no code needed to look
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    preview = page.split('class="oficio-preview"', 1)[1].split("</section>", 1)[0]
+    assert "se asigna al firmar" in preview and "Asunto: Altas de marzo" in preview
+    assert "Cuernavaca, Mor., a 4 de marzo de 2026" in preview
+    assert "me permito enviar a usted 2 solicitudes" in preview
+    assert a.folio in preview and b.folio in preview and "2 solicitudes FO-DPE" in preview
+    assert "ATENTAMENTE" in preview and "PERSONA ENLACE.VISTA" in preview
+    # The selection stays ticked for signing; nothing was numbered, signed or moved.
+    assert re.search(rf'value="{a.id}"[^>]*checked', page)
+    assert oficios() == [] and current_value("oficio:JS-I:2026") == 0
+    assert fetch(a.folio).status == fetch(b.folio).status == "lista_para_oficio"
+    # The preview is checked like a signature: nothing outside the liaison's scope.
+    assert enlace.post("/oficios", {"request_id": str(other.id), "preview": "1"},
+                       page="/oficios").status_code == 404
+    assert enlace.post("/oficios", {"preview": "1"}, page="/oficios").status_code == 400
 
 
 def test_select_all(app, client, clock) -> None:
