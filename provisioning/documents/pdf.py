@@ -147,9 +147,15 @@ class Document(FPDF):
         for line in lines:
             self.set_x(x + 2)
             self.multi_cell(w - 4, 3.6, latin1(line), new_x="LEFT", new_y="NEXT")
-        self.line(x + 6, y + h - 9, x + w - 6, y + h - 9)
-        self.set_xy(x + 2, y + h - 8)
+        # The title under the rule takes as many lines as it needs («… RESPONSABLE
+        # JURISDICCIONAL (OBSERVACIÓN 5)» wraps to three in a third of the page): the rule
+        # moves up so that the title ends inside the box.
         self.set_font("helvetica", "B", 7)
+        wrapped = self.multi_cell(w - 4, 3.4, latin1(title), align="C", dry_run=True,
+                                  output="LINES")
+        title_top = y + h - 1 - 3.4 * max(2, len(wrapped))
+        self.line(x + 6, title_top - 1, x + w - 6, title_top - 1)
+        self.set_xy(x + 2, title_top)
         self.multi_cell(w - 4, 3.4, latin1(title), align="C")
 
     def qr(self, png: bytes, x: float, y: float, size: float = 28) -> None:
