@@ -495,7 +495,7 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be disposed of; change nothing.")
 def retention_run(dry_run: bool) -> None:
     """Delete or anonymize the records whose retention ended (run it daily from a timer)."""
-    from provisioning import db, timeutil
+    from provisioning import db, timeutil, wording
     from provisioning.errors import AltaError
     from provisioning.retention import services
 
@@ -517,14 +517,16 @@ def retention_run(dry_run: bool) -> None:
         click.echo(f"{c.record_class:<13} {c.key:<26} vence {timeutil.format_date(c.due_at)}  "
                    f"{labels.get(o.result, o.result)}")
     if len(outcomes) > shown:
-        click.echo(f"… y {len(outcomes) - shown} registro(s) más.")
+        click.echo(f"… y {wording.count(len(outcomes) - shown, 'registro')} más.")
     done = sum(o.result not in labels for o in outcomes)
     held = sum(o.result == "retenido" for o in outcomes)
     if dry_run:
-        click.echo(f"Simulación: {len(outcomes) - held} registro(s) vencido(s), {held} "
-                   "retenido(s). No se cambió nada.")
+        due = wording.count(len(outcomes) - held, "registro vencido", "registros vencidos")
+        click.echo(f"Simulación: {due}, {wording.count(held, 'retenido')}. No se cambió "
+                   "nada.")
     else:
-        click.echo(f"{done} registro(s) dispuesto(s), {held} retenido(s).")
+        click.echo(f"{wording.count(done, 'registro dispuesto', 'registros dispuestos')}, "
+                   f"{wording.count(held, 'retenido')}.")
 
 
 # ---------------------------------------------------------------------------------------------

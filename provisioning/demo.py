@@ -37,7 +37,7 @@ DEMO_STAFF = (
      [staff.Grant(Role.JEFE_UNIDAD, unit_clues="MSSSA001270")]),
     ("responsable.js1", "MARTHA ELENA SALGADO RÍOS", "Responsable jurisdiccional de ECE",
      [staff.Grant(Role.RESPONSABLE_JURISDICCIONAL, jurisdiction_code="I")]),
-    ("enlace.js1", "CARLOS IBÁÑEZ MUÑOZ", "Enlace informático, Jurisdicción Sanitaria I",
+    ("enlace.js1", "CARLOS IBÁÑEZ MUÑOZ", "Enlace jurisdiccional, Jurisdicción Sanitaria I",
      [staff.Grant(Role.ENLACE, jurisdiction_code="I")]),
     ("informatica", "LUCÍA TORRES ESPINOSA", "Analista del Departamento de Informática",
      [staff.Grant(Role.INFORMATICA)]),

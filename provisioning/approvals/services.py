@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from provisioning import audit, timeutil
+from provisioning import audit, timeutil, wording
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
@@ -227,7 +227,8 @@ def sign_batch(requests: Sequence[AccountRequest], *, principal: staff.Principal
               for request, step in steps]
     audit.record("request.batch_signed", actor=principal.actor(ip), object_type="staff",
                  object_id=user.username,
-                 summary=f"{len(signed)} solicitud(es) firmada(s) con un solo código",
+                 summary=wording.count(len(signed), "solicitud firmada",
+                                       "solicitudes firmadas") + " con un solo código",
                  details={"folios": [r.folio for r in requests],
                           "content_sha256": [s.content_sha256 for s in signed]})
     return signed

@@ -168,5 +168,6 @@ class SyslogForwarder:
 
     def _drop(self, count: int, why: str) -> None:
         self.dropped += count
-        log.warning("syslog: %d evento(s) de bitácora no enviados a %s:%s (%s); total %d",
+        log.warning("syslog: eventos de bitácora no enviados (este intento: %d) a %s:%s (%s); "
+                    "total %d",
                     count, *self.address, why, self.dropped)

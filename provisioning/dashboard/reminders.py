@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from provisioning import timeutil, workdays
+from provisioning import timeutil, wording, workdays
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
@@ -111,7 +111,7 @@ def send() -> int:
     for recipient, items in sorted(per_person.items()):
         queued += len(notifications.queue(
             [recipient], "recordatorio",
-            f"Recordatorio: {len(items)} asunto(s) en espera en Alta",
+            f"Recordatorio: {wording.count(len(items), 'asunto')} en espera en Alta",
             object_type="reminder", object_id=timeutil.local_today().isoformat(),
             items=items, threshold=threshold))
     return queued

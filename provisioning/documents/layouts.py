@@ -147,7 +147,7 @@ def oficio(*, code: str, url: str, created_at: datetime, institution: str, issui
            number: str, subject: str, place_and_date: str, addressee: Sequence[str],
            reference: str | None, body: str, signer: Evidence, ccp: Sequence[str],
            initials: str, annex: Sequence[AnnexRow], annex_label: str) -> bytes:
-    """An oficio laid out as on paper (DOMAIN.md §6), its annex on the following page(s)."""
+    """An oficio laid out as on paper (DOMAIN.md §6), its annex on the following pages."""
     doc = Document(letterhead=Letterhead((institution.upper(), issuing_area)),
                    title=f"Oficio {number}", verify_code=code, verify_url=url,
                    created_at=created_at)

@@ -41,7 +41,7 @@ def qr_png(data: str) -> bytes:
 
 @dataclass(frozen=True)
 class Letterhead:
-    """Lines at the top of every page: institution first, then the issuing area(s)."""
+    """Lines at the top of every page: institution first, then the issuing areas."""
 
     lines: tuple[str, ...]
 

@@ -266,8 +266,8 @@ def acknowledge_reply(oficio: Oficio, *, principal: staff.Principal, user: Staff
         raise Forbidden("Solo el Departamento de Informática acusa de recibido un oficio de "
                         "envío.")
     if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
-        raise Forbidden("Solo el enlace de la jurisdicción acusa de recibido el oficio de "
-                        "respuesta.")
+        raise Forbidden("Solo el enlace jurisdiccional de la jurisdicción acusa de recibido el "
+                        "oficio de respuesta.")
     if oficio.status != SENT:
         raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
                        f"({oficio.status_label.lower()}).")
@@ -343,7 +343,7 @@ def release(*, principal: staff.Principal, user: StaffUser, request_ids: Sequenc
         _add(transfer)
         for request in members:
             workflow.note(request, "custody_released", actor=actor,
-                          summary=f"cuenta liberada por el enlace a {holder.label} "
+                          summary=f"cuenta liberada por el enlace jurisdiccional a {holder.label} "
                                   f"(entrega {transfer.id})",
                           reason=f"Enviada por el enlace jurisdiccional para su entrega "
                                  f"en persona por {holder.label}.",

@@ -529,8 +529,11 @@ def close_for_retired_account(guid: str, *, folio: str, actor: audit.Actor) -> l
                             reason=f"La cuenta se dio de baja ({folio})")
     folios = [r.folio for r in requests]
     audit.record("handoff.codes_revoked", actor=actor, object_type="baja", object_id=folio,
-                 summary=f"Baja {folio}: {revoked} código(s) de activación revocado(s) y "
-                         f"{len(folios)} solicitud(es) en curso cerrada(s)",
+                 summary=f"Baja {folio}: "
+                         f"{wording.count(revoked, 'código', 'códigos')} de activación "
+                         f"revocado{'s' if revoked != 1 else ''} y "
+                         f"{wording.count(len(folios), 'solicitud', 'solicitudes')} en curso "
+                         f"cerrada{'s' if len(folios) != 1 else ''}",
                  details={"revoked": revoked or 0, "requests": folios})
     return folios
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 
-from provisioning import audit, timeutil
+from provisioning import audit, timeutil, wording
 from provisioning.account_requests.models import AccountRequest
 from provisioning.db import get as db_get
 from provisioning.db import session
@@ -71,7 +71,7 @@ def troubles(*, actor: audit.Actor) -> list[Trouble]:
         select(Job).where(_stuck(now)).order_by(Job.updated_at.desc(), Job.id.desc())
         .limit(LIMIT))]
     audit.record("job.list_viewed", actor=actor, object_type="jobs", object_id="problemas",
-                 summary=f"Consulta de {len(rows)} tarea(s) sin terminar",
+                 summary=f"Consulta de {wording.count(len(rows), 'tarea')} sin terminar",
                  details={"jobs": [t.job.id for t in rows],
                           "requests": sorted({t.request_id for t in rows
                                               if t.request_id is not None})})

@@ -16,7 +16,7 @@ STATUS_LABELS = {SENT: "Enviado: en espera del acuse de recibo",
                  CANCELLED: "Cancelado por quien lo emitió"}
 KIND_LABELS = {ENVIO: "Oficio de envío de solicitudes", RESPUESTA: "Oficio de respuesta"}
 # IT's reply goes the other way: the liaison acknowledges it.
-REPLY_STATUS_LABELS = {SENT: "Enviado al enlace: en espera del acuse de recibo",
+REPLY_STATUS_LABELS = {SENT: "Enviado al enlace jurisdiccional: en espera de su acuse",
                        RECEIVED: "Recibido por el enlace jurisdiccional",
                        CANCELLED: STATUS_LABELS[CANCELLED]}
 

@@ -372,7 +372,7 @@ def cancel(oficio: Oficio, *, principal: staff.Principal, reason: str, ip: str |
         raise Forbidden("Solo se cancela un oficio de envío; el oficio de respuesta es del "
                         "Departamento de Informática.")
     if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
-        raise Forbidden("Solo el enlace de la jurisdicción puede cancelar el oficio.")
+        raise Forbidden("Solo el enlace jurisdiccional que lo firmó puede cancelar el oficio.")
     if oficio.status != SENT:
         raise Conflict(f"El oficio {oficio.number} ya fue "
                        f"{'recibido' if oficio.status == RECEIVED else 'cancelado'}: "
@@ -400,8 +400,8 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
     ``oficio.acknowledged`` and tells the signer (see ``record_receipt``).
     """
     if oficio.kind == RESPUESTA:
-        raise Forbidden("Solo el enlace de la jurisdicción acusa de recibido el oficio de "
-                        "respuesta.")
+        raise Forbidden("Solo el enlace jurisdiccional de la jurisdicción acusa de recibido el "
+                        "oficio de respuesta.")
     if not principal.has(*IT_ROLES):
         raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
     role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA

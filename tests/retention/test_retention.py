@@ -71,7 +71,7 @@ def test_due_records_go_young_and_held_ones_stay(app, client, clock) -> None:
     result = run_cli(app)
     assert result.exit_code == 0, result.output
     assert f"{old}" in result.output and "RETENIDO" in result.output
-    assert "1 registro(s) dispuesto(s), 1 retenido(s)." in result.output
+    assert "1 registro dispuesto, 1 retenido." in result.output
 
     gone = request_row(old)
     assert (gone.curp, gone.nombres, gone.primer_apellido, gone.segundo_apellido) == (
@@ -94,14 +94,14 @@ def test_due_records_go_young_and_held_ones_stay(app, client, clock) -> None:
                            page="/seguimiento")
     assert tracking.status_code == 404
     # A second run finds nothing new; the chain still verifies.
-    assert "0 registro(s) dispuesto(s)" in run_cli(app).output
+    assert "0 registros dispuestos" in run_cli(app).output
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
 
     # Lifting the hold lets the held record go at the next run.
     hold = retention.hold_for("solicitud", held)
     retention.lift_hold(hold.id, "Concluyó el procedimiento", actor=TEST_ACTOR)
     db.commit()
-    assert "1 registro(s) dispuesto(s), 0 retenido(s)." in run_cli(app).output
+    assert "1 registro dispuesto, 0 retenidos." in run_cli(app).output
     assert request_row(held).curp == ""
 
 

@@ -83,3 +83,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
+
+
+def has_inline_script(html: str) -> bool:
+    """Whether a page carries a script of its own (the CSP allows only /static/alta.js)."""
+    return _INLINE_SCRIPT.search(html) is not None
