@@ -386,6 +386,9 @@ class Answer:
     baja: bajas.BajaInput | None = None
 
 
+ANSWERED = "Esta cuenta ya tiene respuesta."
+
+
 def read_answers(unit: ReviewUnit, form: dict[str, str]) -> list[Answer]:
     """The answers of the form (``decision-<id>`` = confirmar | revocar, and for a
     revocation ``motivo-<id>`` and ``detalle-<id>`` as on the baja form). Accounts left
@@ -397,7 +400,7 @@ def read_answers(unit: ReviewUnit, form: dict[str, str]) -> list[Answer]:
         if not choice:
             continue
         if item.decision != PENDIENTE:
-            errors[f"decision-{item.id}"] = "Esta cuenta ya tiene respuesta."
+            errors[f"decision-{item.id}"] = ANSWERED
         elif choice == "confirmar":
             answers.append(Answer(item, CONFIRMADA))
         elif choice == "revocar":
@@ -419,7 +422,10 @@ def read_answers(unit: ReviewUnit, form: dict[str, str]) -> list[Answer]:
         raise ValidationError(f"Se responden a lo más {BATCH_LIMIT} cuentas a la vez.",
                               {"respuestas": f"A lo más {BATCH_LIMIT}."})
     if errors:
-        raise ValidationError("Revise las respuestas marcadas.", errors)
+        answered = any(v == ANSWERED for v in errors.values())
+        raise ValidationError("Alguna de esas cuentas ya tiene respuesta: revise la lista "
+                              "actualizada." if answered else "Revise las respuestas "
+                              "marcadas.", errors)
     return answers
 
 
