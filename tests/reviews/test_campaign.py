@@ -9,7 +9,6 @@ Another unit's head sees and answers nothing."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from provisioning import timeutil
 from provisioning.directory import accounts, connection
@@ -17,7 +16,7 @@ from provisioning.jobs import services as jobs
 from provisioning.reviews import services as reviews
 from provisioning.staff.models import Role
 from tests.support.documents import pdf_text, qr_texts
-from tests.support.handoff_flow import CENTRO, HOSPITAL, Scene, ad_account, values
+from tests.support.handoff_flow import CENTRO, HOSPITAL, Scene, ad_account
 from tests.support.lifecycle import PASSWORD, actions, bajas_of, mails, person_id
 from tests.support.reviews import campaigns, items_of, open_campaign, units_of
 
@@ -69,7 +68,7 @@ def test_campaign_reminds_escalates_and_revocations_disable_on_the_dc(siempre_ap
     assert outsider.get(f"/revisiones/unidades/{centro.id}").status_code == 404
     item = by_person[person_id(leave.request_id)]
     stolen = scene.post("jefe.hospital", f"/revisiones/unidades/{centro.id}/responder",
-                        {f"decision-{item.id}": "revocar", "motivo-" f"{item.id}": "renuncia"},
+                        {f"decision-{item.id}": "revocar", f"motivo-{item.id}": "renuncia"},
                         step_up=True)
     assert stolen.status_code == 404
     other = scene.people["jefe.otro"][0]
