@@ -225,3 +225,17 @@ def test_accounts_in_scope_leaves_out_retired_and_leaving_people(app, clock) -> 
     assert reviews.add_months(timeutil.local_today().replace(month=8, day=31), 6).day == 28
     assert reviews.add_months(timeutil.local_today().replace(month=1, day=31), 1) \
         == timeutil.local_today().replace(month=2, day=28)
+
+
+def test_the_sweep_command_reminds_like_the_worker(app, clock) -> None:
+    scene = Scene(app, clock).cast()
+    one = scene.applicant("Elena", "Bravo", "Ríos", ece=False)
+    scene.received_oficio([one.request_id])
+    scene.record_accounts([one.request_id])
+    assert open_campaign(scene, [CENTRO_CLUES], days=2).status_code == 302
+    result = app.test_cli_runner().invoke(args=["reviews", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "recordatorios: 1" in result.output
+    assert mails("revision_recordatorio") == ["jefe.centro@ssm.test"]
+    again = app.test_cli_runner().invoke(args=["reviews", "sweep"])
+    assert "recordatorios: 0" in again.output
