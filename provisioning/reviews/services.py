@@ -459,6 +459,11 @@ def answer(unit: ReviewUnit, answers: list[Answer], *, principal: staff.Principa
         if person.unit_clues != unit.unit_clues and a.decision == REVOCADA:
             raise Conflict(f"{person.full_name} ya no está adscrita a esta unidad: su baja "
                            "la inicia su unidad actual.")
+        current = bajas.current_account(person)
+        if a.decision == REVOCADA and (current is None
+                                       or current.object_guid != item.object_guid):
+            raise Conflict(f"La cuenta {item.sam_account_name} ya no es la cuenta vigente de "
+                           f"{person.full_name}: revise su expediente en Personas.")
         digest = sha256_hex(canonical_json(canonical_answer(campaign, unit, item, person,
                                                             a.decision)))
         item.decision, item.decided_at, item.decided_ip = a.decision, now, ip
