@@ -704,3 +704,22 @@ def baja_of(item: ReviewItem) -> Baja | None:
 
 
 REASONS = lifecycle_rules.REASONS
+
+
+def export_rows(person: Person | None) -> list[dict[str, str]]:
+    """The access reviews of the person's accounts for their data export (ARCO access)."""
+    if person is None:
+        return []
+    rows = []
+    for item, unit, campaign in session().execute(
+            select(ReviewItem, ReviewUnit, Campaign)
+            .join(ReviewUnit, ReviewUnit.id == ReviewItem.review_unit_id)
+            .join(Campaign, Campaign.id == ReviewUnit.campaign_id)
+            .where(ReviewItem.person_id == person.id).order_by(ReviewItem.id)):
+        baja = baja_of(item)
+        rows.append({"revision": campaign.folio, "unidad": unit.unit_clues,
+                     "cuenta": item.sam_account_name, "respuesta": item.decision_label,
+                     "respondio": item.decided_name or "",
+                     "fecha": timeutil.format_datetime(item.decided_at, seconds=True),
+                     "baja": baja.folio if baja else ""})
+    return rows

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from provisioning import timeutil
+from provisioning import db, timeutil
 from provisioning.directory import accounts, connection
 from provisioning.jobs import services as jobs
+from provisioning.people.models import Person
 from provisioning.reviews import services as reviews
 from provisioning.staff.models import Role
 from tests.support.documents import pdf_text, qr_texts
-from tests.support.handoff_flow import CENTRO, HOSPITAL, Scene, ad_account
+from tests.support.handoff_flow import CENTRO, HOSPITAL, Scene, ad_account, values
 from tests.support.lifecycle import PASSWORD, actions, bajas_of, mails, person_id
 from tests.support.reviews import campaigns, items_of, open_campaign, units_of
 
@@ -24,8 +25,6 @@ CENTRO_CLUES, HOSPITAL_CLUES = CENTRO["unit_clues"], HOSPITAL["unit_clues"]
 
 
 def _sweep() -> reviews.Sweep:
-    from provisioning import db
-
     done = reviews.sweep()
     db.commit()
     return done
@@ -187,6 +186,9 @@ def test_answers_are_checked_before_anything_is_written(app, clock) -> None:
 
     ok = scene.post("jefe.centro", path, {f"decision-{item.id}": "confirmar"}, step_up=True)
     assert ok.status_code == 302
+    # The person's data export (ARCO) shows the answer.
+    [row] = values(lambda: reviews.export_rows(db.session().get(Person, item.person_id)))
+    assert row["revision"] == campaign.folio and row["respuesta"] == "Confirmada"
     again = scene.post("jefe.centro", path, {f"decision-{item.id}": "revocar",
                                              f"motivo-{item.id}": "renuncia"}, step_up=True)
     assert again.status_code == 400 and "ya tiene respuesta" in again.get_data(as_text=True)
@@ -204,9 +206,7 @@ def test_answers_are_checked_before_anything_is_written(app, clock) -> None:
 
 
 def test_accounts_in_scope_leaves_out_retired_and_leaving_people(app, clock) -> None:
-    from provisioning import db
     from provisioning.lifecycle import services as lifecycle
-    from provisioning.people.models import Person
     from provisioning.staff import services as staff
 
     scene = Scene(app, clock).cast()
