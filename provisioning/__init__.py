@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.records import classes as records
     from provisioning.retention import services as retention
     from provisioning.retention.views import bp as retention_bp
+    from provisioning.reviews.views import bp as reviews_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
     from provisioning.web import health
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(handoff_bp)
     app.register_blueprint(preregistration_bp)
     app.register_blueprint(lifecycle_bp)
+    app.register_blueprint(reviews_bp)
     cli.register(app)
     register_jobs()
     register_documents()
@@ -102,8 +104,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 def register_documents() -> None:
     """The printed records other domains add to the solicitud and the oficio."""
     from provisioning.lifecycle import documents as lifecycle_documents
+    from provisioning.reviews import documents as review_documents
 
     lifecycle_documents.register()
+    review_documents.register()
 
 
 def register_jobs() -> None:
@@ -114,6 +118,7 @@ def register_jobs() -> None:
     from provisioning.lifecycle import tasks as lifecycle_tasks
     from provisioning.notifications import services as notifications
     from provisioning.preregistration import tasks as preregistration_tasks
+    from provisioning.reviews import tasks as review_tasks
 
     it_tasks.register()
     preregistration_tasks.register()
@@ -121,3 +126,4 @@ def register_jobs() -> None:
     reminders.register()
     lifecycle_tasks.register()
     handoff_tasks.register()
+    review_tasks.register()

@@ -45,7 +45,7 @@ def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
     for command in (db_group, catalog_group, staff_group, keys_group, api_client_group,
                     audit_group,
-                    retention_group, mail_group, worker_command, demo_command):
+                    retention_group, mail_group, reviews_group, worker_command, demo_command):
         app.cli.add_command(command)
 
 
@@ -566,6 +566,24 @@ def mail_reminders() -> None:
     queued = reminders.send()
     db.commit()
     click.echo(f"{queued} recordatorios en la bandeja de salida.")
+
+
+@click.group("reviews")
+def reviews_group() -> None:
+    """Access review campaigns."""
+
+
+@reviews_group.command("sweep")
+def reviews_sweep() -> None:
+    """Open scheduled campaigns, send reminders and escalations now (the worker does it
+    every six hours)."""
+    from provisioning import db
+    from provisioning.reviews import services
+
+    done = services.sweep()
+    db.commit()
+    click.echo(f"Revisiones abiertas: {len(done.opened)}; recordatorios: {done.reminders}; "
+               f"escalamientos: {done.escalations}.")
 
 
 # ---------------------------------------------------------------------------------------------

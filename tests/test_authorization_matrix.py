@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -43,6 +44,8 @@ SERVICE_WIDE = {r for r in Role if r.scope is None}
 RECORDS = {Role.AUDITOR, Role.JEFE_INFORMATICA}  # the log's readers; admins are not
 DELIVERERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL}  # deliver in person
 LIFECYCLE = {Role.JEFE_UNIDAD, Role.ENLACE, *IT}  # start bajas, see people of their scope
+# Access reviews: unit heads answer, responsables follow their jurisdiction, IT and audit all.
+REVIEWERS = {Role.JEFE_UNIDAD, Role.RESPONSABLE_JURISDICCIONAL, Role.AUDITOR, *IT}
 
 # endpoint → who may use it (PUBLIC, SIGNING_IN, STAFF or a set of roles)
 POLICY: dict[str, Any] = {
@@ -151,6 +154,13 @@ POLICY: dict[str, Any] = {
     "lifecycle.baja_pdf": LIFECYCLE,
     "lifecycle.cambio_pdf": LIFECYCLE,
     "lifecycle.extension_pdf": LIFECYCLE,
+    "reviews.index": REVIEWERS,
+    "reviews.open_campaign": IT,
+    "reviews.campaign": REVIEWERS,
+    "reviews.close": IT,
+    "reviews.report_pdf": {Role.AUDITOR, *IT},
+    "reviews.unit": REVIEWERS,
+    "reviews.answer": {Role.JEFE_UNIDAD},
 }
 
 SCOPES = {
@@ -209,6 +219,9 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         **{e: {"cambio_id": missing} for e in ("lifecycle.cambio", "lifecycle.sign_cambio",
                                                 "lifecycle.cancel_cambio",
                                                 "lifecycle.cambio_pdf")},
+        **{e: {"campaign_id": missing} for e in ("reviews.campaign", "reviews.close",
+                                                  "reviews.report_pdf")},
+        **{e: {"review_unit_id": missing} for e in ("reviews.unit", "reviews.answer")},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -493,6 +506,21 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
                                      Owner(unit=clues, jurisdiction=jurisdiction,
                                            also=((other, other_jurisdiction),))))
     db.commit()
+    # An access review of every unit: those of the people above with an account and no
+    # open baja (both centros de salud), each unit seen by its head and its responsable.
+    from provisioning.reviews import services as reviews
+    from provisioning.reviews.models import ReviewUnit
+
+    campaign = reviews.open_campaign(it_principal, reviews.CampaignInput(
+        None, timeutil.local_today() + timedelta(days=10), None), ip=None)
+    review_units = [Target(f"revisión {u.unit_clues}", {"review_unit_id": u.id},
+                           Owner(unit=u.unit_clues, jurisdiction=u.jurisdiction_code))
+                    for u in db.session().scalars(select(ReviewUnit).where(
+                        ReviewUnit.campaign_id == campaign.id).order_by(ReviewUnit.id))]
+    assert {t.owner.unit for t in review_units} == set(units.values())
+    campaign_target = Target("revisión de acceso", {"campaign_id": campaign.id}, Owner(
+        unit=units["I"], jurisdiction="I", also=((units["II"], "II"),)))
+    db.commit()
 
     def oficios(numbered: list[tuple[str, int]], label: str, owner: Owner | None = None,
                 seen: bool = False) -> list[Target]:
@@ -556,6 +584,9 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
             Role.JEFE_UNIDAD, unit=t.owner.also[0][0]), viewer=Owner(
                 unit=t.owner.unit, jurisdiction=t.owner.jurisdiction, also=t.owner.also))
             for t in cambio_targets],
+        **{e: [campaign_target] for e in ("reviews.campaign", "reviews.close",
+                                          "reviews.report_pdf")},
+        **{e: review_units for e in ("reviews.unit", "reviews.answer")},
         "staff.staff_revoke": [Target("rol de personal", {
             "staff_id": target.id, "role_id": staff.get(target.id).roles[0].id})],
     }

@@ -15,6 +15,7 @@ import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -27,6 +28,7 @@ from provisioning.account_requests import workflow
 from provisioning.lifecycle import services as lifecycle
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.people.models import Person
+from provisioning.reviews import services as reviews
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.app import PG_URL
@@ -172,6 +174,11 @@ def build_world(app, client, clock) -> dict[str, Browser]:
     it_principal = staff.principal_for(staff.by_username(f"h.{Role.INFORMATICA.value}"))
     lifecycle.start(it_principal, db.get(Person, ready[2].person_id),
                     lifecycle.BajaInput("renuncia", None, timeutil.local_today()), ip=None)
+    db.commit()
+    # An access review of the centro de salud (the person with an account and no baja):
+    # the unit head's answer form and IT's closing form.
+    reviews.open_campaign(it_principal, reviews.CampaignInput(
+        (CENTRO_I["unit_clues"],), timeutil.local_today() + timedelta(days=10), 6), ip=None)
     db.commit()
     applicant = Browser(app.test_client())
     applicant.post("/seguimiento", {"folio": folio, "code": code}, page="/seguimiento")

@@ -131,6 +131,16 @@ def test_guessed_and_malformed_ids_are_404_not_500(client, login_as) -> None:
         assert client.get(path).status_code == 404, path
 
 
+def test_guessed_review_ids_are_404_not_500(client, login_as) -> None:
+    from provisioning.staff.models import Role
+
+    login_as(Role.INFORMATICA)
+    for base in ("/revisiones/", "/revisiones/unidades/"):
+        for bad in ("0", "-1", "abc", "99999999999999999999", "1%00"):
+            assert client.get(base + bad).status_code == 404, base + bad
+    assert client.get("/revisiones/99999999999999999999/pdf").status_code == 404
+
+
 ACTIVATION = {"usuario": "nadie.aqui", "code": "2222-3333-4444-5555",
               "curp": "BEML920313HMCLNS09", "password": "Clave-Buena-2026",
               "password2": "Clave-Buena-2026"}

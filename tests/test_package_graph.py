@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("handoff",),
     ("it", "documents"),
     ("lifecycle",),
+    ("reviews",),  # access review campaigns: revocations become lifecycle bajas
     ("preregistration", "retention", "api", "dashboard", "auditor"),
     ("privacy", "applicant"),  # applicant: tells the person where their pre-registration is
     ("records",),

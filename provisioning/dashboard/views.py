@@ -12,6 +12,7 @@ from provisioning.dashboard import services
 from provisioning.lifecycle import cambios, temporary
 from provisioning.lifecycle import rules as lifecycle_rules
 from provisioning.lifecycle import services as lifecycle
+from provisioning.reviews import services as reviews
 from provisioning.staff import auth
 from provisioning.staff.models import Role
 
@@ -28,6 +29,7 @@ def index() -> Any:
                            filters=filters, units=services.allowed_units(principal),
                            jurisdictions=catalogs.jurisdictions(),
                            statuses=list(RequestStatus), lifecycle=_lifecycle(principal),
+                           reviews=reviews.open_progress_for(principal),
                            it_viewer=principal.has(Role.INFORMATICA, Role.JEFE_INFORMATICA))
 
 

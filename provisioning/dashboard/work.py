@@ -21,6 +21,7 @@ from provisioning.lifecycle import cambios
 from provisioning.lifecycle import services as bajas
 from provisioning.oficios import services as oficios
 from provisioning.oficios.models import ENVIO, RECEIVED, RESPUESTA, SENT, Oficio, OficioItem
+from provisioning.reviews import services as reviews
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 
@@ -88,6 +89,8 @@ def items(principal: staff.Principal) -> list[Work]:
         work.append(Work("Cambios de adscripción por firmar",
                          cambios.counts_for(principal).get("Cambios que esperan su firma", 0),
                          url_for("lifecycle.cambios_list")))
+        work.append(Work("Cuentas por revisar (revisión de acceso)",
+                         reviews.pending_for(principal), url_for("reviews.index")))
     if principal.has(*IT_ROLES):
         work.append(Work("Tareas sin terminar", troubles.count(), url_for("it.troubles_page")))
     return work

@@ -201,3 +201,27 @@ def oficio(*, code: str, url: str, created_at: datetime, institution: str, issui
                   [(str(i), a.folio, a.name, a.unit, a.content_sha256[:16])
                    for i, a in enumerate(annex, start=1)], size=8)
     return doc.to_bytes()
+
+
+def review_report(*, code: str, url: str, created_at: datetime, folio: str,
+                  fields: Sequence[tuple[str, str]], units: Sequence[tuple[str, ...]],
+                  accounts: Sequence[tuple[str, ...]], block: SignatureBlock,
+                  content_sha256: str, notes: Sequence[str]) -> bytes:
+    """The report of an access review campaign for the SGSI file: its data, the results per
+    unit, the closing signature and QR, then every account reviewed with its answer."""
+    doc = Document(letterhead=Letterhead(FORM_LETTERHEAD), title=f"Revisión de acceso {folio}",
+                   verify_code=code, verify_url=url, created_at=created_at)
+    doc.title_block("REVISIÓN DE DERECHOS DE ACCESO", "Informe para el expediente del SGSI")
+    doc.rows([("FOLIO", folio), *fields])
+    doc.heading("Resultados por unidad")
+    doc.table(["Unidad", "Cuentas", "Confirmadas", "Revocadas", "Sin respuesta"],
+              [doc.width - 100, 25, 25, 25, 25], units, size=8)
+    doc.ln(2)
+    _signatures_and_qr(doc, [block], url, content_sha256, "NOTAS", notes)
+    if accounts:
+        doc.add_page()
+        doc.line_text(f"ANEXO: CUENTAS REVISADAS EN {folio}", size=11, style="B", align="C")
+        doc.ln(3)
+        doc.table(["Unidad", "Cuenta", "Nombre", "Respuesta", "Respondió", "Baja"],
+                  [22, 28, doc.width - 132, 22, 28, 32], accounts, size=7)
+    return doc.to_bytes()

@@ -472,6 +472,14 @@ def start_signed(principal: staff.Principal, user: StaffUser, person: Person, da
     if not may_start(principal, person):
         raise Forbidden("No puede dar de baja a personas fuera de su unidad o jurisdicción.")
     staff.verify_step_up(user, code, ip=ip)
+    return start_signed_after_step_up(principal, user, person, data, ip=ip)
+
+
+def start_signed_after_step_up(principal: staff.Principal, user: StaffUser, person: Person,
+                               data: BajaInput, *, ip: str | None) -> Baja:
+    """``start_signed`` for a caller that already checked one fresh TOTP code for a whole
+    batch (the access review's answers): start the baja and sign its first step. Forbidden
+    when ``principal`` does not hold that signature; Conflict as ``start``."""
     baja = _new(principal, person, data, urgent=False, status=SOLICITADA, ip=ip)
     step = my_step(principal, baja)
     if step is None:

@@ -39,6 +39,7 @@ from provisioning.people.models import Person
 from provisioning.preregistration import services as preregistration
 from provisioning.privacy.models import ArcoKind, ArcoRequest, ArcoStatus
 from provisioning.retention import services as retention
+from provisioning.reviews import services as reviews
 
 # Roles that are the person or the service itself; any other actor is staff.
 _NOT_STAFF = {"solicitante", "sistema"}
@@ -97,11 +98,16 @@ def _extensions(request: AccountRequest) -> Section | None:
                     temporary.export_rows(session().get(Person, request.person_id)))
 
 
+def _reviews(request: AccountRequest) -> Section | None:
+    return _section("Revisiones periódicas de su acceso",
+                    reviews.export_rows(session().get(Person, request.person_id)))
+
+
 # Each function gets the request and returns its section (or None). Other domains add
 # theirs here.
 SECTIONS: tuple[Callable[[AccountRequest], Section | None], ...] = (
     _person, _signatures, _directory_account, _custody, _deliveries, _preregistration,
-    _bajas, _cambios, _extensions)
+    _bajas, _cambios, _extensions, _reviews)
 
 
 def by_folio(folio: str) -> AccountRequest:
