@@ -61,8 +61,10 @@ def test_search_links_each_event_to_its_history(client, login_as) -> None:
     assert body.count(f'href="/auditoria/objeto/request/{folio}"') == 2
     assert "jefe.cuernavaca" in body and "request.submitted" in body
     assert "staff.login" not in body
+    assert "Solicitud registrada<br>" in body  # the Spanish name, the code beside it
     history = client.get(f"/auditoria/objeto/request/{folio}").get_data(as_text=True)
     assert "request.submitted" in history and "request.viewed" in history
+    assert "Solicitud consultada<br>" in history
     # Reading the history (it shows the applicant's IP) is itself audited on the request.
     viewed = db.session().scalar(select(AuditEvent).where(
         AuditEvent.action == "audit.history_viewed", AuditEvent.object_id == folio))
