@@ -157,7 +157,7 @@ def _render_oficio(oficio: Oficio, code: str, now: datetime) -> bytes:
         institution=settings().oficios.institution, issuing_area=oficio.issuing_area_name,
         number=oficio.number, subject=oficio.subject,
         place_and_date=f"{oficio.place}, a {timeutil.format_long_date(oficio.issued_on)}",
-        addressee=[oficio.addressee_name, oficio.addressee_position, oficio.addressee_area],
+        addressee=oficios.addressee_lines(oficio),
         reference=(f"En atención a su oficio No. {reply_to.number}." if reply_to else None),
         body=oficio.body,
         signer=layouts.Evidence(oficio.signer_name, oficio.signer_position,

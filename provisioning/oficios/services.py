@@ -210,6 +210,17 @@ def canonical_content(oficio: Oficio, requests: Sequence[AccountRequest]) -> dic
     }
 
 
+def addressee_lines(oficio: Oficio) -> list[str]:
+    """Name, position and area of the addressee as printed: the area is left out when the
+    position already names it («Enlace jurisdiccional, Jurisdicción Sanitaria I» and
+    «Jurisdicción Sanitaria I» would print the jurisdiction twice)."""
+    lines = [oficio.addressee_name, oficio.addressee_position]
+    area = oficio.addressee_area.strip()
+    if area and area.casefold() not in oficio.addressee_position.casefold():
+        lines.append(area)
+    return [line for line in lines if line.strip()]
+
+
 def initials(name: str) -> str:
     """Initials of a name for the oficio's reference line ('CIM')."""
     return "".join(part[0] for part in name.split() if part[:1].isalpha()).upper()[:8]

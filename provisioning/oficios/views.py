@@ -86,6 +86,7 @@ def detail_page(oficio: Any, *, error: str | None = None, status: int = 200) -> 
     requests = services.requests_of(oficio, live_only=False)
     return render_template(
         "oficios/detail.html", oficio=oficio, requests=requests,
+        addressee=services.addressee_lines(oficio),
         user_names={} if envio else services.user_names(requests),
         can_acknowledge=is_it and oficio.status == SENT and envio,
         can_acknowledge_reply=liaison and oficio.status == SENT and not envio,

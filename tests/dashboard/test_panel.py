@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
+from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.forms import submit
 from tests.support.handoff_flow import Scene
+from tests.support.staff import create_staff_account, login
 from tests.support.web import Browser
 
 
@@ -51,3 +53,18 @@ def test_the_panel_follows_a_request_through_everyone_s_work(app, clock) -> None
 
     auditor = scene.person("auditora", Role.AUDITOR).get("/panel").get_data(as_text=True)
     assert "Su trabajo pendiente" not in auditor
+
+
+def test_the_panel_lists_each_page_once(app, clock) -> None:
+    """Someone with several roles (IT staff who is also head of IT and auditor) gets one
+    card per subject and one link per page."""
+    account = create_staff_account("varios.roles", staff.Grant(Role.INFORMATICA),
+                                   staff.Grant(Role.JEFE_INFORMATICA), staff.Grant(Role.AUDITOR))
+    browser = Browser(app.test_client())
+    login(browser, account, clock)
+    page = browser.get("/panel").get_data(as_text=True)
+    titles = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert len(titles) == len(set(titles)), titles
+    pages = page.split("<h2>Sus páginas</h2>", 1)[1].split("</div>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', pages)
+    assert len(links) == len(set(links)) >= 6, links
