@@ -330,6 +330,7 @@ def test_request_to_siempre_access_through_the_pages(live_app, new_page, shots, 
         # The confirmation refreshes itself until the worker adds the SIEMPRE group.
         expect(person.locator("main")).to_contain_text("Su acceso a SIEMPRE está activo",
                                                        timeout=WAIT_MS)
+        expect(person.get_by_role("button", name="Imprimir la constancia")).to_be_visible()
         chain.shot(person, "pre-registro completo")
 
     # 10. What everyone sees at the end.
