@@ -19,8 +19,8 @@ from provisioning.audit.models import AuditEvent
 from provisioning.jobs import services as jobs
 from provisioning.lifecycle.models import Baja
 from provisioning.people.accounts import DirectoryAccount
-from provisioning.staff.models import Role
 from provisioning.reviews.models import Campaign
+from provisioning.staff.models import Role
 from tests.support.documents import pdf_text
 from tests.support.handoff_flow import CENTRO, Scene, activate_and_preregister, values
 from tests.support.reviews import items_of, open_campaign, units_of
