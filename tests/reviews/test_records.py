@@ -60,10 +60,14 @@ def test_a_closed_campaign_is_kept_held_then_anonymized(app, clock) -> None:
     db.session().execute(update(AccountRequest).where(AccountRequest.id == applicant.request_id)
                          .values(status="acceso_activo", closed_at=timeutil.now()))
     db.commit()
-    # An investigation: the campaign is held (its folio in any case).
-    retention.set_hold("revision", campaign.folio.lower(), "Auditoría del órgano interno",
-                       actor=TEST_ACTOR)
-    db.commit()
+    # An investigation: the head of IT holds the campaign on the custody page (its folio in
+    # any case).
+    held = scene.post("jefe.it", "/custodia/conservaciones", {
+        "record_class": "revision", "record_key": campaign.folio.lower(),
+        "reason": "Auditoría del órgano interno de control"})
+    assert held.status_code == 302, held.get_data(as_text=True)
+    custody = scene.people["jefe.it"][0].get("/custodia").get_data(as_text=True)
+    assert campaign.folio in custody and "Revisión de acceso" in custody
     assert "retention.hold_set" in actions(campaign.folio, "review")
 
     # 3 years on: the solicitud goes; the held campaign stays whole, and the person too.
