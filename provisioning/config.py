@@ -327,6 +327,8 @@ class RetentionSettings:
     cambio_years: int = 3
     # Prórroga of temporary staff: years from its signature.
     prorroga_years: int = 3
+    # Access review campaign: years from its closure (its signed report and answers).
+    revision_years: int = 3
     # Audit events: years from the event; longer than the records they document.
     audit_events_years: int = 6
     # The custodian's page lists records whose retention ends within this many days.
@@ -334,10 +336,12 @@ class RetentionSettings:
 
     def validate(self) -> None:
         for name in ("solicitud_years", "oficio_years", "baja_years", "cambio_years",
-                     "prorroga_years", "audit_events_years", "expiring_window_days"):
+                     "prorroga_years", "revision_years", "audit_events_years",
+                     "expiring_window_days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[retention].{name} must be >= 1")
-        if self.audit_events_years <= max(self.solicitud_years, self.oficio_years):
+        if self.audit_events_years <= max(self.solicitud_years, self.oficio_years,
+                                          self.revision_years):
             raise ConfigError("[retention].audit_events_years must be longer than the periods "
                               "of the records the events document")
 

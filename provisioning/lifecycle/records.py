@@ -75,16 +75,17 @@ def forget(kind: Kind, folios: list[str]) -> set[int]:
 
 
 def people_kept(person_ids: set[int], disposed: Any,
-                ignoring: tuple[Kind, list[str]] | None = None) -> set[int]:
+                ignoring: tuple[str, list[str]] | None = None) -> set[int]:
     """Those of ``person_ids`` with a lifecycle record not yet disposed of: their CURP and
     names are still needed. ``disposed(name)`` selects the disposed folios of a record
-    class; ``ignoring``: records being disposed of in this run (not recorded yet)."""
+    class; ``ignoring``: (record class name, folios) being disposed of in this run (not
+    recorded yet)."""
     kept: set[int] = set()
     for kind in KINDS:
         model = kind.model
         query = select(model.person_id).where(model.person_id.in_(person_ids),
                                               model.folio.not_in(disposed(kind.name)))
-        if ignoring is not None and ignoring[0] is kind:
+        if ignoring is not None and ignoring[0] == kind.name:
             query = query.where(model.folio.not_in(ignoring[1]))
         kept |= set(session().scalars(query))
     return kept

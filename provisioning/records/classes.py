@@ -39,6 +39,8 @@ from provisioning.retention.services import (
     held_audit_objects,
     subtract_years,
 )
+from provisioning.reviews import documents as review_documents
+from provisioning.reviews import records as review_records
 
 # ---------------------------------------------------------------------------------------------
 # Solicitud FO-DPE-STI-DI-04: 3 years from the request's closure, then anonymized.
@@ -89,14 +91,15 @@ def _forget_people(folios: list[str]) -> None:
     _anonymize_people(owners)
 
 
-def _anonymize_people(owners: set[int], *, ignoring: tuple[lifecycle_records.Kind, list[str]]
-                      | None = None) -> None:
+def _anonymize_people(owners: set[int], *, ignoring: tuple[str, list[str]] | None = None
+                      ) -> None:
     """Blank the CURP and names of these people unless a request still keeps its CURP or a
-    baja, cambio or prórroga of theirs is not disposed of yet (``ignoring``: those being
-    disposed of in this run)."""
+    baja, cambio, prórroga or access review of theirs is not disposed of yet (``ignoring``:
+    (record class name, folios) being disposed of in this run)."""
     kept = set(session().scalars(select(AccountRequest.person_id).where(
         AccountRequest.person_id.in_(owners), AccountRequest.curp != "")))
     kept |= lifecycle_records.people_kept(owners, _disposed, ignoring)
+    kept |= review_records.people_kept(owners, _disposed, ignoring)
     people.anonymize(owners - kept)
 
 
@@ -241,7 +244,7 @@ def _lifecycle_class(kind: lifecycle_records.Kind,
         documents.remove_issued(kind.name, lifecycle_records.ids_of(kind, folios))
         owners = lifecycle_records.forget(kind, folios)
         # This run's folios are recorded as disposed after dispose returns: leave them out.
-        _anonymize_people(owners, ignoring=(kind, folios))
+        _anonymize_people(owners, ignoring=(kind.name, folios))
         return "anonimizado"
 
     return RecordClass(name=kind.name, label=kind.label, years=years, due=due,
@@ -253,6 +256,42 @@ def _lifecycle_class(kind: lifecycle_records.Kind,
 BAJA = _lifecycle_class(lifecycle_records.BAJA, lambda r: r.baja_years)
 CAMBIO = _lifecycle_class(lifecycle_records.CAMBIO, lambda r: r.cambio_years)
 PRORROGA = _lifecycle_class(lifecycle_records.PRORROGA, lambda r: r.prorroga_years)
+
+
+# ---------------------------------------------------------------------------------------------
+# Access review campaigns: 3 years from their closure; then the account names of their items,
+# the results signed at closing (their SHA-256 stays), the report PDFs and the mail go, and
+# the people reviewed are anonymized once nothing else of theirs is kept. Dates, units,
+# answers, counts, who answered and the hashes stay.
+
+
+def _revision_due(until: datetime, years: int) -> list[Candidate]:
+    done = set(session().scalars(_disposed(review_records.NAME)))
+    found = []
+    for folio, closed_at, status in review_records.closed_before(subtract_years(until, years)):
+        due_at = add_years(closed_at, years)
+        if folio not in done and due_at <= until:
+            found.append(Candidate(review_records.NAME, folio, closed_at, due_at,
+                                   f"{review_records.LABEL} {folio}",
+                                   {"status": status, "closed_at": closed_at.isoformat()}))
+    return found
+
+
+def _revision_dispose(candidates: list[Candidate]) -> str:
+    folios = [c.key for c in candidates]
+    notifications.remove_about("review", folios)
+    # The report prints every account reviewed and its person's name.
+    documents.remove_issued(review_documents.KIND, review_records.ids_of(folios))
+    owners = review_records.forget(folios)
+    # This run's folios are recorded as disposed after dispose returns: leave them out.
+    _anonymize_people(owners, ignoring=(review_records.NAME, folios))
+    return "anonimizado"
+
+
+REVISION = RecordClass(
+    name=review_records.NAME, label=review_records.LABEL, years=lambda r: r.revision_years,
+    due=_revision_due, dispose=_revision_dispose, audit_object_type="review",
+    exists=lambda folio: review_records.exists(folio, _disposed(review_records.NAME)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,4 +339,5 @@ AUDIT_EVENTS = RecordClass(
     years=lambda r: r.audit_events_years, due=_audit_due, dispose=_audit_dispose)
 
 
-CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, BAJA, CAMBIO, PRORROGA, AUDIT_EVENTS)
+CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, BAJA, CAMBIO, PRORROGA, REVISION,
+                                    AUDIT_EVENTS)

@@ -481,12 +481,14 @@ def answer(unit: ReviewUnit, answers: list[Answer], *, principal: staff.Principa
             details["baja"] = baja.folio
             audit.record("review.item_revoked", actor=actor, object_type="review",
                          object_id=campaign.folio,
-                         summary=f"Cuenta {item.sam_account_name} revocada en la revisión "
+                         # The user name is made of the person's names: the summary, kept
+                         # in the chain past the record's retention, names the person's id.
+                         summary=f"Cuenta de la persona {person.id} revocada en la revisión "
                                  f"{campaign.folio}: baja {baja.folio}", details=details)
         else:
             audit.record("review.item_confirmed", actor=actor, object_type="review",
                          object_id=campaign.folio,
-                         summary=f"Cuenta {item.sam_account_name} confirmada en la revisión "
+                         summary=f"Cuenta de la persona {person.id} confirmada en la revisión "
                                  f"{campaign.folio}", details=details)
         done.append(item)
     session().flush()

@@ -12,9 +12,10 @@ from provisioning import db, timeutil
 from provisioning.catalogs import services as catalogs
 from provisioning.documents import services as documents
 from provisioning.documents.views import pdf_response
-from provisioning.errors import ValidationError
+from provisioning.errors import AltaError, ValidationError
 from provisioning.lifecycle import rules as lifecycle_rules
 from provisioning.reviews import documents as review_documents
+from provisioning.reviews import records as review_records
 from provisioning.reviews import services
 from provisioning.reviews.models import PENDIENTE, Campaign, ReviewUnit
 from provisioning.staff import auth
@@ -112,6 +113,10 @@ def close(campaign_id: int) -> Any:
 def report_pdf(campaign_id: int) -> Any:
     """The campaign's report with its QR (IT and audit: it lists every unit)."""
     target = services.get_campaign_for(g.principal, campaign_id)
+    if review_records.is_disposed(target):
+        raise AltaError(f"El informe de la revisión {target.folio} se eliminó al terminar su "
+                       "plazo de conservación; quedan sus fechas, respuestas y huellas.",
+                       status=410)
     document = documents.download(review_documents.KIND, target,
                                   actor=g.principal.actor(client_ip()))
     db.commit()

@@ -1,8 +1,9 @@
 """After its retention ends, nothing Alta stores names the person of a request: a request
 taken through the whole procedure on the real DC (signatures, oficios, account, custody,
-delivery, activation, pre-registration) is anonymized by ``alta retention run``, then every
-column of every table and every audit event's details are searched for the person's CURP,
-names, e-mail and phones."""
+delivery, activation, pre-registration, an access review that confirms the account, a
+baja) and a colleague's whose account the same review revokes are anonymized by ``alta
+retention run``, then every column of every table (the text of stored PDFs too) and every
+audit event's details are searched for the people's CURP, names, e-mail and phones."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from provisioning.audit.models import AuditEvent
 from provisioning.jobs import services as jobs
 from provisioning.lifecycle.models import Baja
 from provisioning.people.accounts import DirectoryAccount
+from provisioning.reviews.models import Campaign
 from provisioning.staff.models import Role
-from tests.support.handoff_flow import Scene, activate_and_preregister, values
+from tests.support.documents import pdf_text
+from tests.support.handoff_flow import CENTRO, Scene, activate_and_preregister, values
+from tests.support.reviews import items_of, open_campaign, units_of
 
 PASSWORD = "Ahuehuete-Verde-73"
 INSTITUTIONAL_PHONE = "777 310 2020"
@@ -61,7 +65,12 @@ def leaks(found: set[str]) -> list[str]:
             for column, value in row.items():
                 if value is None:
                     continue
-                text = fold(value.decode("latin-1") if isinstance(value, bytes) else str(value))
+                if isinstance(value, bytes):
+                    # A stored PDF's page streams are compressed: search the text drawn too.
+                    text = fold(value.decode("latin-1")
+                                + (pdf_text(value) if value.startswith(b"%PDF") else ""))
+                else:
+                    text = fold(str(value))
                 hits += [f"{table.name}.{column}: {n}" for n in found if n in text]
     # The audit details as the JSON they are (escapes undone), event by event.
     for seq, details in connection.execute(select(AuditEvent.seq, AuditEvent.details)):
@@ -75,9 +84,31 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
     app, _ = siempre_app
     scene = Scene(app, clock).cast()
     person = scene.applicant("Wenceslao", "Tlacotalpan", "Ixtlahuaca", signed=True)
-    scene.to_holders([person])
+    colleague = scene.applicant("Eleuteria", "Xochitepec", "Zacualpan", ece=False)
+    scene.to_holders([person, colleague])
     activate_and_preregister(scene, person, holder="responsable", password=PASSWORD,
                              telefono_institucional=INSTITUTIONAL_PHONE)
+    # An access review of the centro: its head confirms his account and revokes hers (the
+    # revocation's baja, whose detail names her, disables it on the DC and closes her
+    # request); IT closes and signs it and downloads the report that lists both.
+    assert open_campaign(scene, [CENTRO["unit_clues"]]).status_code == 302
+    campaign = values(lambda: db.session().scalar(select(Campaign)))
+    unit = units_of(campaign.id)[CENTRO["unit_clues"]]
+    by_request = {values(lambda i=i: db.session().scalar(select(AccountRequest.id).where(
+        AccountRequest.person_id == i.person_id))): i for i in items_of(unit.id)}
+    kept, revoked = by_request[person.request_id], by_request[colleague.request_id]
+    answered = scene.post("jefe.centro", f"/revisiones/unidades/{unit.id}/responder", {
+        f"decision-{kept.id}": "confirmar", f"decision-{revoked.id}": "revocar",
+        f"motivo-{revoked.id}": "otra",
+        f"detalle-{revoked.id}": "Eleuteria Xochitepec ya no labora en el centro"},
+        step_up=True)
+    assert answered.status_code == 302, answered.get_data(as_text=True)
+    jobs.run_pending()
+    assert values(lambda: db.session().get(AccountRequest, colleague.request_id).closed_at)
+    assert scene.post("it.dept", f"/revisiones/{campaign.id}/cerrar",
+                      step_up=True).status_code == 302
+    report = scene.people["it.dept"][0].get(f"/revisiones/{campaign.id}/pdf")
+    assert report.status_code == 200 and "ELEUTERIA XOCHITEPEC" in pdf_text(report.data)
     # She leaves: her unit head starts and signs a baja that names her, the job runs it.
     pid = values(lambda: db.session().get(AccountRequest, person.request_id).person_id)
     started = scene.post("jefe.centro", f"/personas/{pid}/baja", {
@@ -86,15 +117,22 @@ def test_retention_run_leaves_no_personal_data_of_a_provisioned_request(
     assert started.status_code == 302, started.get_data(as_text=True)
     assert scene.people["jefe.centro"][0].get(f"/personas/{pid}").status_code == 200
     jobs.run_pending()
-    assert values(lambda: db.session().scalar(select(Baja.status))) == "ejecutada"
+    assert values(lambda: list(db.session().scalars(select(Baja.status)))) == ["ejecutada"] * 2
     # Staff read the request in lists and in the auditor's history (reads are audited).
     auditor = scene.person("auditora", Role.AUDITOR)
     assert auditor.get(f"/auditoria/objeto/request/{person.folio}").status_code == 200
-    request = values(lambda: db.session().get(AccountRequest, person.request_id))
-    account = values(lambda: db.session().scalar(select(DirectoryAccount).where(
-        DirectoryAccount.request_id == person.request_id)))
-    found = needles(request, account, [request.telefono, INSTITUTIONAL_PHONE])
-    assert leaks(found), "the scan must see the data while the request is kept"
+    found: set[str] = set()
+    for applicant, phones in ((person, [INSTITUTIONAL_PHONE]), (colleague, [])):
+        request = values(lambda a=applicant: db.session().get(AccountRequest, a.request_id))
+        account = values(lambda a=applicant: db.session().scalar(select(DirectoryAccount)
+                                                                 .where(DirectoryAccount
+                                                                        .request_id
+                                                                        == a.request_id)))
+        found |= needles(request, account, [request.telefono, *phones])
+    seen = {hit.split(":")[0] for hit in leaks(found)}
+    # The scan sees the data while the records are kept, the review's and its PDF too.
+    assert {"review_items.sam_account_name", "review_campaigns.content", "documents.pdf",
+            "people.curp"} <= seen, sorted(seen)
     signed = signatures_of(person.request_id)
     assert len(signed) == 2 and all(content for _, content in signed)
     db.rollback()
