@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from provisioning import audit, counters, timeutil
+from provisioning import audit, counters, timeutil, wording
 from provisioning.catalogs import services as catalogs
 from provisioning.crypto import canonical_json, sha256_hex
 from provisioning.db import get as db_get
@@ -364,8 +364,9 @@ def _open(campaign: Campaign, *, actor: audit.Actor) -> None:
     db.flush()
     audit.record("review.campaign_opened", actor=actor, object_type="review",
                  object_id=campaign.folio,
-                 summary=f"Revisión de acceso {campaign.folio} abierta: {units} unidad(es), "
-                         f"{accounts} cuenta(s), fecha límite "
+                 summary=f"Revisión de acceso {campaign.folio} abierta: "
+                         f"{wording.count(units, 'unidad', 'unidades')}, "
+                         f"{wording.count(accounts, 'cuenta')}, fecha límite "
                          f"{timeutil.format_date(campaign.deadline)}",
                  details={"all_units": campaign.all_units, "units": units,
                           "accounts": accounts, "deadline": campaign.deadline.isoformat(),
@@ -498,8 +499,8 @@ def answer(unit: ReviewUnit, answers: list[Answer], *, principal: staff.Principa
         unit.completed_at = now
     audit.record("review.answered", actor=actor, object_type="review",
                  object_id=campaign.folio,
-                 summary=f"{len(done)} cuenta(s) de {unit.unit_clues} respondida(s) con un "
-                         "solo código",
+                 summary=f"{wording.count(len(done), 'cuenta')} de {unit.unit_clues} "
+                         f"respondida{'s' if len(done) != 1 else ''} con un solo código",
                  details={"unit_clues": unit.unit_clues, "items": [i.id for i in done],
                           "pending": pending})
     return done
@@ -580,13 +581,15 @@ def sweep(today: date | None = None) -> Sweep:
 def _remind(campaign: Campaign, p: UnitProgress, left: int, actor: audit.Actor) -> None:
     recipients = staff.emails_of(Role.JEFE_UNIDAD, unit_clues=p.unit.unit_clues)
     queue_mail(recipients, "revision_recordatorio",
-               f"Recordatorio: revisión de acceso {campaign.folio} ({p.pending} cuenta(s) "
-               "sin respuesta)", campaign=campaign, progress=p, left=left,
+               f"Recordatorio: revisión de acceso {campaign.folio} "
+               f"({wording.count(p.pending, 'cuenta')} sin respuesta)", campaign=campaign,
+               progress=p, left=left,
                object_type="review", object_id=campaign.folio)
     audit.record("review.reminder_sent", actor=actor, object_type="review",
                  object_id=campaign.folio,
-                 summary=f"Recordatorio a {p.unit.unit_clues}: {p.pending} cuenta(s) sin "
-                         f"respuesta, {left} día(s) para la fecha límite",
+                 summary=f"Recordatorio a {p.unit.unit_clues}: "
+                         f"{wording.count(p.pending, 'cuenta')} sin respuesta, "
+                         f"{wording.count(left, 'día')} para la fecha límite",
                  details={"unit_clues": p.unit.unit_clues, "pending": p.pending,
                           "days_left": left, "recipients": len(recipients)})
 
@@ -602,7 +605,8 @@ def _escalate(campaign: Campaign, p: UnitProgress, actor: audit.Actor) -> None:
     audit.record("review.escalated", actor=actor, object_type="review",
                  object_id=campaign.folio,
                  summary=f"Revisión vencida en {p.unit.unit_clues}: se avisó al responsable "
-                         f"jurisdiccional ({p.pending} cuenta(s) sin respuesta)",
+                         f"jurisdiccional ({wording.count(p.pending, 'cuenta')} sin "
+                         "respuesta)",
                  details={"unit_clues": p.unit.unit_clues,
                           "jurisdiction_code": p.unit.jurisdiction_code,
                           "pending": p.pending, "responsables": len(responsables)})

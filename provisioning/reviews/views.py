@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from provisioning import db, timeutil
+from provisioning import db, timeutil, wording
 from provisioning.catalogs import services as catalogs
 from provisioning.documents import services as documents
 from provisioning.documents.views import pdf_response
@@ -171,6 +171,7 @@ def answer(review_unit_id: int) -> Any:
         return _unit_page(target, error=exc.message, errors=exc.fields, form=form, status=400)
     db.commit()
     revoked = sum(1 for i in done if i.baja_id)
-    flash(f"{len(done)} cuenta(s) respondida(s) con un solo código"
-          + (f"; {revoked} baja(s) en curso." if revoked else "."), "ok")
+    flash(f"{wording.count(len(done), 'cuenta')} respondida{'s' if len(done) != 1 else ''} "
+          "con un solo código"
+          + (f"; {wording.count(revoked, 'baja')} en curso." if revoked else "."), "ok")
     return redirect(url_for("reviews.unit", review_unit_id=target.id))

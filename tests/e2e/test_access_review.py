@@ -55,7 +55,7 @@ def test_unit_head_answers_a_campaign(live_app, new_page, shots, clock) -> None:
     clock.advance(seconds=30)
     page.fill("#code", head.code())
     page.get_by_role("button", name="Enviar las respuestas").click()
-    expect(page.locator(".msg.ok, .msg")).to_contain_text("2 cuenta(s) respondida(s)")
+    expect(page.locator(".msg.ok, .msg")).to_contain_text("2 cuentas respondidas")
     expect(page.locator("main")).to_contain_text("Confirmada")
     expect(page.locator("main")).to_contain_text("BAJA-")
     shots(page, "respuestas enviadas")
