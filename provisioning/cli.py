@@ -112,9 +112,14 @@ def catalog_group() -> None:
 @click.option("--kind", help="jurisdictions | units | org_units | staff_types (for CSV files)")
 @click.option("--version", "version", help="Version date AAAA-MM-DD (required for CSV files)")
 @click.option("--shipped", is_flag=True, help="Load the demo catalogs shipped with Alta.")
+@click.option("--entidad", "entity", default="17", show_default=True,
+              help="DGIS CLUES file: only establishments of this CLAVE DE LA ENTIDAD.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 def catalog_load(files: tuple[Path, ...], kind: str | None, version: str | None,
-                 shipped: bool) -> None:
-    """Load catalog FILES (JSON or CSV, including the DGIS CLUES file)."""
+                 shipped: bool, entity: str, dry_run: bool) -> None:
+    """Load catalog FILES (JSON, CSV or XLSX, including the DGIS CLUES file).
+
+    Units missing from a new version are retired (valid_to), never deleted."""
     from provisioning import db
     from provisioning.catalogs import services as catalogs
     from provisioning.errors import ValidationError
@@ -128,16 +133,22 @@ def catalog_load(files: tuple[Path, ...], kind: str | None, version: str | None,
     try:
         results = catalogs.load_directory(actor=_actor()) if shipped else []
         for path in files:
-            results.append(catalogs.load(catalogs.read_file(path, kind=kind, version=when),
+            results.append(catalogs.load(catalogs.read_file(path, kind=kind, version=when,
+                                                            entity=entity),
                                          actor=_actor()))
             db.session().flush()
-        db.commit()
+        if dry_run:
+            db.rollback()
+        else:
+            db.commit()
     except ValidationError as exc:
         db.rollback()
         _fail(exc.message)
     for r in results:
         click.echo(f"{r.kind} {r.version.isoformat()}: {r.added} altas, {r.closed} cerradas, "
                    f"{r.unchanged} sin cambio")
+    if dry_run:
+        click.echo("Simulación: no se cambió nada.")
 
 
 # ---------------------------------------------------------------------------------------------

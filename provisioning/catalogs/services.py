@@ -7,6 +7,7 @@ import io
 import json
 import re
 import unicodedata
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -85,9 +86,34 @@ class LoadResult:
     unchanged: int
 
 
-def read_file(path: str | Path, *, kind: str | None = None,
-              version: date | None = None) -> CatalogFile:
-    """Parse a JSON catalog file, a CSV with Alta's columns, or a DGIS CLUES CSV."""
+# The DGIS CLUES file covers the whole country: only this state's establishments are read
+# (CLAVE DE LA ENTIDAD; Morelos is 17).
+DEFAULT_ENTITY = "17"
+
+
+def _xlsx_rows(raw: bytes, name: str) -> list[dict[str, str]]:
+    """The first sheet of an XLSX file as rows keyed by its header row (values as text)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise ValidationError(f"{name}: no es un archivo XLSX legible") from exc
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(h or "").strip() for h in next(rows, ())]
+        return [{h: "" if v is None else str(v).strip() for h, v in zip(header, row,
+                                                                          strict=False) if h}
+                for row in rows if any(v not in (None, "") for v in row)]
+    finally:
+        book.close()
+
+
+def read_file(path: str | Path, *, kind: str | None = None, version: date | None = None,
+              entity: str = DEFAULT_ENTITY) -> CatalogFile:
+    """Parse a JSON catalog file, a CSV or XLSX with Alta's columns, or the DGIS CLUES file
+    (CSV or XLSX; only establishments of ``entity``)."""
     path = Path(path)
     raw = path.read_bytes()
     digest = sha256(raw).hexdigest()
@@ -102,20 +128,26 @@ def read_file(path: str | Path, *, kind: str | None = None,
         kind = kind or doc.get("catalog")
         version = version or _parse_date(doc.get("version"), path.name)
         rows = doc["rows"]
-    elif path.suffix.lower() == ".csv":
-        text = raw.decode("utf-8-sig", errors="strict")
-        reader = csv.DictReader(io.StringIO(text))
-        headers = [_fold_header(h) for h in (reader.fieldnames or [])]
+    elif path.suffix.lower() in (".csv", ".xlsx"):
+        if path.suffix.lower() == ".csv":
+            try:
+                text = raw.decode("utf-8-sig", errors="strict")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252")  # the DGIS CSV is often saved by Excel
+            table = [dict(r) for r in csv.DictReader(io.StringIO(text))]
+        else:
+            table = _xlsx_rows(raw, path.name)
+        headers = {_fold_header(h) for row in table[:1] for h in row}
         if "CLUES" in headers and "NOMBRE DE LA UNIDAD" in headers:
             kind = kind or "units"
-            rows = list(_dgis_rows(reader))
+            rows = list(_dgis_rows(table, entity=entity))
         else:
             kind = kind or _kind_from_name(path.name)
-            rows = [dict(r) for r in reader]
+            rows = table
         if version is None:
-            raise ValidationError(f"{path.name}: indique la versión (fecha) del catálogo CSV")
+            raise ValidationError(f"{path.name}: indique la versión (fecha) del catálogo")
     else:
-        raise ValidationError(f"{path.name}: formato no reconocido (use .json o .csv)")
+        raise ValidationError(f"{path.name}: formato no reconocido (use .json, .csv o .xlsx)")
     if kind not in KINDS:
         raise ValidationError(f"{path.name}: catálogo desconocido {kind!r}; "
                               f"use uno de {', '.join(KINDS)}")
@@ -146,11 +178,13 @@ _DGIS_TYPES = {
 }
 
 
-def _dgis_rows(reader: csv.DictReader[str]) -> Any:
-    """Rows of a DGIS CLUES file in operation, mapped to Alta's columns."""
+def _dgis_rows(table: list[dict[str, str]], *, entity: str) -> Any:
+    """Rows of a DGIS CLUES file of ``entity``, in operation, mapped to Alta's columns."""
     dgis_to_code = {j.dgis_code: j.code for j in jurisdictions() if j.dgis_code}
-    for raw in reader:
+    for raw in table:
         row = {_fold_header(k): (v or "").strip() for k, v in raw.items() if k}
+        if row.get("CLAVE DE LA ENTIDAD", entity).zfill(2) != entity.zfill(2):
+            continue
         if _fold_header(row.get("ESTATUS DE OPERACION", "EN OPERACION")) != "EN OPERACION":
             continue
         kind = _DGIS_TYPES.get(_fold_header(row.get("NOMBRE TIPO ESTABLECIMIENTO", "")))
@@ -163,7 +197,7 @@ def _dgis_rows(reader: csv.DictReader[str]) -> Any:
             "unit_type": kind,
             "jurisdiction_code": dgis_to_code.get(row.get("CLAVE DE LA JURISDICCION", ""), ""),
             "municipio_code": entity + row.get("CLAVE DEL MUNICIPIO", "").zfill(3),
-            "municipio_name": row.get("NOMBRE DEL MUNICIPIO", ""),
+            "municipio_name": row.get("NOMBRE DEL MUNICIPIO") or row.get("MUNICIPIO", ""),
         }
 
 

@@ -118,3 +118,59 @@ def test_nationalities_are_a_catalog_with_renapo_keys(app, tmp_path) -> None:
                     encoding="utf-8")
     with pytest.raises(ValidationError, match="3 letras"):
         catalogs.load(catalogs.read_file(path), actor=TEST_ACTOR)
+
+
+DGIS_HEADER = ["CLUES", "CLAVE DE LA ENTIDAD", "ENTIDAD", "CLAVE DEL MUNICIPIO", "MUNICIPIO",
+               "CLAVE DE LA JURISDICCION", "JURISDICCION", "NOMBRE TIPO ESTABLECIMIENTO",
+               "NOMBRE DE LA UNIDAD", "ESTATUS DE OPERACION"]
+
+
+def write_dgis_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    """A DGIS-like CLUES workbook (the published file has more columns; these are read)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(DGIS_HEADER)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_dgis_clues_xlsx_of_one_state_with_a_dry_run_then_retiring(app, tmp_path) -> None:
+    shipped = set(current_units())
+    path = write_dgis_xlsx(tmp_path / "ESTABLECIMIENTO_SALUD_202603.xlsx", [
+        ["MSSSA002345", 17, "MORELOS", 24, "TLALTIZAPÁN", "02", "JS II",
+         "DE CONSULTA EXTERNA", "CENTRO DE SALUD TLALTIZAPÁN", "EN OPERACIÓN"],
+        ["MSSSA001270", 17, "MORELOS", 7, "CUERNAVACA", "01", "JS I",
+         "DE HOSPITALIZACIÓN", "HOSPITAL GENERAL DE CUERNAVACA", "EN OPERACIÓN"],
+        ["DFSSA000001", 9, "CIUDAD DE MÉXICO", 15, "CUAUHTÉMOC", "01", "X",
+         "DE CONSULTA EXTERNA", "CENTRO DE SALUD DE OTRO ESTADO", "EN OPERACIÓN"],
+    ])
+    runner = app.test_cli_runner()
+    args = ["catalog", "load", str(path), "--version", "2026-03-01"]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "units 2026-03-01: 2 altas, 14 cerradas" in dry.output  # what would change
+    assert "Simulación: no se cambió nada." in dry.output
+    db.session().expire_all()
+    assert set(current_units()) == shipped  # nothing changed
+    done = runner.invoke(args=args)
+    assert done.exit_code == 0, done.output
+    units = current_units()
+    assert set(units) == {"MSSSA002345", "MSSSA001270"}  # the other state is not read
+    assert units["MSSSA002345"].municipio_code == "17024"
+    assert units["MSSSA002345"].municipio_name == "TLALTIZAPÁN"
+    # Units the file no longer lists are retired, never deleted (requests point at them).
+    retired = db.session().scalars(select(Unit).where(Unit.clues.in_(shipped - set(units)))
+                                   ).all()
+    assert retired and all(u.valid_to == date(2026, 3, 1) for u in retired)
+
+
+def test_a_broken_xlsx_gets_a_spanish_message(app, tmp_path) -> None:
+    path = tmp_path / "ESTABLECIMIENTO_SALUD.xlsx"
+    path.write_bytes(b"PK\x03\x04 no es un libro")
+    result = app.test_cli_runner().invoke(args=["catalog", "load", str(path), "--version",
+                                                "2026-03-01"])
+    assert result.exit_code == 1 and "no es un archivo XLSX legible" in result.output
