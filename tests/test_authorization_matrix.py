@@ -91,6 +91,8 @@ POLICY: dict[str, Any] = {
     "oficios.cancel": {Role.ENLACE},
     "it.oficios_inbox": IT,
     "oficios.acknowledge": IT,
+    "it.acknowledge_oficios": IT,  # batch acuse: the oficios in the form (BATCH_FORMS)
+    "it.provision_oficios": IT,
     "audit.search": RECORDS,
     "audit.history": RECORDS,
     "audit.download": RECORDS,
@@ -127,6 +129,8 @@ POLICY: dict[str, Any] = {
     "handoff.inbox": {Role.ENLACE, *DELIVERERS},
     "handoff.release": {Role.ENLACE},
     "handoff.receive": DELIVERERS,
+    "handoff.receive_batch": DELIVERERS,
+    "handoff.acknowledge_replies": {Role.ENLACE},
     "handoff.delivery": DELIVERERS,
     "handoff.deliver": DELIVERERS,
     "handoff.reissue": DELIVERERS,
@@ -598,6 +602,16 @@ def _who(grant: staff.Grant | None) -> str:
     return " ".join(filter(None, (grant.role.value, grant.unit_clues, grant.jurisdiction_code)))
 
 
+# Batch routes name their objects in the form, not the URL: each is called with every
+# object of its one-object route in the form field, and must answer as that route does.
+BATCH_FORMS = {  # batch endpoint → (the one-object endpoint, its URL argument, form field)
+    "it.acknowledge_oficios": ("oficios.acknowledge", "oficio_id", "oficio_id"),
+    "it.provision_oficios": ("it.provision_oficio", "oficio_id", "oficio_id"),
+    "handoff.acknowledge_replies": ("handoff.acknowledge_reply", "oficio_id", "oficio_id"),
+    "handoff.receive_batch": ("handoff.receive", "transfer_id", "transfer_id"),
+}
+
+
 def test_objects_inside_and_outside_each_scope(app, clock) -> None:
     objects = build_objects(app, clock)
     named = {r.endpoint for r in app.url_map.iter_rules() if r.arguments} - {"static"}
@@ -631,3 +645,19 @@ def test_objects_inside_and_outside_each_scope(app, clock) -> None:
                     # 409 for the object's state, a redirect), never a refusal.
                     assert status not in (403, 404), where
                     assert "/acceso" not in response.headers.get("Location", ""), where
+        for endpoint, (single, arg, field) in BATCH_FORMS.items():
+            policy = POLICY[endpoint]
+            with app.test_request_context():
+                path = url_for(endpoint)
+            for target in objects[single]:
+                response = browser.post(path, {"csrf_token": token,
+                                               field: str(target.args[arg])})
+                status = response.status_code
+                where = f"POST {path} [{field}] {target.label} as {_who(grant)}: {status}"
+                assert status < 500, where
+                if not _allowed(policy, role):
+                    assert_refused(policy, role, response, where)
+                elif not reaches(grant, target.owner):
+                    assert status == target.deny(grant), where
+                else:
+                    assert status not in (403, 404), where

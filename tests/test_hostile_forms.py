@@ -139,8 +139,9 @@ def crawl(browser: Browser, starts: list[str], limit: int = 60) -> list[Form]:
     return forms
 
 
-def build_world(app, client, clock) -> dict[str, Browser]:
-    """Requests in every state a page shows, an oficio, ARCO work, and a browser per role."""
+def build_world(app, client, clock, for_role: str) -> dict[str, Browser]:
+    """Requests in every state a page shows, an oficio, ARCO work, and a browser per role
+    (for ``for_role``'s pages: the custody chain only for those who act on it)."""
     waiting, _, _ = new_request(client, curp="BOXW310820HNERXN09", **CENTRO_I)
     returned, folio, code = new_request(client, curp="HEGG560427MVZRRL04", **HOSPITAL)
     actor = audit.Actor("prueba", "jefe_unidad")
@@ -157,11 +158,16 @@ def build_world(app, client, clock) -> dict[str, Browser]:
               Role.RESPONSABLE_JURISDICCIONAL: {"jurisdiction_code": "I"},
               Role.ENLACE: {"jurisdiction_code": "I"}}
     create_staff_account("objetivo.admin", staff.Grant(Role.AUDITOR))
+    accounts = {}
     for role in Role:
-        browsers[role.value], account = person(client, app, f"h.{role.value}", role, clock,
-                                               **scopes.get(role, {}))
+        browsers[role.value], accounts[role] = person(client, app, f"h.{role.value}", role,
+                                                      clock, **scopes.get(role, {}))
         if role == Role.ENLACE:
-            assert issue(browsers[role.value], account, clock, [ready[0].id]).status_code == 302
+            assert issue(browsers[role.value], accounts[role], clock,
+                         [ready[0].id]).status_code == 302
+    if for_role in CUSTODY_ROLES:
+        with app.test_request_context():  # a step-up renews the window in a session
+            _custody_world(client, clock, accounts)
     # A person with a recorded directory account (the baja forms on their page) and one
     # with a baja waiting for the unit head's signature (its page's forms).
     for n, request in enumerate(ready[1:]):
@@ -187,6 +193,57 @@ def build_world(app, client, clock) -> dict[str, Browser]:
     browsers["solicitante"] = applicant
     assert fetch(waiting.folio).status == "enviada"
     return browsers
+
+
+# Roles whose pages show the batch forms of the custody chain (IT's inbox, «Entregas»).
+CUSTODY_ROLES = {Role.INFORMATICA.value, Role.JEFE_INFORMATICA.value, Role.ENLACE.value,
+                 Role.RESPONSABLE_JURISDICCIONAL.value}
+
+
+def _custody_world(client, clock, accounts: dict[Role, Any]) -> None:
+    """The batch forms' objects, through the services: an oficio IT received (its accounts
+    recorded) with IT's reply waiting for the liaison's acuse, and a second one whose
+    accounts wait, in two transfers, for the responsable jurisdiccional's receipt."""
+    from provisioning.directory import accounts as directory_accounts
+    from provisioning.handoff import custody
+    from provisioning.it import replies
+    from provisioning.it import services as it
+    from provisioning.oficios import services as oficios
+
+    def principal(role: Role) -> tuple[staff.Principal, Any]:
+        user = staff.by_username(f"h.{role.value}")
+        return staff.principal_for(user), user
+
+    def code(role: Role) -> str:
+        clock.advance(seconds=30)
+        return accounts[role].code()
+
+    enlace, enlace_user = principal(Role.ENLACE)
+    it_dept, it_user = principal(Role.INFORMATICA)
+    jefe_it, jefe_it_user = principal(Role.JEFE_INFORMATICA)
+    batches = [[make_ready(client, n, **CENTRO_I).id for n in ns] for ns in ((4,), (5, 6))]
+    answers = []
+    for ids in batches:
+        oficio = oficios.issue(principal=enlace, user=enlace_user, request_ids=ids,
+                               subject="Altas", code=code(Role.ENLACE), ip=None)
+        oficios.acknowledge(oficio, principal=it_dept, user=it_user, ip=None)
+        for request_id in ids:
+            guid = str(uuid.uuid4())
+            it.record_outcome(request_id, directory_accounts.Outcome(directory_accounts.Account(
+                guid=guid, dn=f"CN=c{request_id},OU=SIEMPRE,DC=ssm,DC=test",
+                sam_account_name=f"c{request_id}.{guid[:6]}", user_principal_name=None,
+                user_account_control=512, pwd_last_set=None, description=(), curp=None,
+                display_name=None, groups=()), created=True))
+        answers.append(replies.issue_reply(oficio, principal=jefe_it, user=jefe_it_user,
+                                           subject="", code=code(Role.JEFE_INFORMATICA),
+                                           ip=None))
+        db.commit()
+    custody.acknowledge_reply(answers[1], principal=enlace, user=enlace_user,
+                              code=code(Role.ENLACE), ip=None)
+    for request_id in batches[1]:
+        custody.release(principal=enlace, user=enlace_user, request_ids=[request_id],
+                        code=code(Role.ENLACE), ip=None)
+    db.commit()
 
 
 _DONE: dict[Any, Form] = {}  # forms already attacked in this run (shared by the roles)
@@ -225,7 +282,7 @@ def check(response: Any, browser: Browser, where: str, value: Any,
 
 @pytest.mark.parametrize("role", ["anonimo", "solicitante", *[r.value for r in Role]])
 def test_hostile_input_on_every_discovered_form(app, client, clock, role) -> None:
-    browsers = build_world(app, client, clock)
+    browsers = build_world(app, client, clock, role)
     browser = browsers[role]
     found = {f.key: f for f in crawl(browser, STARTS.get(role, ["/panel", "/cuenta"]))}
     assert found, f"no forms found for {role}"

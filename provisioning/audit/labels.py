@@ -35,6 +35,9 @@ LABELS: dict[str, str] = {
     "oficio.cancelled": "Oficio cancelado",
     "oficio.acknowledged": "Acuse de recibo de un oficio",
     "oficio.provisioning_queued": "Creación de cuentas de un oficio en cola",
+    "oficio.batch_acknowledged": "Acuse de recibo de varios oficios",
+    "oficio.replies_acknowledged": "Acuse de varios oficios de respuesta",
+    "custody.batch_received": "Recepción de varias entregas confirmada",
     "custody.released": "Cuentas liberadas a quien las entrega",
     "custody.received": "Recepción de cuentas confirmada",
     # Directorio

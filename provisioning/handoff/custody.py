@@ -44,11 +44,12 @@ from provisioning.handoff.models import (
 )
 from provisioning.notifications import services as notifications
 from provisioning.oficios import services as oficios
-from provisioning.oficios.models import RESPUESTA, SENT, Oficio
+from provisioning.oficios.models import RESPUESTA, Oficio
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role, StaffUser
 
 MAX_RELEASE = 500
+MAX_RECEIPTS = 50  # transfers confirmed at once
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,6 +256,31 @@ def _confirm_receipt(transfer: CustodyTransfer, *, user: StaffUser, actor: audit
     return requests
 
 
+def _check_reply(oficio: Oficio, principal: staff.Principal) -> CustodyTransfer:
+    """Refuse the liaison's acuse of ``oficio`` before anything is written (the wrong kind
+    or jurisdiction: 403; not waiting: 409); the first hop it receives."""
+    if oficio.kind != RESPUESTA:
+        raise Forbidden("Solo el Departamento de Informática acusa de recibido un oficio de "
+                        "envío.")
+    if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
+        raise Forbidden("Solo el enlace jurisdiccional de la jurisdicción acusa de recibido el "
+                        "oficio de respuesta.")
+    oficios.check_waiting(oficio)
+    transfer = session().scalar(select(CustodyTransfer).where(
+        CustodyTransfer.oficio_id == oficio.id, CustodyTransfer.stage == IT_TO_LIAISON))
+    if transfer is None:
+        raise NotFound(f"El oficio {oficio.number} no entrega cuentas.")
+    return transfer
+
+
+def _record_reply_receipt(oficio: Oficio, transfer: CustodyTransfer, *, user: StaffUser,
+                          actor: audit.Actor, ip: str | None) -> None:
+    def confirm(_requests: list[AccountRequest]) -> None:
+        _confirm_receipt(transfer, user=user, actor=actor)
+
+    oficios.record_receipt(oficio, user=user, actor=actor, ip=ip, before_audit=confirm)
+
+
 def acknowledge_reply(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
                       code: str, ip: str | None) -> CustodyTransfer:
     """The liaison's acuse of IT's reply oficio, with a fresh TOTP ``code``: the receipt of
@@ -262,27 +288,31 @@ def acknowledge_reply(oficio: Oficio, *, principal: staff.Principal, user: Staff
     Only the liaison of the oficio's jurisdiction. Audits ``oficio.acknowledged`` and the
     receipt; tells IT's signer.
     """
-    if oficio.kind != RESPUESTA:
-        raise Forbidden("Solo el Departamento de Informática acusa de recibido un oficio de "
-                        "envío.")
-    if oficio.jurisdiction_code not in principal.jurisdictions(Role.ENLACE):
-        raise Forbidden("Solo el enlace jurisdiccional de la jurisdicción acusa de recibido el "
-                        "oficio de respuesta.")
-    if oficio.status != SENT:
-        raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
-                       f"({oficio.status_label.lower()}).")
+    return acknowledge_replies([oficio], principal=principal, user=user, code=code, ip=ip,
+                               batch=False)[0]
+
+
+def acknowledge_replies(chosen: Sequence[Oficio], *, principal: staff.Principal,
+                        user: StaffUser, code: str, ip: str | None, batch: bool = True
+                        ) -> list[CustodyTransfer]:
+    """The liaison's acuse of several reply oficios with one TOTP ``code``, each recorded
+    as if acknowledged alone. All or none: every oficio is checked, then the code, before
+    anything is written. ``batch``: also audit ``oficio.replies_acknowledged``."""
+    oficios.check_batch(chosen)
+    checked = [(oficio, _check_reply(oficio, principal)) for oficio in chosen]
     staff.verify_step_up(user, code, ip=ip)
     actor = principal.actor(ip, Role.ENLACE)
-    transfer = session().scalar(select(CustodyTransfer).where(
-        CustodyTransfer.oficio_id == oficio.id, CustodyTransfer.stage == IT_TO_LIAISON))
-    if transfer is None:
-        raise NotFound(f"El oficio {oficio.number} no entrega cuentas.")
-
-    def receive(_requests: list[AccountRequest]) -> None:
-        _confirm_receipt(transfer, user=user, actor=actor)
-
-    oficios.record_receipt(oficio, user=user, actor=actor, ip=ip, before_audit=receive)
-    return transfer
+    for oficio, transfer in checked:
+        _record_reply_receipt(oficio, transfer, user=user, actor=actor, ip=ip)
+    if batch:
+        audit.record("oficio.replies_acknowledged", actor=actor, object_type="staff",
+                     object_id=user.username,
+                     summary=wording.count(len(chosen), "oficio de respuesta recibido",
+                                           "oficios de respuesta recibidos")
+                     + " con un solo código",
+                     details={"oficios": [o.number for o in chosen],
+                              "transfers": [t.id for _, t in checked]})
+    return [t for _, t in checked]
 
 
 def next_holders(request: AccountRequest) -> list[str]:
@@ -376,14 +406,46 @@ def receive(transfer: CustodyTransfer, *, principal: staff.Principal, user: Staf
     From now on they deliver each account in person. Notes and audits the receipt; tells
     each applicant to come for their activation code (never the code itself).
     """
-    _refuse_if_received(transfer)
+    return receive_batch([transfer], principal=principal, user=user, code=code, ip=ip,
+                         batch=False)
+
+
+def receive_batch(transfers: Sequence[CustodyTransfer], *, principal: staff.Principal,
+                  user: StaffUser, code: str, ip: str | None, batch: bool = True
+                  ) -> list[AccountRequest]:
+    """Confirm receiving several transfers with one TOTP ``code``, each recorded as if
+    received alone. All or none: every transfer must be waiting (409), then the code is
+    checked, before anything is written. ``batch``: also audit ``custody.batch_received``.
+    The caller found each transfer with ``get_for_receiver`` (scope)."""
+    if not transfers:
+        raise ValidationError("Elija al menos una entrega.",
+                              {"transfer_id": "Elija al menos una."})
+    if len(transfers) > MAX_RECEIPTS:
+        raise ValidationError(f"Se confirman a lo más {MAX_RECEIPTS} entregas a la vez.",
+                              {"transfer_id": f"A lo más {MAX_RECEIPTS}."})
+    if len({t.id for t in transfers}) != len(transfers):
+        raise ValidationError("Eligió una entrega dos veces.", {"transfer_id": "Repetida."})
+    for transfer in transfers:
+        if not is_receiver(principal, transfer):  # callers use get_for_receiver; never trust
+            raise NotFound("No encontramos esa entrega.")
+        _refuse_if_received(transfer)
     staff.verify_step_up(user, code, ip=ip)
-    actor = principal.actor(ip, Role(transfer.to_role))
-    requests = _confirm_receipt(transfer, user=user, actor=actor)
-    for request in requests:
-        # The applicant comes for the activation code in person (never the code by mail).
-        notifications.queue([request.contact_email], "codigo_listo",
-                            f"Su cuenta de la solicitud {request.folio} está lista para "
-                            "entregarse", object_type="request", object_id=request.folio,
-                            request=request, holder=receiver_label(transfer))
-    return requests
+    received: list[AccountRequest] = []
+    for transfer in transfers:
+        actor = principal.actor(ip, Role(transfer.to_role))
+        requests = _confirm_receipt(transfer, user=user, actor=actor)
+        for request in requests:
+            # The applicant comes for the activation code in person (never the code by mail).
+            notifications.queue([request.contact_email], "codigo_listo",
+                                f"Su cuenta de la solicitud {request.folio} está lista para "
+                                "entregarse", object_type="request", object_id=request.folio,
+                                request=request, holder=receiver_label(transfer))
+        received += requests
+    if batch:
+        audit.record("custody.batch_received", actor=principal.actor(ip),
+                     object_type="staff", object_id=user.username,
+                     summary=wording.count(len(transfers), "entrega recibida",
+                                           "entregas recibidas") + " con un solo código",
+                     details={"transfers": [t.id for t in transfers],
+                              "folios": [r.folio for r in received]})
+    return received

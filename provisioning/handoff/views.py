@@ -110,6 +110,57 @@ def receive(transfer_id: int) -> Any:
     return redirect(url_for("handoff.inbox"))
 
 
+@bp.route("/entregas/recibir", methods=["POST"])
+@auth.roles_required(*services.DELIVERING_ROLES)
+@rate_limited("acceso")
+def receive_batch() -> Any:
+    """Confirm receiving the transfers ticked, with one TOTP code, all or none."""
+    principal = g.principal
+    ids = list(dict.fromkeys(form_ids("transfer_id", limit=custody.MAX_RECEIPTS)))
+    transfers = [custody.get_for_receiver(principal, i) for i in ids]
+    try:
+        requests = custody.receive_batch(transfers, principal=principal,
+                                         user=auth.current_user(), code=_field("code", 20),
+                                         ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _inbox(
+            error=exc.message, errors={"code-lote": exc.message}, status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        return _inbox(error=exc.message, errors={"code-lote": exc.message}, status=400)
+    db.commit()
+    flash(f"Recepción confirmada de {wording.count(len(transfers), 'entrega')}: "
+          f"{wording.count(len(requests), 'cuenta')} bajo su resguardo para entregar en "
+          "persona.", "ok")
+    return redirect(url_for("handoff.inbox"))
+
+
+@bp.route("/oficios/acuse-respuestas", methods=["POST"])
+@auth.roles_required(Role.ENLACE)
+@rate_limited("acceso")
+def acknowledge_replies() -> Any:
+    """The liaison acknowledges the reply oficios ticked in «Entregas», with one TOTP
+    code, all or none."""
+    principal = g.principal
+    ids = list(dict.fromkeys(form_ids("oficio_id", limit=oficios.BATCH_LIMIT)))
+    chosen = [oficios.get_for(principal, i) for i in ids]
+    try:
+        transfers = custody.acknowledge_replies(chosen, principal=principal,
+                                                user=auth.current_user(),
+                                                code=_field("code", 20), ip=client_ip())
+    except staff.AuthError as exc:
+        return auth.step_up_refused(exc) or _inbox(
+            error=exc.message, errors={"code-respuestas": exc.message}, status=exc.status)
+    except ValidationError as exc:
+        db.rollback()
+        return _inbox(error=exc.message, errors={"code-respuestas": exc.message}, status=400)
+    db.commit()
+    count = sum(len(t.items) for t in transfers)
+    flash(f"Acuse de recibo de {wording.count(len(chosen), 'oficio')} de respuesta: "
+          f"{wording.count(count, 'cuenta')} quedaron bajo su resguardo.", "ok")
+    return redirect(url_for("handoff.inbox"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Delivery in person
 

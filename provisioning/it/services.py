@@ -573,18 +573,37 @@ def queue_oficio(oficio: Oficio, *, actor: audit.Actor) -> QueueResult:
     The oficio's entrance to ``queue_provisioning`` (one batch). Audits
     ``oficio.provisioning_queued``.
     """
+    return queue_oficios([oficio], actor=actor)
+
+
+def _waiting_ids(oficio: Oficio) -> list[int]:
+    """The oficio's requests one action would queue; Conflict when it is not received or
+    none is waiting."""
     require_received(oficio)
     ids = [r.id for r in waiting(rows(
         request_ids=[r.id for r in oficios.requests_of(oficio)]))]
     if not ids:
         raise Conflict(f"Ninguna solicitud del oficio {oficio.number} espera que se cree su "
                        "cuenta (las demás ya la tienen o están en la cola).")
-    result = queue_provisioning(ids, actor=actor)
-    audit.record("oficio.provisioning_queued", actor=actor, object_type="oficio",
-                 object_id=oficio.number,
-                 summary=f"Oficio {oficio.number}: "
-                         f"{wording.count(len(result.queued), 'cuenta')} por crear "
-                         f"(lote {result.batch.id})",
-                 details={"batch": result.batch.id, "queued": len(result.queued),
-                          "skipped": len(result.skipped)})
+    return ids
+
+
+def queue_oficios(chosen: Sequence[Oficio], *, actor: audit.Actor) -> QueueResult:
+    """Queue account creation for the waiting requests of several received oficios in one
+    batch, as ``queue_oficio`` does for one. All or none: each oficio must be received and
+    have a request waiting, else nothing is queued (409). Audits
+    ``oficio.provisioning_queued`` per oficio."""
+    oficios.check_batch(chosen)
+    waiting_by_oficio = [(oficio, _waiting_ids(oficio)) for oficio in chosen]
+    result = queue_provisioning([i for _, ids in waiting_by_oficio for i in ids], actor=actor)
+    queued = {r.id for r in result.queued}
+    for oficio, ids in waiting_by_oficio:
+        count = len(queued.intersection(ids))
+        audit.record("oficio.provisioning_queued", actor=actor, object_type="oficio",
+                     object_id=oficio.number,
+                     summary=f"Oficio {oficio.number}: "
+                             f"{wording.count(count, 'cuenta')} por crear "
+                             f"(lote {result.batch.id})",
+                     details={"batch": result.batch.id, "queued": count,
+                              "skipped": len(ids) - count})
     return result

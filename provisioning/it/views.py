@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 
-from provisioning import audit, db
+from provisioning import audit, db, wording
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
 from provisioning.approvals import services as approvals
@@ -33,7 +33,7 @@ from provisioning.spreadsheet import cell, csv_text
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from provisioning.web import client_ip, rate_limited
+from provisioning.web import client_ip, form_ids, rate_limited
 
 bp = Blueprint("it", __name__)
 
@@ -210,14 +210,65 @@ def link_decision(request_id: int, decision: str) -> Any:
     return redirect(url_for("it.queue_page"))
 
 
+def _oficio_inbox(*, error: str | None = None, status: int = 200,
+                  chosen: set[int] | None = None) -> Any:
+    return render_template("it/oficio_inbox.html", pending=oficios.it_inbox(),
+                           recent=oficios.oficios_for(g.principal, kind=ENVIO,
+                                                       limit=50),
+                           replies=oficios.oficios_for(g.principal, kind=RESPUESTA, limit=50),
+                           error=error, chosen=chosen or set(),
+                           batch_limit=oficios.BATCH_LIMIT), status
+
+
 @bp.route("/informatica/oficios")
 @auth.roles_required(*oficios.IT_ROLES)
 def oficios_inbox() -> Any:
     """Oficios received by the Departamento de Informática and waiting for the acuse."""
-    return render_template("it/oficio_inbox.html", pending=oficios.it_inbox(),
-                           recent=oficios.oficios_for(g.principal, kind=ENVIO,
-                                                       limit=50),
-                           replies=oficios.oficios_for(g.principal, kind=RESPUESTA, limit=50))
+    return _oficio_inbox()
+
+
+def _chosen_oficios() -> tuple[list[int], list[Any]]:
+    """The oficios ticked in the inbox (field ``oficio_id``), each looked up in the
+    principal's scope (404 for one that does not exist)."""
+    ids = list(dict.fromkeys(form_ids("oficio_id", limit=oficios.BATCH_LIMIT)))
+    return ids, [oficios.get_for(g.principal, i) for i in ids]
+
+
+@bp.route("/informatica/oficios/acuse", methods=["POST"])
+@auth.roles_required(*oficios.IT_ROLES)
+def acknowledge_oficios() -> Any:
+    """The acuse de recibo of the oficios ticked in the inbox, all or none."""
+    ids, chosen = _chosen_oficios()
+    try:
+        oficios.acknowledge_batch(chosen, principal=g.principal, user=auth.current_user(),
+                                  ip=client_ip())
+    except ValidationError as exc:
+        db.rollback()
+        return _oficio_inbox(error=exc.message, status=400, chosen=set(ids))
+    db.commit()
+    flash(f"Acuse de recibo registrado: {wording.count(len(chosen), 'oficio')} "
+          f"({', '.join(o.number for o in chosen)}).", "ok")
+    return redirect(url_for("it.oficios_inbox"))
+
+
+@bp.route("/informatica/oficios/crear-cuentas", methods=["POST"])
+@auth.roles_required(*oficios.IT_ROLES)
+def provision_oficios() -> Any:
+    """Queue account creation for every waiting request of the oficios ticked, in one
+    batch, all or none."""
+    ids, chosen = _chosen_oficios()
+    for oficio in chosen:
+        if oficio.kind != ENVIO:
+            raise NotFound("No encontramos ese oficio de envío.")
+    try:
+        result = services.queue_oficios(chosen, actor=_it_actor())
+    except ValidationError as exc:
+        db.rollback()
+        return _oficio_inbox(error=exc.message, status=400, chosen=set(ids))
+    db.commit()
+    flash(f"{wording.count(len(result.queued), 'solicitud enviada', 'solicitudes enviadas')} "
+          f"a crear su cuenta, de {wording.count(len(chosen), 'oficio')}.", "ok")
+    return redirect(url_for("it.batch_page", batch_id=result.batch.id))
 
 
 # ---------------------------------------------------------------------------------------------

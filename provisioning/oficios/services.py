@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from provisioning import audit, counters, timeutil
+from provisioning import audit, counters, timeutil, wording
 from provisioning.account_requests import workflow
 from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import RequestStatus
@@ -51,6 +51,7 @@ from provisioning.textcheck import TextError, clean
 IT_ROLES = (Role.INFORMATICA, Role.JEFE_INFORMATICA)
 SERVICE_WIDE = approvals.SERVICE_WIDE
 MAX_ITEMS = 200
+BATCH_LIMIT = 50  # oficios acted on at once (acuse, accounts, acuse of replies)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,11 +411,7 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
     first custody receipt: ``handoff.custody.acknowledge_reply``. Audits
     ``oficio.acknowledged`` and tells the signer (see ``record_receipt``).
     """
-    if oficio.kind == RESPUESTA:
-        raise Forbidden("Solo el enlace jurisdiccional de la jurisdicción acusa de recibido el "
-                        "oficio de respuesta.")
-    if not principal.has(*IT_ROLES):
-        raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
+    check_acknowledge(oficio, principal=principal)
     role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
     actor = principal.actor(ip, role)
 
@@ -426,14 +423,60 @@ def acknowledge(oficio: Oficio, *, principal: staff.Principal, user: StaffUser,
     record_receipt(oficio, user=user, actor=actor, ip=ip, before_audit=move)
 
 
+def check_acknowledge(oficio: Oficio, *, principal: staff.Principal) -> None:
+    """Refuse IT's acuse of ``oficio`` before anything is written: a reply oficio or a
+    non-IT principal (403), an oficio not waiting for its acuse (409)."""
+    if oficio.kind == RESPUESTA:
+        raise Forbidden("Solo el enlace jurisdiccional de la jurisdicción acusa de recibido el "
+                        "oficio de respuesta.")
+    if not principal.has(*IT_ROLES):
+        raise Forbidden("Solo el Departamento de Informática acusa de recibido.")
+    check_waiting(oficio)
+
+
+def check_waiting(oficio: Oficio) -> None:
+    """Conflict unless ``oficio`` waits for its acuse."""
+    if oficio.status != SENT:
+        raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
+                       f"({oficio.status_label.lower()}).")
+
+
+def acknowledge_batch(chosen: Sequence[Oficio], *, principal: staff.Principal,
+                      user: StaffUser, ip: str | None) -> None:
+    """IT's acuse of several oficios at once, each exactly as ``acknowledge`` alone (its own
+    receipt, ``oficio.acknowledged`` event and notice). All or none: every oficio is
+    checked before the first acuse is written. Audits ``oficio.batch_acknowledged``."""
+    check_batch(chosen)
+    for oficio in chosen:
+        check_acknowledge(oficio, principal=principal)
+    for oficio in chosen:
+        acknowledge(oficio, principal=principal, user=user, ip=ip)
+    role = Role.INFORMATICA if principal.has(Role.INFORMATICA) else Role.JEFE_INFORMATICA
+    audit.record("oficio.batch_acknowledged", actor=principal.actor(ip, role),
+                 object_type="staff", object_id=user.username,
+                 summary=wording.count(len(chosen), "oficio recibido", "oficios recibidos")
+                 + " en un solo acuse",
+                 details={"oficios": [o.number for o in chosen]})
+
+
+
+def check_batch(chosen: Sequence[Oficio]) -> None:
+    """A batch of oficios: at least one, at most ``BATCH_LIMIT``, none twice."""
+    if not chosen:
+        raise ValidationError("Elija al menos un oficio.", {"oficio_id": "Elija al menos uno."})
+    if len(chosen) > BATCH_LIMIT:
+        raise ValidationError(f"Se eligen a lo más {BATCH_LIMIT} oficios a la vez.",
+                              {"oficio_id": f"A lo más {BATCH_LIMIT}."})
+    if len({o.id for o in chosen}) != len(chosen):
+        raise ValidationError("Eligió un oficio dos veces.", {"oficio_id": "Repetido."})
+
+
 def record_receipt(oficio: Oficio, *, user: StaffUser, actor: audit.Actor, ip: str | None,
                    before_audit: Callable[[list[AccountRequest]], None]) -> None:
     """Write the acuse on ``oficio`` (who, when, from where, the SHA-256 received), run
     ``before_audit`` on its requests (what the receipt means for them), audit
     ``oficio.acknowledged`` and tell the signer. A second acuse, or one racing it: 409."""
-    if oficio.status != SENT:
-        raise Conflict(f"El oficio {oficio.number} no está en espera de acuse "
-                       f"({oficio.status_label.lower()}).")
+    check_waiting(oficio)
     now = timeutil.now()
     oficio.status = RECEIVED
     oficio.received_by_id, oficio.received_by_name = user.id, user.full_name
