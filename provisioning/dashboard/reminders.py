@@ -22,6 +22,7 @@ from provisioning.jobs import services as jobs
 from provisioning.lifecycle import cambios
 from provisioning.lifecycle import services as bajas
 from provisioning.notifications import services as notifications
+from provisioning.notifications.models import OutboxMessage
 from provisioning.oficios.models import ENVIO, SENT, Oficio
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -96,23 +97,31 @@ def _next_actors(request: AccountRequest) -> list[str]:
 
 
 def send() -> int:
-    """Queue one reminder per person with overdue items (not on weekends or holidays).
+    """Queue one reminder per person with overdue items (not on weekends or holidays), at
+    most one per person and local day: the worker's daily task and a systemd timer
+    (deploy/systemd/alta-reminders.timer) may both run it.
 
     Returns how many messages were queued.
     """
-    if not workdays.is_business_day(timeutil.local_today()):
+    today = timeutil.local_today()
+    if not workdays.is_business_day(today):
         return 0
     threshold = settings().mail.reminder_after_business_days
     per_person: dict[str, list[Waiting]] = defaultdict(list)
     for item in overdue(threshold):
         for recipient in item.recipients:
             per_person[recipient].append(item)
+    already = set(session().scalars(select(OutboxMessage.recipient).where(
+        OutboxMessage.kind == "recordatorio", OutboxMessage.object_type == "reminder",
+        OutboxMessage.object_id == today.isoformat())))
     queued = 0
     for recipient, items in sorted(per_person.items()):
+        if recipient in already:
+            continue
         queued += len(notifications.queue(
             [recipient], "recordatorio",
             f"Recordatorio: {wording.count(len(items), 'asunto')} en espera en Alta",
-            object_type="reminder", object_id=timeutil.local_today().isoformat(),
+            object_type="reminder", object_id=today.isoformat(),
             items=items, threshold=threshold))
     return queued
 

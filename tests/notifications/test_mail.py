@@ -208,6 +208,11 @@ def test_daily_reminder_for_items_waiting_too_long(app, client, clock) -> None:
     assert old_folio in mails[0].body and recent_folio not in mails[0].body
     assert "5 días hábiles" in mails[0].body
     assert "http://localhost/solicitudes/" in mails[0].body
+    # The timer's `alta mail reminders` the same local day queues nothing more; the next
+    # business day it reminds again.
+    assert reminders.send() == 0
+    clock.now = datetime(2026, 3, 20, 16, 0, tzinfo=UTC)
+    assert reminders.send() == 1
 
 
 def test_no_reminders_on_weekends(app, client, clock) -> None:
