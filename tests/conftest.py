@@ -284,17 +284,3 @@ def dc_control(dc: dict[str, Any]) -> Iterator[Callable[[str], None]]:
 
     yield run
     run("start")
-
-
-# Tests that stop or restart what the others share (the test DC, the PostgreSQL server), kill
-# a worker or time a fault: scripts/run-tests runs them alone, after the parallel part.
-SERIAL = ("faults/", "directory/test_demo.py")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of ``SERIAL`` ``serial``."""
-    root = Path(__file__).resolve().parent
-    for item in items:
-        where = Path(str(item.path)).resolve().relative_to(root).as_posix()
-        if where.startswith(SERIAL):
-            item.add_marker(pytest.mark.serial)
