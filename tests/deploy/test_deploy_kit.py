@@ -241,7 +241,7 @@ def test_the_timer_units_run_their_commands(site) -> None:
     expected = {
         "alta-checkpoint": "Punto de control",
         "alta-reminders": "recordatorios en la bandeja de salida",
-        "alta-retention": "registro(s) dispuesto(s)",
+        "alta-retention": "registros dispuestos",
     }
     for name, output in expected.items():
         timer = read_unit(SYSTEMD / f"{name}.timer")
