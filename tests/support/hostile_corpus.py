@@ -106,16 +106,23 @@ def corpus() -> list[str]:
 
 def share(index: int, ways: int) -> list[str]:
     """The payloads for the ``index``-th field attacked when the corpus is spread over
-    ``ways`` fields: the first payload of every family (bare and wrapped) always, and a
-    rotating ``1/ways`` of the rest, so that ``ways`` consecutive fields together get the
-    whole corpus. ``ways=1`` is the whole corpus."""
+    ``ways`` fields: the first payload of every family always (and wrapped in a name for
+    HTML/JS, the one the tests check for escaping), and a rotating ``1/ways`` of the rest,
+    so that ``ways`` consecutive fields together get the whole corpus. ``ways=1`` is the
+    whole corpus."""
     every = corpus()
     if ways <= 1:
         return every
-    heads = {p for family, payloads in FAMILIES.items()
-             for p in (payloads[0], f"Juan{payloads[0]}López")}
+    heads = {payloads[0] for payloads in FAMILIES.values()}
+    heads.add(f"Juan{FAMILIES['html_js'][0]}López")
     rest = [p for p in every if p not in heads]
     return [p for p in every if p in heads] + rest[index % ways::ways]
+
+
+def raw_share(index: int) -> list[bytes]:
+    """The invalid UTF-8 for the ``index``-th field: the first always and one of the others
+    in turn (every one reaches a field in ``len(RAW_BYTES) - 1``)."""
+    return [RAW_BYTES[0], RAW_BYTES[1 + index % (len(RAW_BYTES) - 1)]]
 
 
 RAW_BYTES = [b"\xff\xfe", b"\xc3", b"\xc3\x28", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80",
