@@ -28,33 +28,13 @@ from provisioning.audit import services as audit_services
 from provisioning.config import load_settings
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from tests.support.deploy import ROOT
-from tests.support.factories import write_toml
+from tests.support.deploy import ROOT, alta, drill_config
 from tests.support.staff import create_staff_account, login
 from tests.support.web import Browser
 
 RELEASE = "23ba0d7"
 RELEASE_HEAD = "0720"
 HERE = Path(__file__).resolve().parent
-ALTA = Path(sys.executable).with_name("alta")
-
-
-def _config(path: Path, url: str) -> Path:
-    """Settings both releases accept (the old one rejects keys it does not know)."""
-    return write_toml(path, {
-        "app": {"secret_key": "s" * 48, "instance_dir": str(path.parent / "instance"),
-                "base_url": "http://localhost"},
-        "database": {"url": url},
-        "security": {"argon2_time_cost": 1, "argon2_memory_cost_kib": 256,
-                     "argon2_parallelism": 1, "code_argon2_memory_cost_kib": 256,
-                     "session_cookie_secure": False},
-    })
-
-
-def _alta(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "ALTA_CONFIG": str(config)}
-    return subprocess.run([str(ALTA), *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
 
 
 def _revision(url: str) -> str:
@@ -76,14 +56,14 @@ def upgraded(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[s
                              capture_output=True, check=True, timeout=60).stdout
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True, timeout=60)
     url = databases.empty()
-    config = _config(tmp / "alta.toml", url)
+    config = drill_config(tmp / "alta.toml", url)
     env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "PYTHONPATH": str(old)}
     filled = subprocess.run([sys.executable, str(HERE / "previous_release.py"), str(config)],
                             env=env, cwd=old, capture_output=True, text=True, timeout=120)
     assert filled.returncode == 0, filled.stderr
     made = json.loads(filled.stdout.strip().splitlines()[-1])
     before = _revision(url)
-    upgrade = _alta(config, "db", "upgrade")
+    upgrade = alta(config, "db", "upgrade")
     return {"url": url, "config": config, "made": made, "before": before, "upgrade": upgrade,
             "tmp": tmp}
 
@@ -97,7 +77,7 @@ def test_the_previous_release_schema_goes_to_head(upgraded) -> None:
 
 
 def test_the_audit_chain_written_by_the_previous_release_still_verifies(upgraded) -> None:
-    verified = _alta(upgraded["config"], "audit", "verify")
+    verified = alta(upgraded["config"], "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     found = re.search(r"Bitácora íntegra: (\d+) eventos y (\d+) puntos", verified.stdout)
     assert found, verified.stdout
