@@ -47,25 +47,30 @@ class Databases:
     def _admin_engine(self) -> sa.Engine:
         return sa.create_engine(db.normalize_url(PG_URL or ""), isolation_level="AUTOCOMMIT")
 
-    def _new_url(self, name: str) -> str:
+    def _new_url(self, name: str, *, empty: bool = False) -> str:
         if PG_URL:
             dbname = f"{self.prefix}_{name}"
             engine = self._admin_engine()
             with engine.connect() as conn:
-                template = (f" TEMPLATE {self.prefix}_template" if name != "template" else "")
+                template = (f" TEMPLATE {self.prefix}_template"
+                            if name != "template" and not empty else "")
                 conn.exec_driver_sql(f'CREATE DATABASE "{dbname}"{template}')
             engine.dispose()
             self.created.append(dbname)
             return make_url(db.normalize_url(PG_URL)).set(database=dbname).render_as_string(
                 hide_password=False)
         path = self.workdir / f"{name}.db"
-        if name != "template":
+        if name != "template" and not empty:
             shutil.copy(self.workdir / "template.db", path)
         return f"sqlite:///{path}"
 
     def copy(self) -> str:
         """A new database with the template's schema and catalogs."""
         return self._new_url(uuid.uuid4().hex[:8])
+
+    def empty(self) -> str:
+        """A new database with nothing in it (not even the schema), dropped at the end."""
+        return self._new_url(uuid.uuid4().hex[:8], empty=True)
 
     def drop_all(self) -> None:
         if not PG_URL:

@@ -158,3 +158,25 @@ def install_paths(argv: list[str], mapping: dict[str, str]) -> list[str]:
                 break
         out.append(arg)
     return out
+
+
+def drill_config(path: Path, url: str) -> Path:
+    """An alta.toml for the drills: the test apps' keys (tests/support/app.py), and only keys
+    the previous release knows too (it rejects unknown ones)."""
+    from tests.support.factories import write_toml
+
+    return write_toml(path, {
+        "app": {"secret_key": "s" * 48, "instance_dir": str(path.parent / "instance"),
+                "base_url": "http://localhost"},
+        "database": {"url": url},
+        "security": {"argon2_time_cost": 1, "argon2_memory_cost_kib": 256,
+                     "argon2_parallelism": 1, "code_argon2_memory_cost_kib": 256,
+                     "session_cookie_secure": False},
+    })
+
+
+def alta(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `alta` command of this venv, as an operator runs it (ALTA_CONFIG only)."""
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "ALTA_CONFIG": str(config)}
+    return subprocess.run([str(Path(sys.executable).with_name("alta")), *args], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
