@@ -8,6 +8,9 @@ values of other types too), and into the token itself. Never a 5xx; always JSON 
 page a browser would render), with a Spanish message when refused; a refusal writes nothing,
 an answer writes only what a read must (one audit event and the client's last use); the
 input is never reflected.
+
+The PostgreSQL pass, which repeats the same code on another engine, sends each entry one of
+those ways in turn instead of all of them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from provisioning import audit, db
 from provisioning.api import services as api
 from provisioning.api.models import ApiClient
 from provisioning.audit.models import AuditEvent
+from tests.support.app import PG_URL
 from tests.support.hostile_corpus import RAW_BYTES, SPANISH, corpus, domain_counts
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -228,7 +232,7 @@ def test_hostile_input_on_every_api_parameter_and_header(client) -> None:
     assert {(t.location, t.name) for t in targets} >= {("body", "curp"),
                                                         ("header", "Authorization")}
     payloads: list[str | bytes] = [*corpus(), *RAW_BYTES]
-    sent = accepted = 0
+    sent = accepted = turn = expected = 0
     before = state()
     for target in targets:
         valid = defaults(doc, target, token)
@@ -236,7 +240,11 @@ def test_hostile_input_on_every_api_parameter_and_header(client) -> None:
             JSON_VALUES if target.location == "body" else [])
         for payload in [*payloads, *extra]:
             example = valid[target.location, target.name]
-            for value in variants(target, payload, token, example):
+            ways = list(variants(target, payload, token, example))
+            if PG_URL and ways and payload not in ACCEPTED:
+                ways, turn = [ways[turn % len(ways)]], turn + 1
+            expected += len(ways)
+            for value in ways:
                 response = send(client.client, target, {**valid,
                                                         (target.location, target.name): value})
                 where = f"{target.method.upper()} {target.path} {target.name}={value!r:.80}"
@@ -250,6 +258,8 @@ def test_hostile_input_on_every_api_parameter_and_header(client) -> None:
     # JSON types once; each corpus entry three ways in the header (less the CR/LF ones).
     texts = [p for p in [*payloads, *ACCEPTED] if isinstance(p, str)]
     crlf = sum(1 for p in texts if "\r" in p or "\n" in p)
-    assert sent == (3 * len(texts) + 2 * len(RAW_BYTES) + len(JSON_VALUES)
-                    + 3 * (len(payloads) - crlf))
-    assert accepted >= len(ACCEPTED) + 1
+    assert sent == expected
+    if not PG_URL:
+        assert sent == (3 * len(texts) + 2 * len(RAW_BYTES) + len(JSON_VALUES)
+                        + 3 * (len(payloads) - crlf))
+    assert accepted >= len(ACCEPTED) + (0 if PG_URL else 1)
