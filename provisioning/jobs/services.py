@@ -400,6 +400,9 @@ def counts(object_type: str, object_ids: list[str]) -> dict[str, int]:
     return result
 
 
+HEARTBEAT_FORGOTTEN_AFTER = timedelta(days=1)
+
+
 def beat(worker_id: str) -> None:
     """Record that ``worker_id`` is alive: one UPDATE (an INSERT the first time). Flushes."""
     now = timeutil.now()
@@ -407,6 +410,9 @@ def beat(worker_id: str) -> None:
                                 .where(WorkerHeartbeat.worker_id == worker_id)
                                 .values(beat_at=now))
     if not done.rowcount:  # type: ignore[attr-defined]
+        # A new worker: forget those killed without leaving (a day without a beat).
+        db.session().execute(delete(WorkerHeartbeat).where(
+            WorkerHeartbeat.beat_at < now - HEARTBEAT_FORGOTTEN_AFTER))
         db.session().add(WorkerHeartbeat(worker_id=worker_id, started_at=now, beat_at=now))
         db.session().flush()
 

@@ -43,12 +43,14 @@ class _Cached:
     status: str
 
 
-_cache: dict[tuple[int, str], _Cached] = {}
 _cache_lock = threading.Lock()
 
 
-def readiness(settings: Settings) -> dict[str, str]:
-    """{check: status} for the database, DC, SMTP, worker heartbeat and job backlog."""
+def readiness(settings: Settings, cache: dict[str, _Cached]) -> dict[str, str]:
+    """{check: status} for the database, DC, SMTP, worker heartbeat and job backlog.
+
+    ``cache`` keeps the DC and SMTP results of one application (its ``extensions``).
+    """
     checks: dict[str, str] = {}
     try:
         db.session().execute(text("SELECT 1"))
@@ -60,21 +62,21 @@ def readiness(settings: Settings) -> dict[str, str]:
         log.warning("readiness: database unavailable (%s)", type(exc).__name__)
         db.discard_session()
         checks.update(database=ERROR, worker=ERROR, backlog=ERROR)
-    checks["directory"] = _cached(settings, "directory", _directory_status)
-    checks["mail"] = _cached(settings, "mail", _mail_status)
+    checks["directory"] = _cached(settings, cache, "directory", _directory_status)
+    checks["mail"] = _cached(settings, cache, "mail", _mail_status)
     return checks
 
 
-def _cached(settings: Settings, name: str, check: Callable[[Settings], str]) -> str:
-    key = (id(settings), name)
+def _cached(settings: Settings, cache: dict[str, _Cached], name: str,
+            check: Callable[[Settings], str]) -> str:
     now = time.monotonic()
     with _cache_lock:
-        hit = _cache.get(key)
+        hit = cache.get(name)
         if hit is not None and hit.until > now:
             return hit.status
     status = check(settings)
     with _cache_lock:
-        _cache[key] = _Cached(now + settings.observability.ready_cache_seconds, status)
+        cache[name] = _Cached(now + settings.observability.ready_cache_seconds, status)
     return status
 
 

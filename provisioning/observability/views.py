@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from provisioning.config import current as settings
 from provisioning.observability import services
@@ -22,7 +22,8 @@ def live() -> Any:
 @bp.route("/healthz/ready")
 def ready() -> Any:
     """200 when every dependency answers, 503 otherwise; only each check's status is shown."""
-    checks = services.readiness(settings())
+    cache = current_app.extensions.setdefault("alta.readiness", {})
+    checks = services.readiness(settings(), cache)
     failed = services.ERROR in checks.values()
     body = {"status": "error" if failed else "ok", "checks": checks}
     return jsonify(body), 503 if failed else 200

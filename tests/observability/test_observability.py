@@ -171,6 +171,11 @@ def test_worker_beats_once_per_interval_and_leaves_cleanly(app, clock) -> None:
         ("obs-host:7", clock.now, clock.now - timedelta(seconds=30))]
     worker._leave()
     assert db.session().get(WorkerHeartbeat, "obs-host:7") is None
+    # A worker killed without leaving is forgotten when another starts a day later.
+    jobs.beat("obs-host:8")
+    clock.advance(days=1, seconds=1)
+    jobs.beat("obs-host:9")
+    assert db.session().scalars(select(WorkerHeartbeat.worker_id)).all() == ["obs-host:9"]
 
 
 # -- metrics -----------------------------------------------------------------------------------
