@@ -266,3 +266,26 @@ def test_request_id_from_the_proxy_or_made_up(client) -> None:
     forged = client.get("/healthz/live",
                         headers={"X-Request-ID": "<script>alert(1)</script>"})
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-ID"])
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"metrics_token": "corto"}, "metrics_token must be at least 32"),
+    ({"log_format": "xml"}, "log_format"),
+    ({"check_timeout_seconds": 0}, "check_timeout_seconds"),
+    ({"heartbeat_max_age_seconds": 0}, "heartbeat_max_age_seconds"),
+    ({"unknown": 1}, "unknown setting"),
+])
+def test_observability_settings_are_checked(values, message) -> None:
+    from provisioning.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=message):
+        load_settings(overrides={"observability": values}, environ={})
+
+
+def test_metrics_token_comes_from_a_file(tmp_path) -> None:
+    from provisioning.config import load_settings
+
+    (tmp_path / "token").write_text(TOKEN + "\n", encoding="utf-8")
+    settings = load_settings(overrides={"observability": {
+        "metrics_token_file": str(tmp_path / "token")}}, environ={})
+    assert settings.observability.metrics_token == TOKEN
