@@ -36,5 +36,6 @@ forwarded_allow_ips = "127.0.0.1,::1"
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("ALTA_WEB_LOG_LEVEL", "info")
-access_log_format = '%({x-forwarded-for}i)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# The last field is nginx's request id: the same one Alta's JSON log lines carry.
+access_log_format = '%({x-forwarded-for}i)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}i)s'
 proc_name = "alta-web"

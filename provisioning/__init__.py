@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -32,6 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.handoff.views import bp as handoff_bp
     from provisioning.it.views import bp as it_bp
     from provisioning.lifecycle.views import bp as lifecycle_bp
+    from provisioning.observability import logs
+    from provisioning.observability.views import bp as observability_bp
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         WTF_CSRF_SSL_STRICT=settings.app.base_url.startswith("https://"),
     )
-    logging.basicConfig(level=settings.app.log_level)
+    logs.configure(settings.app.log_level, settings.observability.log_format)
     app.extensions["alta.settings"] = settings
     timeutil.set_local_timezone(settings.tz)
     db.init_app(app, settings)
@@ -77,10 +78,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api_person_status)
     web.init_app(app, settings)
     auth.init_app(app)
+    logs.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(it_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(observability_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(oficios_bp)

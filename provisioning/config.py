@@ -568,6 +568,34 @@ class HandoffSettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    """Health probes, the Prometheus /metrics endpoint and the log format (README, Operación)."""
+
+    # Bearer token /metrics requires (give metrics_token_file); empty: /metrics answers 403.
+    metrics_token: str = ""
+    # /healthz/ready: each dependency check's timeout, and how long a result is reused so a
+    # storm of probes does not hammer the DC or the SMTP server.
+    check_timeout_seconds: float = 2.0
+    ready_cache_seconds: float = 5.0
+    heartbeat_max_age_seconds: int = 60  # no worker beat for longer: not ready
+    backlog_max_age_seconds: int = 900  # a job ready to run waiting longer: not ready
+    log_format: str = "text"  # text | json (one object per line)
+
+    def validate(self) -> None:
+        if self.metrics_token and len(self.metrics_token) < MIN_KEY_LENGTH:
+            raise ConfigError(f"[observability].metrics_token must be at least "
+                              f"{MIN_KEY_LENGTH} characters")
+        if not 0 < self.check_timeout_seconds <= 30 or self.ready_cache_seconds < 0:
+            raise ConfigError("[observability].check_timeout_seconds must be between 0 and 30 "
+                              "and ready_cache_seconds >= 0")
+        if self.heartbeat_max_age_seconds < 1 or self.backlog_max_age_seconds < 1:
+            raise ConfigError("[observability].heartbeat_max_age_seconds and "
+                              "backlog_max_age_seconds must be >= 1")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError("[observability].log_format must be \"text\" or \"json\"")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one Alta instance."""
 
@@ -585,6 +613,7 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     directory: DirectorySettings = field(default_factory=DirectorySettings)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
 
     @property
     def tz(self) -> ZoneInfo:

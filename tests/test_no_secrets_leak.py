@@ -3,6 +3,7 @@ the database in clear — not even in the SQL parameters sent to the database.""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -10,6 +11,7 @@ import pyotp
 from sqlalchemy import text
 
 from provisioning import db
+from provisioning.observability.logs import JsonFormatter
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.forms import folio_and_code, submit
@@ -64,7 +66,10 @@ def test_secrets_never_stored_or_logged(make_app, clock, caplog) -> None:
         secrets.add(admin.seed)
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
-    logged = caplog.text
+    # The same records as [observability].log_format = "json" writes them: one object a line.
+    as_json = [JsonFormatter().format(record) for record in caplog.records]
+    assert all(isinstance(json.loads(line), dict) and "\n" not in line for line in as_json)
+    logged = caplog.text + "\n" + "\n".join(as_json)
     try:
         check(secrets, logged, codes, folio)
     finally:

@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("it", "documents"),
     ("lifecycle",),
     ("reviews",),  # access review campaigns: revocations become lifecycle bajas
-    ("preregistration", "retention", "api", "dashboard", "auditor"),
+    ("preregistration", "retention", "api", "dashboard", "auditor",
+     "observability"),  # observability: health probes, /metrics, JSON logs
     ("privacy", "applicant"),  # applicant: tells the person where their pre-registration is
     ("records",),
     ("models", "demo"),

@@ -8,6 +8,7 @@ turned into a ``provisioning.directory.errors`` error with a Spanish message.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -468,6 +469,20 @@ def current() -> Directory:
             if directory is None:
                 directory = extensions["alta.directory"] = Directory(config)
     return directory
+
+
+def probe(settings: DirectorySettings, timeout: float) -> None:
+    """Open, bind and close one fresh service-account connection within ``timeout`` seconds.
+
+    For readiness: raises a DirectoryError (DirectoryUnavailable, ServiceAccountRejected...)
+    when the DC cannot be reached or refuses the service account.
+    """
+    fresh = Directory(dataclasses.replace(settings, connect_timeout=timeout,
+                                          operation_timeout=timeout))
+    try:
+        fresh._connection()
+    finally:
+        fresh.close()
 
 
 def close_for(app: Any) -> None:

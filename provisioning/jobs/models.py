@@ -45,3 +45,14 @@ class Job(Base):
         Index("ix_jobs_ready", "status", "run_after"),
         Index("ix_jobs_object", "object_type", "object_id"),
     )
+
+
+class WorkerHeartbeat(Base):
+    """One running ``alta worker``: its last beat is one UPDATE, never an audit event."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(80), primary_key=True,
+                                           comment="hostname:pid")
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]

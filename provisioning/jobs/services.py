@@ -19,12 +19,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from provisioning import audit, db, timeutil
 from provisioning.errors import Conflict, NotFound
-from provisioning.jobs.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, WAITING, Job
+from provisioning.jobs.models import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    WAITING,
+    Job,
+    WorkerHeartbeat,
+)
 
 log = logging.getLogger(__name__)
 
@@ -389,3 +398,25 @@ def counts(object_type: str, object_ids: list[str]) -> dict[str, int]:
     for status in latest.values():
         result[status] = result.get(status, 0) + 1
     return result
+
+
+HEARTBEAT_FORGOTTEN_AFTER = timedelta(days=1)
+
+
+def beat(worker_id: str) -> None:
+    """Record that ``worker_id`` is alive: one UPDATE (an INSERT the first time). Flushes."""
+    now = timeutil.now()
+    done = db.session().execute(update(WorkerHeartbeat)
+                                .where(WorkerHeartbeat.worker_id == worker_id)
+                                .values(beat_at=now))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        # A new worker: forget those killed without leaving (a day without a beat).
+        db.session().execute(delete(WorkerHeartbeat).where(
+            WorkerHeartbeat.beat_at < now - HEARTBEAT_FORGOTTEN_AFTER))
+        db.session().add(WorkerHeartbeat(worker_id=worker_id, started_at=now, beat_at=now))
+        db.session().flush()
+
+
+def forget_worker(worker_id: str) -> None:
+    """A worker leaving cleanly takes its heartbeat with it (it is not a stale one)."""
+    db.session().execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id))

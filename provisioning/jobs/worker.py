@@ -19,6 +19,7 @@ from provisioning.jobs import services
 log = logging.getLogger(__name__)
 
 PERIODIC_CHECK_SECONDS = 5.0
+HEARTBEAT_SECONDS = 10.0  # /healthz/ready allows [observability].heartbeat_max_age_seconds
 
 
 class Worker:
@@ -46,7 +47,7 @@ class Worker:
                  ", ".join(services.registered_kinds()))
         outage = 0.0
         interrupted: int | None = None  # a job of ours cut short by a database outage
-        next_periodic = 0.0
+        next_periodic = next_beat = 0.0
         while not self.stopping:
             job_id: int | None = None
             try:
@@ -60,6 +61,10 @@ class Worker:
                     services.enqueue_due_periodic()
                     db.commit()
                     next_periodic = time.monotonic() + PERIODIC_CHECK_SECONDS
+                if time.monotonic() >= next_beat:
+                    services.beat(self.worker_id)
+                    db.commit()
+                    next_beat = time.monotonic() + HEARTBEAT_SECONDS
                 job = services.claim(self.worker_id, lease=self.lease)
                 if job is None:
                     if once:
@@ -84,4 +89,13 @@ class Worker:
             outage = 0.0
             log.info("job %s %s: %s", job_id, kind, outcome)
             done += 1
+        if not once:
+            self._leave()
         return done
+
+    def _leave(self) -> None:
+        try:
+            services.forget_worker(self.worker_id)
+            db.commit()
+        except SQLAlchemyError:  # the database is away: the row goes stale, which is the truth
+            db.discard_session()

@@ -9,6 +9,7 @@ with three test paths in place of the production ones (/opt/alta/.venv, /opt/alt
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -57,6 +58,14 @@ def _wait_for(url: str, ca: Path, process: subprocess.Popen[bytes], log: Path,
         assert process.poll() is None, f"{process.args} exited: {log.read_text()}"
         assert time.monotonic() < deadline, f"{url} did not answer: {log.read_text()}"
         time.sleep(0.1)
+
+
+METRICS = "t" * 40
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 class FromAddress(HTTPAdapter):
@@ -122,6 +131,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator[d
                      "code_argon2_memory_cost_kib": 256},
         "audit": {"checkpoint_key": "c" * 40},
         "mail": {"enabled": False},
+        "observability": {"metrics_token_file": str(_write(tmp / "metrics_token", METRICS)),
+                          "log_format": "json"},
     })
     paths = {"/opt/alta/.venv": str(venv), "/opt/alta": str(ROOT),
              "/etc/alta/alta.toml": str(config)}
@@ -204,6 +215,26 @@ def test_the_web_unit_answers_through_nginx_over_tls(site) -> None:
                          allow_redirects=False, timeout=10)
     assert plain.status_code == 301
     assert plain.headers["Location"].startswith("https://127.0.0.1")
+    # Probes: live, and ready once both workers have beaten (they beat on starting).
+    live = requests.get(base + "/healthz/live", verify=str(ca), timeout=10)
+    assert live.json() == {"status": "ok"}
+    assert re.fullmatch(r"[0-9a-f]{32}", live.headers["X-Request-ID"])  # nginx's $request_id
+    deadline = time.monotonic() + 20
+    while (ready := requests.get(base + "/healthz/ready", verify=str(ca), timeout=10)
+           ).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["worker"] == "ok"
+    assert requests.get(base + "/metrics", verify=str(ca), timeout=10).status_code == 401
+    metrics = requests.get(base + "/metrics", verify=str(ca), timeout=10,
+                           headers={"Authorization": f"Bearer {METRICS}"})
+    assert metrics.status_code == 200
+    assert metrics.text.count("alta_worker_heartbeat_age_seconds{") == 2
+    # [observability].log_format = "json": the worker writes one JSON object per line.
+    worker_lines = [json.loads(line) for line in
+                    site["logs"]["worker1"].read_text().splitlines() if line.startswith("{")]
+    assert any(e["message"].startswith("worker ") and e["level"] == "INFO"
+               for e in worker_lines), worker_lines
     # Only TLS 1.2+ (nginx) and a certificate the test's CA signed.
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(base + "/healthz", timeout=10)

@@ -1,0 +1,1 @@
+"""Operations: health probes, Prometheus metrics and structured logs (README, Operación)."""
