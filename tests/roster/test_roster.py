@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from provisioning import audit, db, timeutil
 from provisioning.audit.models import AuditEvent
 from provisioning.lifecycle.models import Baja, Cambio
+from provisioning.retention import services as retention
 from provisioning.roster import services
 from provisioning.roster.models import RosterLine, RosterUpload
 from provisioning.spreadsheet import csv_text
@@ -161,3 +162,27 @@ def test_a_unit_head_is_refused(app, client, login_as) -> None:
     """Every other role too: tests/test_authorization_matrix.py."""
     login_as(Role.JEFE_UNIDAD)
     assert client.get("/padron").status_code == 403
+
+
+def test_a_roster_is_deleted_a_year_after_its_upload(app, clock) -> None:
+    curp = hypothetical_curp(7)
+    roster = services.upload(csv_text([HEADER, [curp, "Ana", "Ruiz", "", CENTRO, "medico",
+                                                ""]]).encode(), "padron.csv",
+                             actor=audit.Actor("prueba", "informatica"))
+    db.commit()
+    key = str(roster.id)
+    clock.advance(days=360)
+    assert _run_retention(app) and count(RosterUpload) == 1
+    clock.advance(days=8)
+    _run_retention(app)
+    assert count(RosterUpload) == count(RosterLine) == 0
+    tombstone = values(lambda: retention.disposal_of("padron", key))
+    assert tombstone.disposition == "eliminado"
+    assert curp not in tombstone.details
+
+
+def _run_retention(app) -> str:
+    result = app.test_cli_runner().invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    db.session().expire_all()
+    return result.output
