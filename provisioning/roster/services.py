@@ -190,8 +190,9 @@ def upload(raw: bytes, filename: str, *, actor: audit.Actor) -> RosterUpload:
 
     Audits ``roster.uploaded`` with the file's hash and its count of lines."""
     rows = validate(read_table(raw, filename))
-    roster = RosterUpload(filename=filename[:200], sha256=sha256_hex(raw), line_count=len(rows),
-                          uploaded_by=actor.name[:40], uploaded_at=timeutil.now())
+    roster = RosterUpload(filename=_display_name(filename), sha256=sha256_hex(raw),
+                          line_count=len(rows), uploaded_by=actor.name[:40],
+                          uploaded_at=timeutil.now())
     roster.lines = [RosterLine(row_number=r.row_number, curp=r.curp, nombres=r.nombres,
                                primer_apellido=r.primer_apellido,
                                segundo_apellido=r.segundo_apellido, unit_clues=r.unit_clues,
@@ -204,6 +205,14 @@ def upload(raw: bytes, filename: str, *, actor: audit.Actor) -> RosterUpload:
                          f"{wording.count(len(rows), 'persona')}",
                  details={"sha256": roster.sha256, "lines": len(rows)})
     return roster
+
+
+def _display_name(filename: str) -> str:
+    """The file's name as shown on the list: no folders, no control or invisible characters
+    (PostgreSQL refuses NUL), at most 200 characters."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join(c for c in base if not unicodedata.category(c).startswith("C")).strip()
+    return kept[:200] or "padron"
 
 
 def uploads() -> list[RosterUpload]:
