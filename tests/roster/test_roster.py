@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -110,7 +111,8 @@ def test_roster_report_finds_leavers_movers_and_missing(app, clock) -> None:
     scene.received_oficio(with_accounts)
     scene.record_accounts(with_accounts)
     outsider = hypothetical_curp(9)
-    rows = [[stays.curp, "Elena", "Bravo", "Ríos", CENTRO, "medico", "31/12/2027"],
+    # A date cell, as Excel saves it.
+    rows = [[stays.curp, "Elena", "Bravo", "Ríos", CENTRO, "medico", date(2027, 12, 31)],
             [moves.curp, "Rosa", "Nava", "", HOSP, "medico", ""],
             [waits.curp, "Iván", "Soto", "Gómez", CENTRO, "medico", ""],
             [outsider, "Sara", "Vela", "", HOSP, "enfermeria", ""]]
@@ -130,7 +132,8 @@ def test_roster_report_finds_leavers_movers_and_missing(app, clock) -> None:
     assert [(f.line.curp, f.person and f.person.id) for f in report.without_account] == [
         (waits.curp, ids["waits"]), (outsider, None)]
     assert [(f.person.id, f.line.unit_clues) for f in report.movers] == [(ids["moves"], HOSP)]
-    assert [f.person.id for f in report.end_dates] == [ids["stays"]]
+    assert [(f.person.id, f.line.end_date) for f in report.end_dates] == [
+        (ids["stays"], date(2027, 12, 31))]
     assert actions() == ["roster.uploaded", "roster.report_viewed"]
 
     # One click from a line into the lifecycle's own forms, prefilled for that person.
