@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.retention import services as retention
     from provisioning.retention.views import bp as retention_bp
     from provisioning.reviews.views import bp as reviews_bp
+    from provisioning.roster.views import bp as roster_bp
     from provisioning.staff import auth
     from provisioning.staff.views import bp as staff_bp
     from provisioning.web import health
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(preregistration_bp)
     app.register_blueprint(lifecycle_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(roster_bp)
     cli.register(app)
     register_jobs()
     register_documents()

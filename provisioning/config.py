@@ -329,6 +329,8 @@ class RetentionSettings:
     prorroga_years: int = 3
     # Access review campaign: years from its closure (its signed report and answers).
     revision_years: int = 3
+    # Staff roster (padrón) uploaded for reconciliation: years from its upload.
+    padron_years: int = 1
     # Audit events: years from the event; longer than the records they document.
     audit_events_years: int = 6
     # The custodian's page lists records whose retention ends within this many days.
@@ -336,7 +338,7 @@ class RetentionSettings:
 
     def validate(self) -> None:
         for name in ("solicitud_years", "oficio_years", "baja_years", "cambio_years",
-                     "prorroga_years", "revision_years", "audit_events_years",
+                     "prorroga_years", "revision_years", "padron_years", "audit_events_years",
                      "expiring_window_days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[retention].{name} must be >= 1")

@@ -19,5 +19,6 @@ from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401
 from provisioning.reviews import models as reviews  # noqa: F401
+from provisioning.roster import models as roster  # noqa: F401
 from provisioning.staff import models as staff  # noqa: F401
 from provisioning.web.ratelimit import RateLimitHit  # noqa: F401

@@ -168,6 +168,10 @@ POLICY: dict[str, Any] = {
     "reviews.report_pdf": {Role.AUDITOR, *IT},
     "reviews.unit": REVIEWERS,
     "reviews.answer": {Role.JEFE_UNIDAD},
+    # The staff roster: Informática only (Alta has no RH role).
+    "roster.index": IT,
+    "roster.upload": IT,
+    "roster.report": IT,
 }
 
 SCOPES = {
@@ -229,6 +233,7 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         **{e: {"campaign_id": missing} for e in ("reviews.campaign", "reviews.close",
                                                   "reviews.report_pdf")},
         **{e: {"review_unit_id": missing} for e in ("reviews.unit", "reviews.answer")},
+        "roster.report": {"upload_id": missing},
         "staff.staff_detail": {"staff_id": objects["staff_id"]},
         "staff.staff_grant": {"staff_id": objects["staff_id"]},
         "staff.staff_revoke": {"staff_id": objects["staff_id"], "role_id": objects["role_id"]},
@@ -528,6 +533,14 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     assert {t.owner.unit for t in review_units} == set(units.values())
     campaign_target = Target("revisión de acceso", {"campaign_id": campaign.id}, Owner(
         unit=units["I"], jurisdiction="I", also=((units["II"], "II"),)))
+    # A staff roster: service-wide (Informática only), whoever uploaded it.
+    from provisioning.roster.models import RosterUpload
+
+    roster = RosterUpload(filename="padron.csv", sha256="0" * 64, line_count=0,
+                          uploaded_by="matriz", uploaded_at=timeutil.now())
+    db.session().add(roster)
+    db.session().flush()
+    roster_target = Target("padrón de personal", {"upload_id": roster.id})
     db.commit()
 
     def oficios(numbered: list[tuple[str, int]], label: str, owner: Owner | None = None,
@@ -595,6 +608,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         **{e: [campaign_target] for e in ("reviews.campaign", "reviews.close",
                                           "reviews.report_pdf")},
         **{e: review_units for e in ("reviews.unit", "reviews.answer")},
+        "roster.report": [roster_target],
         "staff.staff_revoke": [Target("rol de personal", {
             "staff_id": target.id, "role_id": staff.get(target.id).roles[0].id})],
     }

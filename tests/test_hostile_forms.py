@@ -29,6 +29,8 @@ from provisioning.lifecycle import services as lifecycle
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.people.models import Person
 from provisioning.reviews import services as reviews
+from provisioning.roster import services as roster
+from provisioning.spreadsheet import csv_text
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.app import PG_URL
@@ -185,6 +187,12 @@ def build_world(app, client, clock, for_role: str) -> dict[str, Browser]:
     # the unit head's answer form and IT's closing form.
     reviews.open_campaign(it_principal, reviews.CampaignInput(
         (CENTRO_I["unit_clues"],), timeutil.local_today() + timedelta(days=10), 6), ip=None)
+    # A staff roster that moves one of them to the hospital: its report's links.
+    moved = db.get(Person, ready[1].person_id)
+    roster.upload(csv_text([["CURP", "Nombres", "Primer apellido", "CLUES", "Tipo de personal"],
+                            [moved.curp, moved.nombres, moved.primer_apellido,
+                             HOSPITAL["unit_clues"], moved.staff_type_code]]).encode(),
+                  "padron.csv", actor=it_principal.actor(None))
     db.commit()
     applicant = Browser(app.test_client())
     applicant.post("/seguimiento", {"folio": folio, "code": code}, page="/seguimiento")

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("it", "documents"),
     ("lifecycle",),
     ("reviews",),  # access review campaigns: revocations become lifecycle bajas
+    ("roster",),  # the staff roster compared with people; its lines open lifecycle forms
     ("preregistration", "retention", "api", "dashboard", "auditor",
      "observability"),  # observability: health probes, /metrics, JSON logs
     ("privacy", "applicant"),  # applicant: tells the person where their pre-registration is

@@ -1,7 +1,7 @@
 """worker heartbeats: one row per running `alta worker`, its last beat (readiness, metrics)
 
 Revision ID: 0840
-Revises: 0810
+Revises: 0830
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0840'
-down_revision = '0810'
+down_revision = '0830'
 branch_labels = None
 depends_on = None
 

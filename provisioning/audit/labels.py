@@ -96,6 +96,9 @@ LABELS: dict[str, str] = {
     "review.reminder_sent": "Recordatorio de revisión enviado",
     "review.escalated": "Revisión escalada al responsable jurisdiccional",
     "review.escalation_unaddressed": "Escalamiento de revisión sin destinatario",
+    # Padrón de personal
+    "roster.uploaded": "Padrón de personal subido",
+    "roster.report_viewed": "Conciliación del padrón consultada",
     # Personal de Alta
     "staff.created": "Cuenta de personal creada",
     "staff.updated": "Cuenta de personal actualizada",

@@ -100,8 +100,22 @@ def _person_page(person: Person, *, errors: dict[str, str] | None = None,
 @bp.route("/personas/<int:person_id>")
 @auth.roles_required(*VIEWERS)
 def person(person_id: int) -> Any:
-    """One person: requests, bajas, accounts as the DC shows them now, and the history."""
-    return _person_page(services.get_person_for(g.principal, person_id))
+    """One person: requests, bajas, accounts as the DC shows them now, and the history.
+    ``?accion=baja`` or ``?unidad_destino=<CLUES>`` (the roster report's links) prefill the
+    baja or the cambio form."""
+    return _person_page(services.get_person_for(g.principal, person_id), form=_prefill())
+
+
+def _prefill() -> dict[str, str]:
+    """The form values a link asks for (nothing is started until the form is sent)."""
+    form = {}
+    if request.args.get("accion") == "baja":
+        form["detalle"] = "No aparece en el padrón de personal."
+    destination = request.args.get("unidad_destino", "")[:20]
+    if destination:
+        form["unidad_destino-cambio"] = destination
+        form["detalle-cambio"] = "Su unidad en el padrón de personal es otra."
+    return form
 
 
 @bp.route("/personas/<int:person_id>/baja", methods=["POST"])

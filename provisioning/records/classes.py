@@ -41,6 +41,7 @@ from provisioning.retention.services import (
 )
 from provisioning.reviews import documents as review_documents
 from provisioning.reviews import records as review_records
+from provisioning.roster import records as roster_records
 
 # ---------------------------------------------------------------------------------------------
 # Solicitud FO-DPE-STI-DI-04: 3 years from the request's closure, then anonymized.
@@ -295,6 +296,34 @@ REVISION = RecordClass(
 
 
 # ---------------------------------------------------------------------------------------------
+# Staff rosters: 1 year from their upload, then deleted with their lines (CURP and names).
+
+
+def _padron_due(until: datetime, years: int) -> list[Candidate]:
+    done = set(session().scalars(_disposed(roster_records.NAME)))
+    found = []
+    for key, uploaded_at in roster_records.uploaded_before(subtract_years(until, years)):
+        due_at = add_years(uploaded_at, years)
+        if key not in done and due_at <= until:
+            found.append(Candidate(roster_records.NAME, key, uploaded_at, due_at,
+                                   f"{roster_records.LABEL} del "
+                                   f"{timeutil.format_date(uploaded_at)}",
+                                   {"uploaded_at": uploaded_at.isoformat()}))
+    return found
+
+
+def _padron_dispose(candidates: list[Candidate]) -> str:
+    roster_records.delete_rosters([c.key for c in candidates])
+    return "eliminado"
+
+
+PADRON = RecordClass(
+    name=roster_records.NAME, label=roster_records.LABEL, years=lambda r: r.padron_years,
+    due=_padron_due, dispose=_padron_dispose, audit_object_type="roster",
+    exists=lambda key: roster_records.exists(key, _disposed(roster_records.NAME)))
+
+
+# ---------------------------------------------------------------------------------------------
 # Audit events: a longer period, then the oldest stretch of the chain is deleted.
 
 
@@ -340,4 +369,4 @@ AUDIT_EVENTS = RecordClass(
 
 
 CLASSES: tuple[RecordClass, ...] = (SOLICITUD, OFICIO, BAJA, CAMBIO, PRORROGA, REVISION,
-                                    AUDIT_EVENTS)
+                                    PADRON, AUDIT_EVENTS)
