@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent / "provisioning"
 # Lowest first. Pure helpers, then configuration, the infrastructure, the shared domains and
 # the workflows, in the order a request walks them; the composers on top.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("timeutil", "errors", "wording", "textcheck", "curp", "naming", "spreadsheet"),
+    ("timeutil", "errors", "wording", "textcheck", "curp", "naming"),
+    ("spreadsheet",),  # CSV out, XLSX in: its refusals are errors.ValidationError
     ("config",),
     ("db", "crypto", "workdays", "directory"),  # directory: the LDAP adapter, values only
     ("counters", "web", "audit"),

@@ -7,7 +7,6 @@ import io
 import json
 import re
 import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +27,7 @@ from provisioning.catalogs.models import (
 )
 from provisioning.db import session
 from provisioning.errors import ValidationError
+from provisioning.spreadsheet import read_xlsx
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -91,25 +91,6 @@ class LoadResult:
 DEFAULT_ENTITY = "17"
 
 
-def _xlsx_rows(raw: bytes, name: str) -> list[dict[str, str]]:
-    """The first sheet of an XLSX file as rows keyed by its header row (values as text)."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise ValidationError(f"{name}: no es un archivo XLSX legible") from exc
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = [str(h or "").strip() for h in next(rows, ())]
-        return [{h: "" if v is None else str(v).strip() for h, v in zip(header, row,
-                                                                          strict=False) if h}
-                for row in rows if any(v not in (None, "") for v in row)]
-    finally:
-        book.close()
-
-
 def read_file(path: str | Path, *, kind: str | None = None, version: date | None = None,
               entity: str = DEFAULT_ENTITY) -> CatalogFile:
     """Parse a JSON catalog file, a CSV or XLSX with Alta's columns, or the DGIS CLUES file
@@ -136,7 +117,7 @@ def read_file(path: str | Path, *, kind: str | None = None, version: date | None
                 text = raw.decode("cp1252")  # the DGIS CSV is often saved by Excel
             table = [dict(r) for r in csv.DictReader(io.StringIO(text))]
         else:
-            table = _xlsx_rows(raw, path.name)
+            table = read_xlsx(raw, path.name)
         headers = {_fold_header(h) for row in table[:1] for h in row}
         if "CLUES" in headers and "NOMBRE DE LA UNIDAD" in headers:
             kind = kind or "units"

@@ -19,7 +19,6 @@ from sqlalchemy import and_, exists, select
 
 from provisioning import audit, curp, timeutil, wording
 from provisioning.catalogs import services as catalogs
-from provisioning.catalogs.services import _xlsx_rows as xlsx_rows
 from provisioning.crypto import sha256_hex
 from provisioning.db import get as db_get
 from provisioning.db import session
@@ -28,6 +27,7 @@ from provisioning.lifecycle.models import EJECUTADA, Baja
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.people.models import Person
 from provisioning.roster.models import RosterLine, RosterUpload
+from provisioning.spreadsheet import read_xlsx
 from provisioning.staff.models import Role
 from provisioning.textcheck import TextError, person_name
 
@@ -96,7 +96,7 @@ def read_table(raw: bytes, filename: str) -> list[dict[str, str]]:
         raise RosterError(["El archivo está vacío."])
     if name.endswith(".xlsx"):
         try:
-            return xlsx_rows(raw, "El archivo")
+            return read_xlsx(raw, "El archivo", max_rows=MAX_ROWS)
         except ValidationError as exc:
             raise RosterError([str(exc)]) from exc
     if name.endswith(".csv"):
