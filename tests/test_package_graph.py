@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("oficios",),
     ("handoff",),
     ("it", "documents"),
+    ("reconciliation",),  # the imported directory: below the person's record page
     ("lifecycle",),
     ("reviews",),  # access review campaigns: revocations become lifecycle bajas
     ("preregistration", "retention", "api", "dashboard", "auditor"),
