@@ -11,11 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ldap3.core import exceptions as ldap_exc
-
 from provisioning.directory.accounts import ACCOUNTDISABLE, from_filetime
-from provisioning.directory.connection import Directory, _error_for, _normalized
-from provisioning.directory.errors import DirectoryUnavailable, InvalidValue
+from provisioning.directory.connection import Directory, normalized_dn
+from provisioning.directory.errors import InvalidValue
 
 USER_FILTER = "(&(objectCategory=person)(objectClass=user))"
 PAGE_SIZE = 500
@@ -68,25 +66,10 @@ class Stream:
 
     def __iter__(self) -> Iterator[ImportedEntry]:
         curp_attribute = self.directory.settings.curp_attribute
-        conn = self.directory._connection()
-        found = conn.extend.standard.paged_search(
-            self.base, USER_FILTER, attributes=attributes(curp_attribute),
-            paged_size=self.page_size, generator=True)
-        try:
-            for item in found:
-                if item.get("type") != "searchResEntry":
-                    continue  # referrals to other partitions
-                yield _entry(item["dn"], item.get("raw_attributes") or {}, curp_attribute)
-        except (ldap_exc.LDAPCommunicationError, ldap_exc.LDAPResponseTimeoutError):
-            self.directory._drop()
-            raise DirectoryUnavailable(self.directory._unreachable(
-                "se perdió la comunicación durante la importación")) from None
-        # ldap3 ends a failed paged search quietly: its last result says whether it did.
-        result = dict(conn.result or {})
-        if result.get("description") == "noSuchObject":
-            raise _error_for(result, "leer las cuentas", self.base)
-        if result.get("description") != "success":
-            raise _error_for(result, "leer las cuentas", self.base)
+        for entry in self.directory.paged_search(
+                USER_FILTER, base=self.base, attributes=attributes(curp_attribute),
+                page_size=self.page_size):
+            yield _entry(entry.dn, entry.raw, curp_attribute)
         self.complete = True
 
 
@@ -150,10 +133,20 @@ def _first_rdn_end(dn: str) -> int:
     return -1
 
 
+def dn_key(dn: str) -> str:
+    """``dn`` as one comparable string: parsed, lower-case, without spaces around the
+    separators (two spellings of one DN give the same key; an unparsable DN is kept
+    lower-case)."""
+    try:
+        return ",".join(f"{a}={v}" for a, v in normalized_dn(dn))
+    except InvalidValue:
+        return dn.strip().lower()
+
+
 def within(dn: str, base: str) -> bool:
     """Whether ``dn`` is ``base`` or below it (compared parsed and without case)."""
     try:
-        inner, outer = _normalized(dn), _normalized(base)
+        inner, outer = normalized_dn(dn), normalized_dn(base)
     except InvalidValue:  # an unparsable DN is not inside anything
         return False
     return len(inner) >= len(outer) and inner[len(inner) - len(outer):] == outer

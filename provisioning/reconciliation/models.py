@@ -21,7 +21,7 @@ UNLINKED, PROPOSED, LINKED, SERVICE, SHARED = "unlinked", "proposed", "linked", 
 LINK_LABELS = {UNLINKED: "Sin persona", PROPOSED: "Con candidatos", LINKED: "Vinculada",
                SERVICE: "Cuenta de servicio", SHARED: "Cuenta compartida"}
 # How a link was made.
-BY_CURP, BY_NAME, BY_HAND = "curp", "name", "manual"
+BY_CURP, BY_NAME, BY_HAND, BY_ALTA = "curp", "name", "manual", "alta"
 
 # Changes seen by an import run.
 RENAMED, DELETED, REAPPEARED = "renamed", "deleted", "reappeared"
@@ -69,6 +69,8 @@ class ImportedAccount(Base):
                                              comment="The account's identity")
     sam_account_name: Mapped[str] = mapped_column(String(256), index=True)
     dn: Mapped[str] = mapped_column(String(1000), comment="As returned; never compared")
+    dn_key: Mapped[str] = mapped_column(
+        String(1000), comment="The DN parsed, lower-case, no spaces: compared, never shown")
     ou: Mapped[str] = mapped_column(String(1000), comment="The DN's container (filters)")
     enabled: Mapped[bool]
     groups_json: Mapped[str] = mapped_column(Text, comment="JSON list of memberOf DNs")
@@ -89,7 +91,8 @@ class ImportedAccount(Base):
     link_status: Mapped[str] = mapped_column(
         String(10), comment="unlinked | proposed | linked | service | shared")
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
-    link_method: Mapped[str | None] = mapped_column(String(10), comment="curp | name | manual")
+    link_method: Mapped[str | None] = mapped_column(
+        String(10), comment="curp | name | manual | alta")
     link_score: Mapped[int | None]
     linked_at: Mapped[datetime | None]
     linked_by: Mapped[str | None] = mapped_column(String(120))

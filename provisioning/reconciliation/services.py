@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select, update
 
 from provisioning import audit, db, timeutil
 from provisioning.directory.connection import Directory
 from provisioning.directory.errors import DirectoryError
-from provisioning.directory.imports import ImportedEntry, Stream, within
+from provisioning.directory.imports import ImportedEntry, Stream, dn_key
 from provisioning.errors import NotFound, ValidationError
 from provisioning.naming import fold
+from provisioning.people.accounts import DirectoryAccount
 from provisioning.people.models import Person
 from provisioning.reconciliation.models import (
+    BY_ALTA,
     BY_CURP,
     BY_HAND,
     BY_NAME,
@@ -151,7 +153,8 @@ def _change(run: ImportRun, account: ImportedAccount, kind: str, actor: audit.Ac
 
 
 def _values(entry: ImportedEntry) -> dict[str, object]:
-    return {"sam_account_name": entry.sam_account_name, "dn": entry.dn, "ou": entry.ou[:1000],
+    return {"sam_account_name": entry.sam_account_name, "dn": entry.dn,
+            "dn_key": dn_key(entry.dn)[:1000], "ou": entry.ou[:1000],
             "enabled": entry.enabled, "groups_json": json.dumps(list(entry.groups)),
             "when_created": entry.created_at, "last_logon_at": entry.last_logon_at,
             "expires_at": entry.expires_at, "curp": (entry.curp or None) and entry.curp[:40],
@@ -165,6 +168,9 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
     known = {a.object_guid: a for a in db.session().scalars(
         select(ImportedAccount).where(ImportedAccount.object_guid.in_(
             [e.guid for e in entries])))}
+    created = dict(db.session().execute(
+        select(DirectoryAccount.object_guid, DirectoryAccount.person_id).where(
+            DirectoryAccount.object_guid.in_([e.guid for e in entries]))).tuples().all())
     for entry in entries:
         values = _values(entry)
         account = known.get(entry.guid)
@@ -173,12 +179,14 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
             account = ImportedAccount(object_guid=entry.guid, first_seen_run_id=run.id,
                                       last_seen_run_id=run.id, last_seen_at=now,
                                       link_status=UNLINKED, **values)
+            if created.get(entry.guid) is not None:  # Alta made it: already linked
+                _link(account, created[entry.guid], BY_ALTA, EXACT, actor.name, now)
             db.session().add(account)
             known[entry.guid] = account
             run.added += 1
             continue
-        old_sam, old_dn = account.sam_account_name, account.dn
-        changed = any(getattr(account, k) != v for k, v in values.items())
+        old_sam, old_dn, old_key = account.sam_account_name, account.dn, account.dn_key
+        changed = any(getattr(account, k) != v for k, v in values.items() if k != "dn")
         for key, value in values.items():
             setattr(account, key, value)
         account.last_seen_run_id, account.last_seen_at = run.id, now
@@ -187,7 +195,7 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
         if account.deleted_at is not None:
             account.deleted_at = None
             events = _change(run, account, REAPPEARED, actor, events)
-        elif old_sam.lower() != entry.sam_account_name.lower() or old_dn != entry.dn:
+        elif old_sam.lower() != entry.sam_account_name.lower() or old_key != values["dn_key"]:
             run.renamed += 1
             events = _change(run, account, RENAMED, actor, events, old_sam=old_sam,
                              old_dn=old_dn)
@@ -195,18 +203,29 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
 
 
 def _mark_deleted(run: ImportRun, actor: audit.Actor, events: int) -> None:
-    """Accounts under the run's base, seen before and not by this complete run."""
+    """Accounts under the run's base that this complete run did not see: a set difference
+    in the database (last seen by another run), never a list of GUIDs in memory."""
     now = timeutil.now()
-    unseen = db.session().scalars(
-        select(ImportedAccount).where(ImportedAccount.last_seen_run_id != run.id,
-                                      ImportedAccount.deleted_at.is_(None))).all()
-    for account in unseen:
-        if not within(account.dn, run.base_dn):
-            continue
-        account.deleted_at = now
-        run.deleted += 1
+    session = db.session()
+    base = dn_key(run.base_dn)
+    pattern = "%," + base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    gone = (ImportedAccount.last_seen_run_id != run.id, ImportedAccount.deleted_at.is_(None),
+            (ImportedAccount.dn_key == base)
+            | ImportedAccount.dn_key.like(pattern, escape="\\"))
+    for account in session.scalars(select(ImportedAccount).where(*gone)
+                                   .order_by(ImportedAccount.id).limit(MAX_CHANGE_EVENTS)):
         events = _change(run, account, DELETED, actor, events, old_sam=account.sam_account_name,
                          old_dn=account.dn)
+    session.flush()
+    session.execute(insert(ImportChange).from_select(
+        ["run_id", "account_id", "kind", "old_sam_account_name", "old_dn", "occurred_at"],
+        select(literal(run.id), ImportedAccount.id, literal(DELETED),
+               ImportedAccount.sam_account_name, ImportedAccount.dn, literal(now))
+        .where(*gone, ~ImportedAccount.id.in_(select(ImportChange.account_id).where(
+            ImportChange.run_id == run.id, ImportChange.kind == DELETED)))))
+    result = session.execute(update(ImportedAccount).where(*gone).values(deleted_at=now)
+                             .execution_options(synchronize_session=False))
+    run.deleted += result.rowcount or 0
 
 
 # ---------------------------------------------------------------------------------------------

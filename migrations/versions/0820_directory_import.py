@@ -1,7 +1,7 @@
 """directory import: runs, imported accounts, changes, link candidates
 
-Revision ID: 0800
-Revises: 0730
+Revision ID: 0820
+Revises: 0810
 Create Date: 2026-12-07 06:02:03.767469
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0800'
-down_revision = '0730'
+revision = '0820'
+down_revision = '0810'
 branch_labels = None
 depends_on = None
 
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('object_guid', sa.String(length=36), nullable=False, comment="The account's identity"),
     sa.Column('sam_account_name', sa.String(length=256), nullable=False),
     sa.Column('dn', sa.String(length=1000), nullable=False, comment='As returned; never compared'),
+    sa.Column('dn_key', sa.String(length=1000), nullable=False, comment='The DN parsed, lower-case, no spaces: compared, never shown'),
     sa.Column('ou', sa.String(length=1000), nullable=False, comment="The DN's container (filters)"),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('groups_json', sa.Text(), nullable=False, comment='JSON list of memberOf DNs'),
@@ -56,7 +57,7 @@ def upgrade() -> None:
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True, comment='A complete run of its base no longer saw it'),
     sa.Column('link_status', sa.String(length=10), nullable=False, comment='unlinked | proposed | linked | service | shared'),
     sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('link_method', sa.String(length=10), nullable=True, comment='curp | name | manual'),
+    sa.Column('link_method', sa.String(length=10), nullable=True, comment='curp | name | manual | alta'),
     sa.Column('link_score', sa.Integer(), nullable=True),
     sa.Column('linked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('linked_by', sa.String(length=120), nullable=True),
