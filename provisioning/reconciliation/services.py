@@ -170,7 +170,7 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
             [e.guid for e in entries])))}
     created = dict(db.session().execute(
         select(DirectoryAccount.object_guid, DirectoryAccount.person_id).where(
-            DirectoryAccount.object_guid.in_([e.guid for e in entries]))).tuples().all())
+            DirectoryAccount.object_guid.in_([e.guid for e in entries]))).all())
     for entry in entries:
         values = _values(entry)
         account = known.get(entry.guid)
@@ -287,7 +287,7 @@ def link_accounts(*, actor: audit.Actor) -> tuple[int, int]:
     curps = sorted({a.curp for a in with_curp if a.curp})
     for start in range(0, len(curps), 900):
         people_by_curp.update(session.execute(select(Person.curp, Person.id).where(
-            Person.curp.in_(curps[start:start + 900]))).tuples().all())
+            Person.curp.in_(curps[start:start + 900]))).all())
     linked: list[list[object]] = []
     for account in with_curp:
         person_id = people_by_curp.get(account.curp or "")
@@ -358,7 +358,7 @@ def candidates_of(account_ids: list[int]) -> dict[int, list[tuple[LinkCandidate,
             select(LinkCandidate, Person).join(Person, Person.id == LinkCandidate.person_id)
             .where(LinkCandidate.account_id.in_(account_ids),
                    LinkCandidate.status == CANDIDATE)
-            .order_by(LinkCandidate.score.desc(), LinkCandidate.id)).tuples():
+            .order_by(LinkCandidate.score.desc(), LinkCandidate.id)):
         out[candidate.account_id].append((candidate, person))
     return out
 
@@ -474,7 +474,7 @@ def counts() -> dict[str, int]:
     return dict(db.session().execute(
         select(ImportedAccount.link_status, func.count())
         .where(ImportedAccount.deleted_at.is_(None))
-        .group_by(ImportedAccount.link_status)).tuples().all())
+        .group_by(ImportedAccount.link_status)).all())
 
 
 def linked_accounts(person: Person) -> list[ImportedAccount]:
