@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from provisioning import audit, create_app, db, timeutil
 from provisioning.audit.models import AuditEvent
 from provisioning.directory.connection import Directory, close_for
-from provisioning.people.accounts import CREATED, DirectoryAccount
 from provisioning.people import services as people
+from provisioning.people.accounts import CREATED, DirectoryAccount
 from provisioning.people.models import Person
 from provisioning.reconciliation import services
 from provisioning.reconciliation.models import (
