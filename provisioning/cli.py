@@ -677,9 +677,7 @@ def directory_import(base: str, every: int, no_link: bool) -> None:
                f"nuevas, {run.updated} actualizadas, {run.renamed} renombradas o movidas, "
                f"{run.deleted} ya no están en el directorio.")
     if not no_link:
-        linked, proposed = reconciliation.link_accounts(actor=actor)
-        run = db.get(type(run), run.id)
-        run.linked, run.proposed = linked, proposed
+        linked, proposed = reconciliation.finish_linking(run, actor=actor)
         db.commit()
         click.echo(f"{linked} cuentas vinculadas por CURP; {proposed} con candidatos por "
                    "nombre (confírmelos en /informatica/directorio/conciliacion).")

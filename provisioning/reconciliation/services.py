@@ -310,6 +310,15 @@ def link_accounts(*, actor: audit.Actor) -> tuple[int, int]:
     return len(linked), proposed
 
 
+def finish_linking(run: ImportRun, *, actor: audit.Actor) -> tuple[int, int]:
+    """Link after a complete run and keep the counts on it (flushed)."""
+    linked, proposed = link_accounts(actor=actor)
+    run = db.get(ImportRun, run.id)
+    run.linked, run.proposed = linked, proposed
+    db.session().flush()
+    return linked, proposed
+
+
 def _link(account: ImportedAccount, person_id: int, method: str, points: int, by: str,
           now: object) -> None:
     account.person_id, account.link_status, account.link_method = person_id, LINKED, method
@@ -372,6 +381,10 @@ def get_account(account_id: int) -> ImportedAccount:
 
 
 DECISIONS = {"confirmar", "rechazar", "servicio", "compartida", "desvincular"}
+DECISION_DONE = {"confirmar": "vinculada", "rechazar": "candidato rechazado",
+                 "servicio": "marcada como cuenta de servicio",
+                 "compartida": "marcada como cuenta compartida",
+                 "desvincular": "vínculo deshecho"}
 
 
 def decide(account: ImportedAccount, decision: str, *, actor: audit.Actor,
@@ -514,6 +527,39 @@ def orphans(dormant_days: int, limit: int = 5000) -> Orphans:
     expired = session.scalars(alive.where(ImportedAccount.expires_at < now)
                               .order_by(*order).limit(limit)).all()
     return Orphans(list(no_person), list(dormant), list(expired), dormant_days)
+
+
+ORPHAN_HEADER = ("hallazgo", "usuario", "ubicacion", "object_guid",
+                 "ultimo_inicio_de_sesion", "vence", "creada")
+
+
+def record_orphans_read(report: Orphans, *, actor: audit.Actor, exported: bool) -> None:
+    """Audit a read of the report (counts only)."""
+    action = "reconciliation.orphans_exported" if exported else "reconciliation.orphans_viewed"
+    audit.record(action, actor=actor, object_type="directory_import", object_id="huerfanas",
+                 summary="Cuentas huérfanas e inactivas " +
+                         ("exportadas (CSV)" if exported else "consultadas"),
+                 details={"sin_persona": len(report.no_person),
+                          "inactivas": len(report.dormant),
+                          "vencidas_habilitadas": len(report.expired_enabled),
+                          "dias": report.dormant_days})
+
+
+def record_list_view(shown: int, filters: Filters, *, actor: audit.Actor) -> None:
+    """Audit a read of the reconciliation page (names of accounts and people)."""
+    audit.record("reconciliation.list_viewed", actor=actor, object_type="directory_import",
+                 object_id="conciliacion",
+                 summary=f"Conciliación del directorio consultada ({shown} cuentas)",
+                 details={"shown": shown, "estado": filters.status, "unidad": filters.unit,
+                          "filtra_ubicacion": bool(filters.ou)})
+
+
+def people_of(person_ids: list[int]) -> dict[int, Person]:
+    """These people by id."""
+    if not person_ids:
+        return {}
+    return {p.id: p for p in db.session().scalars(
+        select(Person).where(Person.id.in_(sorted(set(person_ids)))))}
 
 
 def orphan_rows(report: Orphans) -> list[dict[str, str]]:
