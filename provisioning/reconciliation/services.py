@@ -482,6 +482,14 @@ def ous() -> list[str]:
         ImportedAccount.deleted_at.is_(None)).distinct().order_by(ImportedAccount.ou)))
 
 
+def linked_people_count() -> int:
+    """How many people have an imported account linked by the reconciliation (not deleted)."""
+    return db.session().scalar(select(func.count(func.distinct(ImportedAccount.person_id)))
+                               .where(ImportedAccount.link_status == LINKED,
+                                      ImportedAccount.link_method != BY_ALTA,
+                                      ImportedAccount.deleted_at.is_(None))) or 0
+
+
 def counts() -> dict[str, int]:
     """Imported accounts (not deleted) by link status."""
     return dict(db.session().execute(
@@ -491,9 +499,11 @@ def counts() -> dict[str, int]:
 
 
 def linked_accounts(person: Person) -> list[ImportedAccount]:
-    """The imported accounts linked to ``person``."""
+    """The imported accounts linked to ``person`` by the reconciliation (those Alta created
+    itself are on the record already), deleted ones included."""
     return list(db.session().scalars(select(ImportedAccount).where(
-        ImportedAccount.person_id == person.id, ImportedAccount.link_status == LINKED)
+        ImportedAccount.person_id == person.id, ImportedAccount.link_status == LINKED,
+        ImportedAccount.link_method != BY_ALTA)
         .order_by(ImportedAccount.id)))
 
 
