@@ -34,6 +34,7 @@ from provisioning.staff.models import Role
 from tests.support.app import PG_URL
 from tests.support.chain import CENTRO_I, HOSPITAL, fetch, issue, make_ready, new_request, person
 from tests.support.hostile_corpus import RAW_BYTES, SPANISH, domain_counts, share
+from tests.support.reconciliation import imported_account
 from tests.support.staff import create_staff_account
 from tests.support.web import Browser
 
@@ -185,6 +186,11 @@ def build_world(app, client, clock, for_role: str) -> dict[str, Browser]:
     # the unit head's answer form and IT's closing form.
     reviews.open_campaign(it_principal, reviews.CampaignInput(
         (CENTRO_I["unit_clues"],), timeutil.local_today() + timedelta(days=10), 6), ip=None)
+    # Imported directory accounts: one with a name candidate (confirm / reject / bulk
+    # confirm forms) and one linked (undo), for IT's reconciliation page.
+    imported_account("hostil.importada", given="Hostil", surname="Importada",
+                     candidates=((ready[1].person_id, 100),))
+    imported_account("hostil.servicio").link_status = "service"
     db.commit()
     applicant = Browser(app.test_client())
     applicant.post("/seguimiento", {"folio": folio, "code": code}, page="/seguimiento")

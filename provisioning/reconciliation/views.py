@@ -27,6 +27,7 @@ IT_ROLES = (Role.INFORMATICA, Role.JEFE_INFORMATICA)
 REFRESH_SECONDS = 3
 MAX_SELECTION = 500
 CLUES = re.compile(r"^[A-Z0-9]{1,20}$")
+ID = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only (str.isdigit takes «①»)
 
 
 def _actor() -> audit.Actor:
@@ -99,7 +100,7 @@ def decide_account(account_id: int, decision: str) -> Any:
         abort(404)
     account = services.get_account(account_id)
     raw = request.form.get("persona", "")[:12]
-    person_id = int(raw) if raw.isdigit() else None
+    person_id = int(raw) if ID.match(raw) else None
     try:
         services.decide(account, decision, actor=_actor(), person_id=person_id)
     except AltaError as exc:
@@ -118,7 +119,7 @@ def bulk_confirm() -> Any:
     values = request.form.getlist("cuenta")
     if len(values) > MAX_SELECTION:
         abort(413)
-    ids = [int(v) for v in values if v.isdigit()]
+    ids = [int(v) for v in values if ID.match(v)]
     if not ids:
         flash("Seleccione al menos una cuenta con coincidencia exacta.", "error")
         return _back()
