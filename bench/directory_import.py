@@ -114,7 +114,8 @@ def _ldap(table: dict[str, Any], work: Path, command: list[str],
            "LDAPTLS_REQCERT": "never"}  # the DC's certificate names DC1, not 127.0.0.1
     peak = work / "peak.kib"
     process = subprocess.Popen(
-        ["/usr/bin/time", "-f", "%M", "-o", str(peak), command[0], "-x", "-H", settings.url, "-D", settings.bind_dn, "-y", str(secret),
+        ["/usr/bin/time", "-f", "%M", "-o", str(peak), command[0], "-x", "-H", settings.url,
+         "-D", settings.bind_dn, "-y", str(secret),
          *command[1:]], stdout=stdout, stderr=subprocess.PIPE, env=env)
     _, error = process.communicate()
     if process.returncode not in (0, 68):  # 68: already exists (a half-planted OU)
