@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from provisioning.oficios.views import bp as oficios_bp
     from provisioning.preregistration.views import bp as preregistration_bp
     from provisioning.privacy.views import bp as privacy_bp
+    from provisioning.reconciliation.views import bp as reconciliation_bp
     from provisioning.records import classes as records
     from provisioning.retention import services as retention
     from provisioning.retention.views import bp as retention_bp
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(lifecycle_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(reconciliation_bp)
     cli.register(app)
     register_jobs()
     register_documents()
@@ -123,6 +125,7 @@ def register_jobs() -> None:
     from provisioning.lifecycle import tasks as lifecycle_tasks
     from provisioning.notifications import services as notifications
     from provisioning.preregistration import tasks as preregistration_tasks
+    from provisioning.reconciliation import tasks as reconciliation_tasks
     from provisioning.reviews import tasks as review_tasks
 
     it_tasks.register()
@@ -132,3 +135,4 @@ def register_jobs() -> None:
     lifecycle_tasks.register()
     handoff_tasks.register()
     review_tasks.register()
+    reconciliation_tasks.register()

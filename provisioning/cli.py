@@ -45,7 +45,8 @@ def register(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
     for command in (db_group, catalog_group, staff_group, keys_group, api_client_group,
                     audit_group,
-                    retention_group, mail_group, reviews_group, worker_command, demo_command):
+                    retention_group, mail_group, reviews_group, worker_command, demo_command,
+                    directory_group):
         app.cli.add_command(command)
 
 
@@ -634,3 +635,49 @@ def demo_command(port: int, no_serve: bool) -> None:
 
     demo.run(port=port, serve=not no_serve)
 
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """The existing Active Directory: import its accounts and link them to people."""
+
+
+@directory_group.command("import")
+@click.option("--base", default="", help="OU to read (relative to base_dn; default: all).")
+@click.option("--every", default=1000, show_default=True, help="Print progress every N.")
+@click.option("--no-link", is_flag=True, help="Do not link by CURP nor propose names.")
+def directory_import(base: str, every: int, no_link: bool) -> None:
+    """Read every user account of the directory (paged) and link them to people."""
+    from provisioning import db
+    from provisioning.directory import connection
+    from provisioning.directory.errors import DirectoryError
+    from provisioning.reconciliation import services as reconciliation
+
+    actor = _actor()
+    shown = [0]
+
+    def checkpoint(run: Any) -> None:
+        db.commit()
+        if run.seen - shown[0] >= every:
+            shown[0] = run.seen
+            click.echo(f"{run.seen} cuentas leídas…")
+
+    try:
+        directory = connection.current()
+        run = reconciliation.import_directory(directory, actor=actor, base=base or None,
+                                              checkpoint=checkpoint)
+        db.commit()
+    except DirectoryError as exc:
+        db.commit()  # the failed run and its audit event
+        _fail(f"La importación se interrumpió: {exc.message}")
+    click.echo(f"Importación {run.id} completa: {run.seen} cuentas leídas, {run.added} "
+               f"nuevas, {run.updated} actualizadas, {run.renamed} renombradas o movidas, "
+               f"{run.deleted} ya no están en el directorio.")
+    if not no_link:
+        linked, proposed = reconciliation.finish_linking(run, actor=actor)
+        db.commit()
+        click.echo(f"{linked} cuentas vinculadas por CURP; {proposed} con candidatos por "
+                   "nombre (confírmelos en /informatica/directorio/conciliacion).")

@@ -483,6 +483,8 @@ class DirectorySettings:
     # Where a baja moves the disabled account ("" = it stays where it is). Alta's: an
     # account there is linked again (re-ingreso) only after IT confirms it.
     disabled_ou: str = "OU=Bajas,OU=SIEMPRE"
+    # The orphans report: an enabled account unused this many days is dormant.
+    dormant_days: int = 90
 
     @property
     def active(self) -> bool:

@@ -17,6 +17,7 @@ from provisioning.people import accounts as people_accounts  # noqa: F401
 from provisioning.people import models as people  # noqa: F401
 from provisioning.preregistration import models as preregistration  # noqa: F401
 from provisioning.privacy import models as privacy  # noqa: F401
+from provisioning.reconciliation import models as reconciliation  # noqa: F401
 from provisioning.retention import models as retention  # noqa: F401
 from provisioning.reviews import models as reviews  # noqa: F401
 from provisioning.roster import models as roster  # noqa: F401

@@ -28,6 +28,7 @@ from provisioning.staff import services as staff
 from provisioning.staff.models import Role
 from tests.support.chain import CENTRO_I, CENTRO_I_OTHER, CENTRO_II, hypothetical_curp, new_request
 from tests.support.handoff_flow import Scene, values
+from tests.support.reconciliation import imported_account
 from tests.support.staff import create_staff_account, login
 from tests.support.web import Browser
 
@@ -172,6 +173,14 @@ POLICY: dict[str, Any] = {
     "roster.index": IT,
     "roster.upload": IT,
     "roster.report": IT,
+    # The existing directory: import, reconciliation, orphans (IT only).
+    "reconciliation.import_page": IT,
+    "reconciliation.start_import": IT,
+    "reconciliation.reconcile_page": IT,
+    "reconciliation.decide_account": IT,
+    "reconciliation.bulk_confirm": IT,
+    "reconciliation.orphans_page": IT,
+    "reconciliation.orphans_csv": IT,
 }
 
 SCOPES = {
@@ -208,6 +217,7 @@ def url_args(endpoint: str, objects: dict[str, Any]) -> dict[str, Any]:
         "api.rotate": {"client_id": missing},
         "it.request_action": {"request_id": missing, "action": "reintentar"},
         "it.link_review": {"request_id": missing},
+        "reconciliation.decide_account": {"account_id": missing, "decision": "servicio"},
         "it.link_decision": {"request_id": missing, "decision": "confirmar"},
         "handoff.acknowledge_reply": {"oficio_id": missing},
         "it.oficio_accounts": {"oficio_id": missing},
@@ -483,6 +493,7 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
     client, _ = api.create_client("SIEMPRE", scopes=[api.STATUS_READ], actor=actor)
     target = create_staff_account("objetivo", staff.Grant(Role.AUDITOR))
     job = jobs.enqueue("matrix.nothing", {}, object_type="request", object_id="0")
+    imported = imported_account("matriz.importada")
     # People with a recorded account, each in its unit; a baja waiting for the unit head's
     # signature for each of them.
     it_principal = staff.principal_for(staff.get(scene.people["it.dept"][1].id))
@@ -582,6 +593,9 @@ def build_objects(app: Any, clock: Any) -> dict[str, list[Target]]:
         "it.trouble_action": [Target("tarea", {"job_id": job.id, "action": action})
                               for action in ("reintentar", "descartar")],
         "it.link_review": reviewed,
+        "reconciliation.decide_account": [
+            Target("cuenta importada", {"account_id": imported.id, "decision": decision})
+            for decision in ("servicio", "desvincular")],
         "it.link_decision": [Target(t.label, {**t.args, "decision": decision})
                                     for t in reviewed for decision in ("confirmar", "rechazar")],
         "retention.lift_hold": [Target("conservación", {"hold_id": hold.id})],

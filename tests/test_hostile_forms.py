@@ -36,6 +36,7 @@ from provisioning.staff.models import Role
 from tests.support.app import PG_URL
 from tests.support.chain import CENTRO_I, HOSPITAL, fetch, issue, make_ready, new_request, person
 from tests.support.hostile_corpus import SPANISH, domain_counts, raw_share, share
+from tests.support.reconciliation import imported_account
 from tests.support.staff import create_staff_account
 from tests.support.web import Browser
 
@@ -193,6 +194,11 @@ def build_world(app, client, clock, for_role: str) -> dict[str, Browser]:
                             [moved.curp, moved.nombres, moved.primer_apellido,
                              HOSPITAL["unit_clues"], moved.staff_type_code]]).encode(),
                   "padron.csv", actor=it_principal.actor(None))
+    # Imported directory accounts: one with a name candidate (confirm / reject / bulk
+    # confirm forms) and one linked (undo), for IT's reconciliation page.
+    imported_account("hostil.importada", given="Hostil", surname="Importada",
+                     candidates=((ready[1].person_id, 100),))
+    imported_account("hostil.servicio").link_status = "service"
     db.commit()
     applicant = Browser(app.test_client())
     applicant.post("/seguimiento", {"folio": folio, "code": code}, page="/seguimiento")

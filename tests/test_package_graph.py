@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("oficios",),
     ("handoff",),
     ("it", "documents"),
+    ("reconciliation",),  # the imported directory: below the person's record page
     ("lifecycle",),
     ("reviews",),  # access review campaigns: revocations become lifecycle bajas
     ("roster",),  # the staff roster compared with people; its lines open lifecycle forms

@@ -12,6 +12,8 @@ from provisioning.dashboard import services
 from provisioning.lifecycle import cambios, temporary
 from provisioning.lifecycle import rules as lifecycle_rules
 from provisioning.lifecycle import services as lifecycle
+from provisioning.reconciliation import services as reconciliation
+from provisioning.reconciliation.models import LINKED, PROPOSED, UNLINKED
 from provisioning.reviews import services as reviews
 from provisioning.staff import auth
 from provisioning.staff.models import Role
@@ -44,4 +46,12 @@ def _lifecycle(principal: Any) -> list[tuple[str, int, str]]:
              for label, n in cambios.counts_for(principal).items()]
     rows.append((f"Accesos temporales que terminan en {temporary.STAGES[0]} días hábiles",
                  temporary.ending_count(principal), url_for("lifecycle.people")))
+    if principal.has(Role.INFORMATICA, Role.JEFE_INFORMATICA):  # the imported directory
+        pending = reconciliation.counts()
+        rows.append(("Personas con una cuenta importada del directorio vinculada",
+                     reconciliation.linked_people_count(),
+                     url_for("reconciliation.reconcile_page", estado=LINKED)))
+        rows.append(("Cuentas importadas sin persona",
+                     pending.get(UNLINKED, 0) + pending.get(PROPOSED, 0),
+                     url_for("reconciliation.reconcile_page")))
     return rows

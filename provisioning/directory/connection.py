@@ -15,7 +15,7 @@ import re
 import ssl
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -253,6 +253,30 @@ class Directory:
         return [Entry(item["dn"], dict(item.get("raw_attributes") or {}))
                 for item in holder["response"] if item.get("type") == "searchResEntry"]
 
+    def paged_search(self, ldap_filter: str, *, base: str | None = None,
+                     attributes: Sequence[str] = (), page_size: int = 500) -> Iterator[Entry]:
+        """Entries under ``base`` matching ``ldap_filter``, read page by page (one page of
+        the DC's answer in memory at a time). Referrals are skipped. A lost connection
+        raises ``DirectoryUnavailable``; a refused search (or a missing base) raises the
+        matching ``DirectoryError`` once the entries it did return are consumed."""
+        where = base or self.base_dn
+        conn = self._connection()
+        found = conn.extend.standard.paged_search(
+            where, ldap_filter, attributes=list(attributes) or ldap3.NO_ATTRIBUTES,
+            paged_size=page_size, generator=True)
+        try:
+            for item in found:
+                if item.get("type") == "searchResEntry":
+                    yield Entry(item["dn"], dict(item.get("raw_attributes") or {}))
+        except (ldap_exc.LDAPCommunicationError, ldap_exc.LDAPResponseTimeoutError):
+            self._drop()
+            raise DirectoryUnavailable(self._unreachable(
+                "se perdió la comunicación durante la búsqueda paginada")) from None
+        # ldap3 ends a failed paged search quietly: its last result says whether it did.
+        result = dict(conn.result or {})
+        if result.get("description") != "success":
+            raise _error_for(result, "leer las cuentas", where)
+
     def read(self, dn: str, attributes: Sequence[str]) -> Entry | None:
         """The entry at ``dn`` (or ``<GUID=…>``), or None when it does not exist."""
         found = self.search("(objectClass=*)", base=dn, attributes=attributes, scope="base")
@@ -342,6 +366,12 @@ class _VerifiedTls(ldap3.Tls):
         connection.socket = self._context.wrap_socket(
             connection.socket, server_hostname=self.server_name,
             do_handshake_on_connect=do_handshake)
+
+
+def normalized_dn(dn: str) -> list[tuple[str, str]]:
+    """``dn`` parsed into (attribute, value) pairs without case or spaces, for comparing
+    DNs (``InvalidValue`` when it does not parse)."""
+    return _normalized(dn)
 
 
 def _normalized(dn: str) -> list[tuple[str, str]]:

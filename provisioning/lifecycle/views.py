@@ -20,6 +20,7 @@ from provisioning.lifecycle import cambios, rules, services, temporary
 from provisioning.lifecycle import documents as lifecycle_documents
 from provisioning.lifecycle.models import Baja
 from provisioning.people.models import Person
+from provisioning.reconciliation import services as reconciliation
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
@@ -85,7 +86,8 @@ def _person_page(person: Person, *, errors: dict[str, str] | None = None,
                                         *(("cambio", c.folio) for c in cambios.cambios_of(person))])
     return render_template(
         "lifecycle/person.html", person=person, requests=requests, bajas=bajas,
-        accounts=_live_accounts(person), timeline=timeline, reasons=rules.REASONS,
+        accounts=_live_accounts(person), imported=reconciliation.linked_accounts(person),
+        timeline=timeline, reasons=rules.REASONS,
         open_baja=services.open_baja(person), may_start=services.may_start(principal, person),
         cambios=cambios.cambios_of(person), open_cambio=cambios.open_cambio(person),
         units=sorted(catalogs.units(), key=lambda u: (u.jurisdiction_code, u.name)),

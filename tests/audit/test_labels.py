@@ -8,6 +8,8 @@ from pathlib import Path
 from provisioning.account_requests import workflow
 from provisioning.audit.labels import LABELS, label
 from provisioning.people.accounts import CREATED, LINKED
+from provisioning.reconciliation.models import DELETED, REAPPEARED, RENAMED
+from provisioning.reconciliation.services import DECISIONS
 
 ROOT = Path(__file__).resolve().parents[2] / "provisioning"
 RECORDED = re.compile(r"\brecord\(\s*\"([a-z_]+\.[a-z_]+)\"")
@@ -25,6 +27,8 @@ def recorded_actions() -> set[str]:
     found |= {f"request.{event}" for event in workflow.MOVES}
     found |= {f"directory.account_{origin}" for origin in (CREATED, LINKED)}
     found |= {f"directory.link_{status}" for status in ("confirmed", "rejected")}
+    found |= {f"directory.account_{kind}" for kind in (RENAMED, DELETED, REAPPEARED)}
+    found |= {f"reconciliation.{decision}" for decision in DECISIONS}
     return found
 
 

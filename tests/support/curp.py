@@ -54,3 +54,20 @@ HYPOTHETICAL_BASE = 150_000
 def hypothetical_curp(n: int) -> str:
     """A valid hypothetical CURP, distinct per ``n`` (a synthetic one)."""
     return synthetic_curp(HYPOTHETICAL_BASE + n)
+
+
+def import_fixture_curp(n: int) -> str:
+    """The ``n``-th (0 ≤ n < 175,760) of the valid CURPs planted in the directory import's
+    persistent fixture OU: a family of its own (born 5 May 1955 abroad, second letter X),
+    so the fixture's accounts never answer a CURP another test looks up."""
+    value, homonym = divmod(n, 10)
+    letters = ""
+    for _ in range(3):
+        value, digit = divmod(value, 26)
+        letters = string.ascii_uppercase[digit] + letters
+    if value:
+        raise ValueError("n too large for import_fixture_curp")
+    first17 = f"{letters[0]}X{letters[1:]}550505MNEXXX{homonym}"
+    text = first17 + str(curp.check_digit(first17))
+    curp.validate(text, today=date(2026, 1, 1))
+    return text

@@ -1,0 +1,1 @@
+"""Directory import, links of accounts to people, orphans and dormant accounts."""
