@@ -507,6 +507,15 @@ def linked_accounts(person: Person) -> list[ImportedAccount]:
         .order_by(ImportedAccount.id)))
 
 
+def active_linked_accounts() -> list[ImportedAccount]:
+    """Imported accounts linked to a person that are enabled and still in the directory at
+    the last import (the accounts Alta created itself are recorded in people.accounts)."""
+    return list(db.session().scalars(select(ImportedAccount).where(
+        ImportedAccount.person_id.is_not(None), ImportedAccount.link_status == LINKED,
+        ImportedAccount.link_method != BY_ALTA, ImportedAccount.enabled.is_(True),
+        ImportedAccount.deleted_at.is_(None)).order_by(ImportedAccount.id)))
+
+
 @dataclass(frozen=True)
 class Orphans:
     """The orphans and dormant accounts report."""

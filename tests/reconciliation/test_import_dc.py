@@ -35,7 +35,10 @@ from provisioning.reconciliation.models import (
     ImportedAccount,
     LinkCandidate,
 )
+from provisioning.roster import services as roster
+from provisioning.spreadsheet import csv_text
 from tests.support.app import _settings
+from tests.support.chain import HOSPITAL
 from tests.support.curp import import_fixture_curp
 from tests.support.dc import directory_settings
 from tests.support.factories import received_request
@@ -194,6 +197,33 @@ def test_fixture_import_twice_links_by_curp_and_proposes_names(planted) -> None:
                 ImportedAccount.sam_account_name == sam)) == PROPOSED
         assert services.link_accounts(actor=ACTOR)[0] == 0  # a second pass changes nothing
         db.commit()
+        _roster_finds_leavers_and_movers(planted)
+
+
+def _roster_finds_leavers_and_movers(planted: dict[str, Any]) -> None:
+    """The staff roster against the linked accounts: three people with an enabled linked
+    account are left off it (leavers), two are at another unit (movers), two whose linked
+    account is disabled have no active account."""
+    enabled = [p for p in planted["by_curp"] if p["enabled"]]
+    disabled = [p for p in planted["by_curp"] if not p["enabled"]][:2]
+    leavers, movers, staying = enabled[:3], enabled[3:5], enabled[5:] + disabled
+    rows = [["CURP", "Nombres", "Primer apellido", "CLUES", "Tipo de personal"]]
+    rows += [[p["curp"], p["given"], p["first"],
+              HOSPITAL["unit_clues"] if p in movers else "MSSSA000120", "medico"]
+             for p in movers + staying]
+    upload = roster.upload(csv_text(rows).encode(), "padron.csv", actor=ACTOR)
+    db.commit()
+    report = roster.report(upload, actor=ACTOR)
+    found = {f.person.curp: {a.sam_account_name for a in f.accounts} for f in report.leavers}
+    # Every leaver's imported account is named; people linked by name only, whom the roster
+    # does not list either, are leavers too.
+    assert {p["curp"]: {p["sam"]} for p in leavers}.items() <= found.items()
+    assert not {p["curp"] for p in movers + staying} & set(found)
+    assert {f.person.curp for f in report.movers} == {p["curp"] for p in movers}
+    # Disabled linked accounts are not active: those people are on the roster's «sin cuenta».
+    without = {f.line.curp for f in report.without_account}
+    assert len(disabled) == 2 and without == {p["curp"] for p in disabled}
+    db.commit()
 
 
 def test_rename_move_and_deletion_detected_by_guid(planted, test_ou) -> None:
