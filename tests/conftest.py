@@ -40,6 +40,19 @@ from tests.support.staff import _SCOPES, StaffAccount, create_staff_account, log
 from tests.support.web import Browser, serving
 
 # ---------------------------------------------------------------------------------------------
+# Collection
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches the shared test DC (through the ``dc`` fixture) as
+    ``directory``: scripts/run-tests never runs two passes of those at once (their accounts,
+    user names and CURPs share one domain)."""
+    for item in items:
+        if "dc" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.directory)
+
+
+# ---------------------------------------------------------------------------------------------
 # Databases
 
 
