@@ -130,6 +130,7 @@ class Directory:
         """Open (TLS) and return an unbound connection, or raise DirectoryUnavailable."""
         conn = ldap3.Connection(self._server, user=user, password=password,
                                 auto_bind=ldap3.AUTO_BIND_NONE, auto_referrals=False,
+                                check_names=False,
                                 raise_exceptions=False, read_only=False,
                                 # ldap3 packs it into SO_RCVTIMEO: whole seconds only.
                                 receive_timeout=math.ceil(self.settings.operation_timeout),
