@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from provisioning import audit, db, timeutil, wording
 from provisioning.catalogs import services as catalogs
 from provisioning.config import current as settings
-from provisioning.errors import AltaError
+from provisioning.errors import AltaError, ValidationError
 from provisioning.jobs import services as jobs
 from provisioning.reconciliation import services, tasks
 from provisioning.reconciliation.models import LINK_LABELS, PROPOSED
@@ -64,6 +64,9 @@ def start_import() -> Any:
 def _filters() -> services.Filters:
     status = request.args.get("estado", "")[:20]
     ou = request.args.get("ubicacion", "")[:1000]
+    if ou and ou not in services.ous():  # only a choice of the list (never NUL, markup…)
+        raise ValidationError("La ubicación (OU) elegida no es la de ninguna cuenta importada; "
+                              "elija una de la lista.")
     unit = request.args.get("unidad", "")[:20].strip().upper()
     return services.Filters(status=status if status in LINK_LABELS else "", ou=ou,
                             unit=unit if CLUES.match(unit) else "")

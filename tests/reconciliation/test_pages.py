@@ -80,6 +80,12 @@ def test_decisions_bulk_confirm_person_record_and_dashboard(app, client, login_a
     filtered = client.get("/informatica/directorio/conciliacion",
                           query_string={"ubicacion": "OU=Equipos,DC=ssm,DC=test"})
     assert "impresora" in filtered.get_data(True) and "anunez" not in filtered.get_data(True)
+    # Only a location of the list filters: anything else (a NUL once reached PostgreSQL and
+    # failed there) gets a Spanish message.
+    for bad in ("\x00", "OU=Nadie,DC=ssm,DC=test"):
+        refused = client.get("/informatica/directorio/conciliacion",
+                             query_string={"ubicacion": bad})
+        assert refused.status_code == 400 and "elija una de la lista" in refused.get_data(True)
     # Bulk: one POST; the account with two exact candidates is left to IT.
     answer = client.post("/informatica/directorio/conciliacion/exactas",
                          {"cuenta": [str(exact.id), str(twins.id)]},
