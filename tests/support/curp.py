@@ -13,11 +13,12 @@ from provisioning import curp
 _RNG = random.Random(uuid.uuid4().int)
 
 
-def synthetic_curp(n: int, *, sex: str = "H") -> str:
+def synthetic_curp(n: int, *, sex: str = "H", born: str = "900101", state: str = "MS") -> str:
     """The ``n``-th (0 ≤ n < 175,760) of a family of valid, hypothetical CURPs.
 
     Letters 1, 3 and 4 and the homonym digit count ``n``; the second letter is X, the birth
-    date 1 January 1990, the state Morelos. Never a real person's CURP shape on purpose.
+    date (``born``, aammdd) 1 January 1990, the state Morelos. Never a real person's CURP
+    shape on purpose.
     """
     value, homonym = divmod(n, 10)
     letters = ""
@@ -26,7 +27,7 @@ def synthetic_curp(n: int, *, sex: str = "H") -> str:
         letters = string.ascii_uppercase[digit] + letters
     if value:
         raise ValueError("n too large for synthetic_curp")
-    first17 = f"{letters[0]}X{letters[1:]}900101{sex}MSXXX{homonym}"
+    first17 = f"{letters[0]}X{letters[1:]}{born}{sex}{state}XXX{homonym}"
     text = first17 + str(curp.check_digit(first17))
     curp.validate(text, today=date(2026, 1, 1))
     return text
@@ -60,14 +61,4 @@ def import_fixture_curp(n: int) -> str:
     """The ``n``-th (0 ≤ n < 175,760) of the valid CURPs planted in the directory import's
     persistent fixture OU: a family of its own (born 5 May 1955 abroad, second letter X),
     so the fixture's accounts never answer a CURP another test looks up."""
-    value, homonym = divmod(n, 10)
-    letters = ""
-    for _ in range(3):
-        value, digit = divmod(value, 26)
-        letters = string.ascii_uppercase[digit] + letters
-    if value:
-        raise ValueError("n too large for import_fixture_curp")
-    first17 = f"{letters[0]}X{letters[1:]}550505MNEXXX{homonym}"
-    text = first17 + str(curp.check_digit(first17))
-    curp.validate(text, today=date(2026, 1, 1))
-    return text
+    return synthetic_curp(n, sex="M", born="550505", state="NE")
