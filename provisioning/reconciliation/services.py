@@ -171,18 +171,23 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
     created = dict(db.session().execute(
         select(DirectoryAccount.object_guid, DirectoryAccount.person_id).where(
             DirectoryAccount.object_guid.in_([e.guid for e in entries]))).all())
+    # New accounts go in as one bulk INSERT of plain rows: building an ORM object for each
+    # was a fifth of a first import's time.
+    new_rows: list[dict[str, object]] = []
     for entry in entries:
         values = _values(entry)
         account = known.get(entry.guid)
         run.seen += 1
         if account is None:
-            account = ImportedAccount(object_guid=entry.guid, first_seen_run_id=run.id,
-                                      last_seen_run_id=run.id, last_seen_at=now,
-                                      link_status=UNLINKED, **values)
+            row = {"object_guid": entry.guid, "first_seen_run_id": run.id,
+                   "last_seen_run_id": run.id, "last_seen_at": now, "link_status": UNLINKED,
+                   "person_id": None, "link_method": None, "link_score": None,
+                   "linked_at": None, "linked_by": None, **values}
             if created.get(entry.guid) is not None:  # Alta made it: already linked
-                _link(account, created[entry.guid], BY_ALTA, EXACT, actor.name, now)
-            db.session().add(account)
-            known[entry.guid] = account
+                row.update(person_id=created[entry.guid], link_status=LINKED,
+                           link_method=BY_ALTA, link_score=EXACT, linked_at=now,
+                           linked_by=actor.name[:120])
+            new_rows.append(row)
             run.added += 1
             continue
         old_sam, old_dn, old_key = account.sam_account_name, account.dn, account.dn_key
@@ -199,6 +204,8 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
             run.renamed += 1
             events = _change(run, account, RENAMED, actor, events, old_sam=old_sam,
                              old_dn=old_dn)
+    if new_rows:
+        db.session().execute(insert(ImportedAccount), new_rows)
     return events
 
 
