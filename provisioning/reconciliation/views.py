@@ -61,10 +61,10 @@ def start_import() -> Any:
     return redirect(url_for("reconciliation.import_page"))
 
 
-def _filters() -> services.Filters:
+def _filters(ous: list[str]) -> services.Filters:
     status = request.args.get("estado", "")[:20]
     ou = request.args.get("ubicacion", "")[:1000]
-    if ou and ou not in services.ous():  # only a choice of the list (never NUL, markup…)
+    if ou and ou not in ous:  # only a choice of the list (never NUL, markup…)
         raise ValidationError("La ubicación (OU) elegida no es la de ninguna cuenta importada; "
                               "elija una de la lista.")
     unit = request.args.get("unidad", "")[:20].strip().upper()
@@ -76,7 +76,8 @@ def _filters() -> services.Filters:
 @auth.roles_required(*IT_ROLES)
 def reconcile_page() -> Any:
     """Imported accounts by state and location, with their candidates (audited: names)."""
-    filters = _filters()
+    ous = services.ous()
+    filters = _filters(ous)
     rows, total = services.accounts_for(filters)
     candidates = services.candidates_of([a.id for a in rows])
     people = services.people_of([a.person_id for a in rows if a.person_id])
@@ -84,7 +85,7 @@ def reconcile_page() -> Any:
     db.commit()
     return render_template(
         "reconciliation/reconcile.html", rows=rows, total=total, filters=filters,
-        candidates=candidates, people=people, labels=LINK_LABELS, ous=services.ous(),
+        candidates=candidates, people=people, labels=LINK_LABELS, ous=ous,
         units=sorted(catalogs.units(), key=lambda u: (u.jurisdiction_code, u.name)),
         proposed=PROPOSED)
 

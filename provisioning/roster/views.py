@@ -57,10 +57,8 @@ def report(upload_id: int) -> Any:
     """The roster compared with Alta's people and their active accounts."""
     result = services.report(services.get(upload_id), actor=g.principal.actor(client_ip()))
     db.commit()
-    return render_template("roster/report.html", report=result,
-                           unit_label=_unit_label)
-
-
-def _unit_label(clues: str) -> str:
-    unit = catalogs.unit_by_clues(clues)
-    return f"{unit.name} ({clues})" if unit else clues
+    # One query for the unit names, not one per line of the report.
+    names = {unit.clues: unit.name for unit in catalogs.units()}
+    return render_template(
+        "roster/report.html", report=result,
+        unit_label=lambda clues: f"{names[clues]} ({clues})" if clues in names else clues)
