@@ -50,7 +50,7 @@ def read_xlsx(raw: bytes, name: str, *, max_rows: int | None = None) -> list[dic
             if not any(v not in (None, "") for v in row):
                 continue
             if max_rows is not None and len(table) == max_rows:
-                raise ValidationError(f"{name}: tiene más de {max_rows:,} filas")
+                raise ValidationError(f"{name} tiene más de {max_rows:,} filas")
             table.append({h: "" if v is None else str(v).strip()
                           for h, v in zip(header, row, strict=False) if h})
         return table

@@ -30,7 +30,7 @@ def test_rows_are_keyed_by_the_header_and_blank_rows_are_left_out() -> None:
 def test_the_row_limit_refuses_the_file_once_one_row_too_many_is_read() -> None:
     raw = _xlsx([["CURP"], *[[f"C{n}"] for n in range(4)]])
     assert len(read_xlsx(raw, "padron.xlsx", max_rows=4)) == 4
-    with pytest.raises(ValidationError, match="padron.xlsx: tiene más de 3 filas"):
+    with pytest.raises(ValidationError, match="padron.xlsx tiene más de 3 filas"):
         read_xlsx(raw, "padron.xlsx", max_rows=3)
 
 
