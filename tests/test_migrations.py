@@ -64,3 +64,50 @@ def test_api_clients_from_before_scopes_and_expiry_keep_reading(databases) -> No
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT name FROM api_clients")).scalar() == "SIEMPRE"
     engine.dispose()
+
+
+def test_links_made_before_adoption_become_adopted_accounts(databases) -> None:
+    # 0860: an imported account linked to a person before it becomes one of the person's
+    # directory accounts (origin imported, no request); one Alta made is not duplicated.
+    import sqlalchemy as sa
+
+    url = databases.copy()
+    db.downgrade(url, "0850")
+    engine = db.make_engine(url)
+    now = "2026-12-01 10:00:00"
+    with engine.begin() as connection:
+        unit_id, clues, jurisdiction = connection.execute(sa.text(
+            "SELECT id, clues, jurisdiction_code FROM units ORDER BY id LIMIT 1")).one()
+        person = connection.execute(sa.text(
+            "INSERT INTO people (curp, nombres, primer_apellido, unit_id, unit_clues, "
+            "jurisdiction_code, staff_type_code, created_at, updated_at) VALUES ("
+            "'ROSA800101MMSNRS09', 'ROSA', 'NAVA', :unit, :clues, :jur, 'medico', :now, :now)"
+            " RETURNING id"), {"unit": unit_id, "clues": clues, "jur": jurisdiction,
+                               "now": now}).scalar()
+        run = connection.execute(sa.text(
+            "INSERT INTO directory_import_runs (base_dn, status, started_at, started_by, seen,"
+            " added, updated, renamed, deleted, linked, proposed) VALUES ('DC=ssm,DC=test', "
+            "'complete', :now, 'prueba', 2, 2, 0, 0, 0, 1, 0) RETURNING id"),
+            {"now": now}).scalar()
+        for guid, sam, status, method in (("g-1", "rnava", "linked", "curp"),
+                                          ("g-2", "impresora", "service", "manual")):
+            connection.execute(sa.text(
+                "INSERT INTO directory_imported_accounts (object_guid, sam_account_name, dn, "
+                "dn_key, ou, enabled, groups_json, first_seen_run_id, last_seen_run_id, "
+                "last_seen_at, link_status, person_id, link_method, link_score, linked_at, "
+                "linked_by) VALUES (:guid, :sam, 'CN=x,DC=ssm,DC=test', 'cn=x,dc=ssm,dc=test',"
+                " 'DC=ssm,DC=test', true, '[]', :run, :run, :now, :status, :person, :method, "
+                "100, :now, 'prueba')"),
+                {"guid": guid, "sam": sam, "run": run, "now": now, "status": status,
+                 "person": person if status == "linked" else None, "method": method})
+    db.upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT person_id, object_guid, sam_account_name, origin, request_id "
+            "FROM directory_accounts")).all()
+    assert [tuple(r) for r in rows] == [(person, "g-1", "rnava", "imported", None)]
+    db.downgrade(url, "0850")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text(
+            "SELECT count(*) FROM directory_accounts")).scalar() == 0
+    engine.dispose()

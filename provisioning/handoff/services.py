@@ -316,13 +316,16 @@ def account_by_user_name(text: str) -> DirectoryAccount | None:
     """The recorded account for a typed user name (also as name@domain or DOMAIN\\name).
 
     Names Alta makes are lower case, so any capitalization finds them; an account linked
-    with capitals in its name is found as written on the slip.
+    with capitals in its name is found as written on the slip. Only accounts of requests
+    (those handed over on a slip): an account adopted from the directory import has no
+    activation nor pre-registration here.
     """
     typed = typed_user_name(text)
     if typed is None:
         return None
     return session().scalar(select(DirectoryAccount).where(
-        DirectoryAccount.sam_account_name.in_({typed, typed.lower()})).limit(1))
+        DirectoryAccount.sam_account_name.in_({typed, typed.lower()}),
+        DirectoryAccount.request_id.is_not(None)).order_by(DirectoryAccount.id).limit(1))
 
 
 def backoff_for(attempts: int) -> timedelta | None:

@@ -86,7 +86,8 @@ def _person_page(person: Person, *, errors: dict[str, str] | None = None,
                                         *(("cambio", c.folio) for c in cambios.cambios_of(person))])
     return render_template(
         "lifecycle/person.html", person=person, requests=requests, bajas=bajas,
-        accounts=_live_accounts(person), imported=reconciliation.linked_accounts(person),
+        accounts=_live_accounts(person),
+        imported={a.object_guid: a for a in reconciliation.linked_accounts(person)},
         timeline=timeline, reasons=rules.REASONS,
         open_baja=services.open_baja(person), may_start=services.may_start(principal, person),
         cambios=cambios.cambios_of(person), open_cambio=cambios.open_cambio(person),

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import func, insert, literal, select, update
@@ -23,6 +23,7 @@ from provisioning.directory.errors import DirectoryError
 from provisioning.directory.imports import ImportedEntry, Stream, dn_key
 from provisioning.errors import NotFound, ValidationError
 from provisioning.naming import fold
+from provisioning.people import accounts as person_accounts
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.people.models import Person
 from provisioning.reconciliation.models import (
@@ -327,9 +328,13 @@ def finish_linking(run: ImportRun, *, actor: audit.Actor) -> tuple[int, int]:
 
 
 def _link(account: ImportedAccount, person_id: int, method: str, points: int, by: str,
-          now: object) -> None:
+          now: datetime) -> None:
+    """Link ``account`` to the person and adopt it as one of their directory accounts (the
+    lifecycle, reviews and roster read those)."""
     account.person_id, account.link_status, account.link_method = person_id, LINKED, method
     account.link_score, account.linked_at, account.linked_by = points, now, by[:120]
+    person_accounts.adopt(person_id=person_id, object_guid=account.object_guid,
+                          sam_account_name=account.sam_account_name, dn=account.dn, at=now)
 
 
 def _propose(accounts: list[ImportedAccount], now: object) -> int:
@@ -424,10 +429,13 @@ def decide(account: ImportedAccount, decision: str, *, actor: audit.Actor,
             LinkCandidate.account_id == account.id, LinkCandidate.status == CANDIDATE))
         account.link_status = PROPOSED if left else UNLINKED
     elif decision in ("servicio", "compartida"):
+        person_accounts.release(account.object_guid)
         account.link_status = SERVICE if decision == "servicio" else SHARED
         account.person_id, account.link_method = None, BY_HAND
         account.linked_at, account.linked_by = now, actor.name[:120]
     else:
+        if account.link_method != BY_ALTA:  # an account Alta made stays the request's
+            person_accounts.release(account.object_guid)
         account.person_id, account.link_status, account.link_method = None, UNLINKED, None
         account.link_score = account.linked_at = account.linked_by = None
     audit.record(f"reconciliation.{decision}", actor=actor, object_type="directory_account",
@@ -514,13 +522,17 @@ def linked_accounts(person: Person) -> list[ImportedAccount]:
         .order_by(ImportedAccount.id)))
 
 
-def active_linked_accounts() -> list[ImportedAccount]:
-    """Imported accounts linked to a person that are enabled and still in the directory at
-    the last import (the accounts Alta created itself are recorded in people.accounts)."""
-    return list(db.session().scalars(select(ImportedAccount).where(
-        ImportedAccount.person_id.is_not(None), ImportedAccount.link_status == LINKED,
-        ImportedAccount.link_method != BY_ALTA, ImportedAccount.enabled.is_(True),
-        ImportedAccount.deleted_at.is_(None)).order_by(ImportedAccount.id)))
+def inactive_guids(object_guids: Iterable[str]) -> set[str]:
+    """Of these objectGUIDs, those of linked accounts the last import saw disabled or no
+    longer found (an adopted account that is not active in the directory)."""
+    guids = sorted(set(object_guids))
+    out: set[str] = set()
+    for start in range(0, len(guids), 900):
+        out.update(db.session().scalars(select(ImportedAccount.object_guid).where(
+            ImportedAccount.object_guid.in_(guids[start:start + 900]),
+            ImportedAccount.link_status == LINKED,
+            ImportedAccount.enabled.is_(False) | ImportedAccount.deleted_at.is_not(None))))
+    return out
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ from provisioning.lifecycle import rules as lifecycle_rules
 from provisioning.lifecycle import services as bajas
 from provisioning.lifecycle.models import Baja
 from provisioning.notifications.services import queue as queue_mail
-from provisioning.people.accounts import DirectoryAccount
+from provisioning.people.accounts import IMPORTED, DirectoryAccount
 from provisioning.people.models import Person
+from provisioning.reconciliation import services as reconciliation
 from provisioning.reviews.models import (
     ABIERTA,
     CERRADA,
@@ -75,11 +76,12 @@ class ScopedAccount:
 
 def accounts_in_scope(unit_clues: str) -> list[ScopedAccount]:
     """The active accounts with SIEMPRE access that Alta knows for one unit: each person of
-    the unit (their current adscripción) with a directory account that Alta recorded
-    (created or linked by the IT step) and no baja executed since, nor one on its way.
+    the unit (their current adscripción) with a directory account in ``people.accounts``
+    (created or linked by the IT step for a request, or an existing account the
+    reconciliation linked to them) and no baja executed since, nor one on its way. An
+    adopted account the last directory import saw disabled or missing is not reviewed.
 
-    The one place that says what a campaign reviews: accounts imported and linked from the
-    directory (the reconciliation) are to be added here."""
+    The one place that says what a campaign reviews."""
     people = session().scalars(select(Person).where(Person.unit_clues == unit_clues,
                                                     Person.curp.is_not(None))
                                .order_by(Person.primer_apellido, Person.nombres, Person.id))
@@ -89,7 +91,9 @@ def accounts_in_scope(unit_clues: str) -> list[ScopedAccount]:
         if account is None or bajas.is_retired(account) or bajas.open_baja(person):
             continue
         found.append(ScopedAccount(person, account))
-    return found
+    inactive = reconciliation.inactive_guids(
+        scoped.account.object_guid for scoped in found if scoped.account.origin == IMPORTED)
+    return [scoped for scoped in found if scoped.account.object_guid not in inactive]
 
 
 # ---------------------------------------------------------------------------------------------

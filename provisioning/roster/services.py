@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, select
 
 from provisioning import audit, curp, timeutil, wording
 from provisioning.catalogs import services as catalogs
@@ -24,17 +24,13 @@ from provisioning.db import get as db_get
 from provisioning.db import session
 from provisioning.errors import NotFound, ValidationError
 from provisioning.lifecycle.models import EJECUTADA, Baja
-from provisioning.people.accounts import DirectoryAccount
+from provisioning.people.accounts import IMPORTED, DirectoryAccount
 from provisioning.people.models import Person
 from provisioning.reconciliation import services as reconciliation
-from provisioning.reconciliation.models import ImportedAccount
 from provisioning.roster.models import RosterLine, RosterUpload
 from provisioning.spreadsheet import read_xlsx
 from provisioning.staff.models import Role
 from provisioning.textcheck import TextError, person_name
-
-# An active account of a person: recorded by Alta, or existing and linked by the import.
-Account = DirectoryAccount | ImportedAccount
 
 # Who uploads and reads rosters. Alta has no RH role yet: Informática only.
 ROLES = (Role.INFORMATICA, Role.JEFE_INFORMATICA)
@@ -233,29 +229,24 @@ def get(upload_id: int) -> RosterUpload:
     return roster
 
 
-def active_accounts_by_person() -> dict[int, list[Account]]:
+def active_accounts_by_person() -> dict[int, list[DirectoryAccount]]:
     """The active directory accounts Alta knows, by person id (one per objectGUID): those
-    recorded in ``people.accounts`` that no executed baja retired since, and the existing
-    accounts the directory import linked to a person that were enabled and present at the
-    last import and that no baja executed after the link retired.
+    recorded in ``people.accounts`` (made or linked for a request, or adopted by the
+    reconciliation) that no executed baja retired since; an adopted one also had to be
+    enabled and present at the last import.
 
     The one place that says which accounts are active for the roster."""
     recorded = exists().where(and_(Baja.object_guid == DirectoryAccount.object_guid,
                                    Baja.status == EJECUTADA,
                                    Baja.executed_at >= DirectoryAccount.created_at))
-    rows: list[Account] = list(session().scalars(select(DirectoryAccount).where(
+    rows = list(session().scalars(select(DirectoryAccount).where(
         DirectoryAccount.person_id.is_not(None), ~recorded)
         .order_by(DirectoryAccount.created_at.desc(), DirectoryAccount.id.desc())))
-    retired = dict(session().execute(
-        select(Baja.object_guid, func.max(Baja.executed_at))
-        .where(Baja.status == EJECUTADA, Baja.object_guid.is_not(None))
-        .group_by(Baja.object_guid)).all())
-    rows += [a for a in reconciliation.active_linked_accounts()
-             if not (a.object_guid in retired and (a.linked_at is None
-                                                    or retired[a.object_guid] >= a.linked_at))]
-    out: dict[int, dict[str, Account]] = defaultdict(dict)
+    inactive = reconciliation.inactive_guids(a.object_guid for a in rows if a.origin == IMPORTED)
+    out: dict[int, dict[str, DirectoryAccount]] = defaultdict(dict)
     for account in rows:
-        out[account.person_id or 0].setdefault(account.object_guid, account)
+        if not (account.origin == IMPORTED and account.object_guid in inactive):
+            out[account.person_id or 0].setdefault(account.object_guid, account)
     return {person_id: list(by_guid.values()) for person_id, by_guid in out.items()}
 
 
@@ -265,7 +256,7 @@ class Finding:
 
     person: Person | None
     line: RosterLine | None
-    accounts: list[Account] = field(default_factory=list)
+    accounts: list[DirectoryAccount] = field(default_factory=list)
 
 
 @dataclass

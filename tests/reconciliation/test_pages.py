@@ -10,31 +10,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from provisioning import audit, db, timeutil
+from provisioning import db, timeutil
 from provisioning.audit.models import AuditEvent
 from provisioning.jobs.models import Job
-from provisioning.people import services as people
 from provisioning.people.models import Person
 from provisioning.reconciliation import services, tasks
 from provisioning.reconciliation.models import LINKED, PROPOSED, SERVICE, ImportedAccount
 from provisioning.staff.models import Role
-from tests.support.curp import import_fixture_curp
-from tests.support.reconciliation import imported_account
+from tests.support.reconciliation import imported_account, person
 
 PAGES = ("/informatica/directorio", "/informatica/directorio/conciliacion",
          "/informatica/directorio/huerfanas", "/informatica/directorio/huerfanas.csv")
-
-
-def _person(n: int, nombres: str, primer: str, segundo: str | None) -> Person:
-    from provisioning.catalogs.models import Unit
-
-    unit = db.session().scalar(select(Unit).where(Unit.clues == "MSSSA000120",
-                                                  Unit.valid_to.is_(None)))
-    return people.person_for(people.Identity(
-        curp=import_fixture_curp(160_000 + n), nombres=nombres, primer_apellido=primer,
-        segundo_apellido=segundo, unit_id=unit.id, unit_clues=unit.clues,
-        jurisdiction_code=unit.jurisdiction_code, staff_type_code="medico"),
-        actor=audit.Actor.system("prueba"))
 
 
 def _actions(prefix: str) -> list[str]:
@@ -66,8 +52,8 @@ def test_it_starts_an_import_job_once_and_sees_it(app, client, login_as) -> None
 
 
 def test_decisions_bulk_confirm_person_record_and_dashboard(app, client, login_as) -> None:
-    ana = _person(1, "ANA MARÍA", "NÚÑEZ", "PEÑA")
-    twin1, twin2 = _person(2, "LUIS", "GARCÍA", "DÍAZ"), _person(3, "LUIS", "GARCÍA", "DÍAZ")
+    ana = person(1, "ANA MARÍA", "NÚÑEZ", "PEÑA")
+    twin1, twin2 = person(2, "LUIS", "GARCÍA", "DÍAZ"), person(3, "LUIS", "GARCÍA", "DÍAZ")
     exact = imported_account("anunez", given="Ana María", surname="Núñez Peña",
                              candidates=((ana.id, 100),))
     twins = imported_account("lgarcia", given="Luis", surname="García Díaz",
@@ -164,8 +150,8 @@ def _folded(given: str, first: str, second: str) -> tuple[str, str, str]:
     (("Beatriz", "Núñez", "Peña"), 0),
 ])
 def test_name_score(names, expected) -> None:
-    person = Person(nombres="ANA MARÍA", primer_apellido="NÚÑEZ", segundo_apellido="PEÑA")
-    assert services.score(_folded(*names), person)[0] == expected
+    someone = Person(nombres="ANA MARÍA", primer_apellido="NÚÑEZ", segundo_apellido="PEÑA")
+    assert services.score(_folded(*names), someone)[0] == expected
 
 
 def test_unlinked_account_names_come_from_given_name_or_display_name() -> None:

@@ -8,7 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from provisioning import db, timeutil
+from provisioning import audit, db, timeutil
+from provisioning.catalogs.models import Unit
+from provisioning.people import services as people
+from provisioning.people.models import Person
 from provisioning.reconciliation.models import (
     CANDIDATE,
     COMPLETE,
@@ -18,8 +21,21 @@ from provisioning.reconciliation.models import (
     ImportRun,
     LinkCandidate,
 )
+from tests.support.curp import import_fixture_curp
 
 BASE = "DC=ssm,DC=test"
+
+
+def person(n: int, nombres: str, primer: str, segundo: str | None,
+           unit_clues: str = "MSSSA000120") -> Person:
+    """A person Alta knows without any request (a fixture CURP numbered ``n``), flushed."""
+    unit = db.session().scalar(select(Unit).where(Unit.clues == unit_clues,
+                                                  Unit.valid_to.is_(None)))
+    return people.person_for(people.Identity(
+        curp=import_fixture_curp(160_000 + n), nombres=nombres, primer_apellido=primer,
+        segundo_apellido=segundo, unit_id=unit.id, unit_clues=unit.clues,
+        jurisdiction_code=unit.jurisdiction_code, staff_type_code="medico"),
+        actor=audit.Actor.system("prueba"))
 
 
 def import_run() -> ImportRun:
