@@ -1,11 +1,18 @@
 """Reading every user account under a base for the directory import: a paged search that
-streams entries (one page of the DC's answer in memory at a time, never the whole list).
+streams entries (a few pages of the DC's answer in memory at a time, never the whole list).
+
+The search runs in a reader thread of its own, so the DC prepares the next page while the
+caller stores the last one: the two sides work at once instead of taking turns (the DC and
+Alta each took about half of an import's time when they waited for each other).
 
 Values only (``ImportedEntry``); what Alta keeps of them is ``provisioning.reconciliation``'s.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +23,8 @@ from provisioning.directory.connection import Directory, normalized_dn
 from provisioning.directory.errors import InvalidValue
 
 USER_FILTER = "(&(objectCategory=person)(objectClass=user))"
+# Characters that need the full DN parser (escapes, quotes, multi-valued RDNs).
+_SPECIAL = frozenset('\\"+;<>#')
 PAGE_SIZE = 500
 
 
@@ -52,10 +61,14 @@ def attributes(curp_attribute: str) -> list[str]:
 class Stream:
     """The accounts under ``base``, read page by page; ``complete`` once all were read.
 
-    Iterating yields ``ImportedEntry`` values. The search runs on the directory's
-    connection of this thread; a DC that stops answering or refuses the search raises a
-    ``DirectoryError`` (``complete`` stays False).
+    Iterating yields ``ImportedEntry`` values. The search runs in a reader thread on that
+    thread's own connection to the DC, at most ``AHEAD`` pages ahead of the caller (memory
+    stays bounded whatever the size of the directory). A DC that stops answering or refuses
+    the search raises its ``DirectoryError`` in the caller (``complete`` stays False); a
+    caller that stops early stops the reader too.
     """
+
+    AHEAD = 2  # pages read and waiting for the caller
 
     def __init__(self, directory: Directory, base: str | None = None,
                  page_size: int = PAGE_SIZE) -> None:
@@ -65,43 +78,85 @@ class Stream:
         self.complete = False
 
     def __iter__(self) -> Iterator[ImportedEntry]:
+        pages: queue.Queue[list[ImportedEntry] | BaseException | None] = queue.Queue(
+            maxsize=self.AHEAD)
+        stop = threading.Event()
+        reader = threading.Thread(target=self._read, args=(pages, stop), daemon=True,
+                                  name="alta-directory-import")
+        reader.start()
+        try:
+            while (page := pages.get()) is not None:
+                if isinstance(page, BaseException):
+                    raise page
+                yield from page
+            self.complete = True
+        finally:
+            stop.set()
+            while reader.is_alive():  # unblock a reader waiting to hand over a page
+                with contextlib.suppress(queue.Empty):
+                    pages.get(timeout=0.1)
+            reader.join()
+
+    def _read(self, pages: queue.Queue[list[ImportedEntry] | BaseException | None],
+              stop: threading.Event) -> None:
+        """The reader thread: every page of the search into ``pages``, then None (or the
+        error that ended it); its connection to the DC is closed when it ends."""
+
+        def hand_over(item: list[ImportedEntry] | BaseException | None) -> bool:
+            while not stop.is_set():
+                try:
+                    pages.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         curp_attribute = self.directory.settings.curp_attribute
-        for entry in self.directory.paged_search(
-                USER_FILTER, base=self.base, attributes=attributes(curp_attribute),
-                page_size=self.page_size):
-            yield _entry(entry.dn, entry.raw, curp_attribute)
-        self.complete = True
+        page: list[ImportedEntry] = []
+        try:
+            for entry in self.directory.paged_search(
+                    USER_FILTER, base=self.base, attributes=attributes(curp_attribute),
+                    page_size=self.page_size):
+                page.append(_entry(entry.dn, entry.raw, curp_attribute))
+                if len(page) >= self.page_size:
+                    if not hand_over(page):
+                        return
+                    page = []
+            if page and not hand_over(page):
+                return
+            hand_over(None)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            hand_over(exc)
+        finally:
+            self.directory.close_thread()
 
 
-def _first(raw: dict[str, list[bytes]], name: str) -> str | None:
-    for key, values in raw.items():
-        if key.lower() == name.lower() and values:
-            return values[0].decode("utf-8", errors="replace")
-    return None
+def _lowered(raw: dict[str, list[bytes]]) -> dict[str, list[bytes]]:
+    """The attributes by lower-case name (the DC spells names as its schema does)."""
+    return {key.lower(): values for key, values in raw.items()}
 
 
-def _all(raw: dict[str, list[bytes]], name: str) -> tuple[str, ...]:
-    for key, values in raw.items():
-        if key.lower() == name.lower():
-            return tuple(v.decode("utf-8", errors="replace") for v in values)
-    return ()
+def _first(attrs: dict[str, list[bytes]], name: str) -> str | None:
+    values = attrs.get(name.lower())
+    return values[0].decode("utf-8", errors="replace") if values else None
 
 
 def _entry(dn: str, raw: dict[str, list[bytes]], curp_attribute: str) -> ImportedEntry:
-    guid = next(str(uuid.UUID(bytes_le=values[0])) for key, values in raw.items()
-                if key.lower() == "objectguid" and values)
-    control = int(_first(raw, "userAccountControl") or 0)
-    logon = _first(raw, "lastLogonTimestamp")
-    expires = _first(raw, "accountExpires")
-    curp = (_first(raw, curp_attribute) or "").strip().upper() or None
+    attrs = _lowered(raw)
+    guid = str(uuid.UUID(bytes_le=attrs["objectguid"][0]))
+    control = int(_first(attrs, "userAccountControl") or 0)
+    logon = _first(attrs, "lastLogonTimestamp")
+    expires = _first(attrs, "accountExpires")
+    curp = (_first(attrs, curp_attribute) or "").strip().upper() or None
     return ImportedEntry(
-        guid=guid, sam_account_name=_first(raw, "sAMAccountName") or "", dn=dn,
-        enabled=not control & ACCOUNTDISABLE, groups=_all(raw, "memberOf"),
-        created_at=generalized_time(_first(raw, "whenCreated")),
+        guid=guid, sam_account_name=_first(attrs, "sAMAccountName") or "", dn=dn,
+        enabled=not control & ACCOUNTDISABLE,
+        groups=tuple(v.decode("utf-8", errors="replace") for v in attrs.get("memberof", ())),
+        created_at=generalized_time(_first(attrs, "whenCreated")),
         last_logon_at=from_filetime(int(logon)) if logon else None,
         expires_at=from_filetime(int(expires)) if expires else None,
-        curp=curp, given_name=_first(raw, "givenName"), surname=_first(raw, "sn"),
-        display_name=_first(raw, "displayName"))
+        curp=curp, given_name=_first(attrs, "givenName"), surname=_first(attrs, "sn"),
+        display_name=_first(attrs, "displayName"))
 
 
 def generalized_time(value: str | None) -> datetime | None:
@@ -137,6 +192,10 @@ def dn_key(dn: str) -> str:
     """``dn`` as one comparable string: parsed, lower-case, without spaces around the
     separators (two spellings of one DN give the same key; an unparsable DN is kept
     lower-case)."""
+    if not any(ch in dn for ch in _SPECIAL):  # the usual DN: split it (a tenth of the cost)
+        pairs = [rdn.split("=", 1) for rdn in dn.split(",")]
+        if all(len(pair) == 2 and pair[0].strip() and pair[1].strip() for pair in pairs):
+            return ",".join(f"{a.strip().lower()}={v.strip().lower()}" for a, v in pairs)
     try:
         return ",".join(f"{a}={v}" for a, v in normalized_dn(dn))
     except InvalidValue:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from provisioning import audit, create_app, db, timeutil
 from provisioning.audit.models import AuditEvent
 from provisioning.directory.connection import Directory, close_for
+from provisioning.directory.errors import DirectoryUnavailable
 from provisioning.people import services as people
 from provisioning.people.accounts import CREATED, DirectoryAccount
 from provisioning.people.models import Person
@@ -28,11 +29,13 @@ from provisioning.reconciliation.models import (
     BY_ALTA,
     COMPLETE,
     DELETED,
+    FAILED,
     LINKED,
     PROPOSED,
     RENAMED,
     ImportChange,
     ImportedAccount,
+    ImportRun,
     LinkCandidate,
 )
 from provisioning.roster import services as roster
@@ -278,3 +281,37 @@ def test_rename_move_and_deletion_detected_by_guid(planted, test_ou) -> None:
         # The fixture's accounts are under another base: not deleted by this run.
         assert session.scalar(select(func.count()).select_from(ImportedAccount).where(
             ImportedAccount.deleted_at.is_not(None))) == 1
+
+
+def test_a_dc_that_stops_mid_import_fails_the_run_and_deletes_nothing(planted,
+                                                                      dc_control) -> None:
+    """The DC stops after the first chunk is stored, with the reader thread pages ahead:
+    the error reaches the caller, the run is marked interrupted and no account is taken
+    for deleted. (Last in this module: it restarts the DC under the module's directory.)"""
+    with planted["app"].app_context():
+        deleted_before = _count_deleted()
+        stopped: list[int] = []
+
+        def checkpoint(run: Any) -> None:
+            db.commit()
+            if run.seen and not stopped:
+                dc_control("stop")
+                stopped.append(run.seen)
+
+        with pytest.raises(DirectoryUnavailable):
+            services.import_directory(planted["directory"], actor=ACTOR, base=FIXTURE_OU,
+                                      checkpoint=checkpoint, chunk=100, page_size=100)
+        db.commit()
+        run = db.session().scalar(select(ImportRun).order_by(ImportRun.id.desc()).limit(1))
+        assert stopped == [100] and run.status == FAILED
+        assert 100 <= run.seen < TOTAL and "controlador de dominio" in run.error
+        assert run.deleted == 0 and _count_deleted() == deleted_before
+        assert db.session().scalar(select(func.count()).select_from(ImportChange).where(
+            ImportChange.run_id == run.id, ImportChange.kind == DELETED)) == 0
+    dc_control("start")
+    planted["directory"].close()  # its connections died with the DC
+
+
+def _count_deleted() -> int:
+    return db.session().scalar(select(func.count()).select_from(ImportedAccount).where(
+        ImportedAccount.deleted_at.is_not(None))) or 0
