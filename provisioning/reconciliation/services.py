@@ -205,8 +205,9 @@ def _upsert(run: ImportRun, entries: list[ImportedEntry], actor: audit.Actor,
             run.renamed += 1
             events = _change(run, account, RENAMED, actor, events, old_sam=old_sam,
                              old_dn=old_dn)
-    if new_rows:
-        db.session().execute(insert(ImportedAccount), new_rows)
+    if new_rows:  # Core, not ORM: the ORM leaves out None values, and rows with different
+        # None columns (no CURP, never logged on) went in as thousands of small INSERTs.
+        db.session().execute(insert(ImportedAccount.__table__), new_rows)
     return events
 
 
