@@ -651,7 +651,7 @@ def directory_group() -> None:
 @click.option("--no-link", is_flag=True, help="Do not link by CURP nor propose names.")
 def directory_import(base: str, every: int, no_link: bool) -> None:
     """Read every user account of the directory (paged) and link them to people."""
-    from provisioning import db
+    from provisioning import db, wording
     from provisioning.directory import connection
     from provisioning.directory.errors import DirectoryError
     from provisioning.reconciliation import services as reconciliation
@@ -663,7 +663,7 @@ def directory_import(base: str, every: int, no_link: bool) -> None:
         db.commit()
         if run.seen - shown[0] >= every:
             shown[0] = run.seen
-            click.echo(f"{run.seen} cuentas leídas…")
+            click.echo(f"{wording.count(run.seen, 'cuenta leída', 'cuentas leídas')}…")
 
     try:
         directory = connection.current()
@@ -673,11 +673,15 @@ def directory_import(base: str, every: int, no_link: bool) -> None:
     except DirectoryError as exc:
         db.commit()  # the failed run and its audit event
         _fail(f"La importación se interrumpió: {exc.message}")
-    click.echo(f"Importación {run.id} completa: {run.seen} cuentas leídas, {run.added} "
-               f"nuevas, {run.updated} actualizadas, {run.renamed} renombradas o movidas, "
-               f"{run.deleted} ya no están en el directorio.")
+    click.echo(f"Importación {run.id} completa: "
+               f"{wording.count(run.seen, 'cuenta leída', 'cuentas leídas')}, "
+               f"{wording.count(run.added, 'nueva')}, "
+               f"{wording.count(run.updated, 'actualizada')}, "
+               f"{wording.count(run.renamed, 'renombrada o movida', 'renombradas o movidas')}, "
+               f"{run.deleted} ya no {'está' if run.deleted == 1 else 'están'} en el directorio.")
     if not no_link:
         linked, proposed = reconciliation.finish_linking(run, actor=actor)
         db.commit()
-        click.echo(f"{linked} cuentas vinculadas por CURP; {proposed} con candidatos por "
-                   "nombre (confírmelos en /informatica/directorio/conciliacion).")
+        click.echo(f"{wording.count(linked, 'cuenta vinculada', 'cuentas vinculadas')} por "
+                   f"CURP; {proposed} con candidatos por nombre (confírmelos en "
+                   "/informatica/directorio/conciliacion).")

@@ -59,3 +59,31 @@ def test_an_imported_account_linked_by_curp_is_reviewed_and_disabled_by_a_baja(
     # Retired: out of the next campaign and of the roster's active accounts.
     assert values(lambda: reviews.accounts_in_scope(unit)) == []
     assert pid not in values(roster.active_accounts_by_person)
+
+
+def test_the_cli_imports_one_ou_shows_progress_links_and_stops_cleanly_on_a_bad_base(
+        dir_app, clock, test_ou) -> None:
+    scene = Scene(dir_app, clock).cast()
+    applicant = scene.applicant("Iván", "Soto", "Gómez", ece=False)
+    directory = connection.current()
+    base = directory.absolute(test_ou)
+    directory.add(base, ["top", "organizationalUnit"], {})
+    for n in range(5):
+        sam = f"cli{n}-{test_ou[5:13]}"
+        values_ = {"sAMAccountName": sam, "givenName": "Prueba", "sn": f"Cli {n}",
+                   "userAccountControl": 544}
+        if n == 0:
+            values_[directory.settings.curp_attribute] = applicant.curp
+        directory.add(f"CN={sam},{base}", USER, values_)
+    runner = dir_app.test_cli_runner()
+    result = runner.invoke(args=["directory", "import", "--base", test_ou, "--every", "1"])
+    assert result.exit_code == 0, result.output
+    assert "5 cuentas leídas…" in result.output  # progress: after each stored chunk
+    assert "5 cuentas leídas, 5 nuevas, 0 actualizadas" in result.output
+    assert "1 cuenta vinculada por CURP" in result.output
+    pid = person_id(applicant.request_id)
+    assert values(lambda: [a.origin for a in db.session().scalars(
+        select(DirectoryAccount).where(DirectoryAccount.person_id == pid))]) == [IMPORTED]
+    # A base that does not exist: a Spanish message, exit code 1, the run marked interrupted.
+    missing = runner.invoke(args=["directory", "import", "--base", f"OU=nada,{test_ou}"])
+    assert missing.exit_code != 0 and "La importación se interrumpió" in missing.output
