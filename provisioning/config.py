@@ -17,6 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -372,10 +373,15 @@ class CalendarSettings:
                 raise ConfigError(f"[calendar].holidays: {value!r} is not a date "
                                   "AAAA-MM-DD") from exc
 
-    @property
+    @cached_property
     def holiday_dates(self) -> frozenset[date]:
-        """The holidays as dates."""
+        """The holidays as dates (parsed once: the dashboard ages hundreds of rows)."""
         return frozenset(date.fromisoformat(v) for v in self.holidays)
+
+    @cached_property
+    def weekday_holidays(self) -> tuple[date, ...]:
+        """The holidays that fall Monday to Friday, in order."""
+        return tuple(sorted(d for d in self.holiday_dates if d.weekday() < 5))
 
 
 @dataclass(frozen=True)

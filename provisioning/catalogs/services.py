@@ -7,13 +7,14 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import Select, or_, select
 
 from provisioning import audit, timeutil
@@ -293,19 +294,33 @@ def _valid_today(model: Any, query: Select[Any]) -> Select[Any]:
                        or_(model.valid_to.is_(None), model.valid_to > today))
 
 
+def _per_request(key: object, load: Callable[[], Sequence[Any]]) -> Sequence[Any]:
+    """``load()`` once per HTTP request (pages read the catalog three or four times: the
+    filters, the labels, the form); outside a request (CLI, worker) every call reads it.
+    The catalog only changes through the CLI, never within a request."""
+    if not has_request_context():
+        return load()
+    cache = g.setdefault("_alta_catalogs", {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def jurisdictions() -> Sequence[Jurisdiction]:
     """Jurisdictions valid today, by code."""
-    return session().scalars(
-        _valid_today(Jurisdiction, select(Jurisdiction)).order_by(Jurisdiction.id)
-    ).all()
+    return _per_request("jurisdictions", lambda: session().scalars(
+        _valid_today(Jurisdiction, select(Jurisdiction)).order_by(Jurisdiction.id)).all())
 
 
 def units(jurisdiction_code: str | None = None) -> Sequence[Unit]:
     """Units valid today, by name (optionally of one jurisdiction)."""
-    query = _valid_today(Unit, select(Unit))
-    if jurisdiction_code:
-        query = query.where(Unit.jurisdiction_code == jurisdiction_code)
-    return session().scalars(query.order_by(Unit.name)).all()
+    def load() -> Sequence[Unit]:
+        query = _valid_today(Unit, select(Unit))
+        if jurisdiction_code:
+            query = query.where(Unit.jurisdiction_code == jurisdiction_code)
+        return session().scalars(query.order_by(Unit.name)).all()
+
+    return _per_request(("units", jurisdiction_code), load)
 
 
 def unit_by_clues(clues: str) -> Unit | None:

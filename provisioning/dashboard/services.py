@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from provisioning import workdays
 from provisioning.account_requests.models import AccountRequest
@@ -32,7 +32,7 @@ SERVICE_WIDE = approvals.SERVICE_WIDE
 OFICIO_KINDS = {"envio": "Oficios de envío", RESPUESTA: "Oficios de respuesta"}
 OPEN_ORDER = [s for s in RequestStatus if s not in FINAL_STATES]
 CLOSED_ORDER = [s for s in RequestStatus if s in FINAL_STATES]
-MAX_ROWS = 300
+PAGE_ROWS = 50  # of the ageing list; the next ones by keyset (?desde=<last id>)
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ class Filters:
     jurisdiction: str | None = None
     include_closed: bool = False
     group: str = "jurisdiccion"  # or "unidad"
+    after: int | None = None  # the ageing list continues after this request (keyset)
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """These filters as the page's query string (with ``changes``)."""
+        values = {"estado": self.status, "unidad": self.unit, "jurisdiccion": self.jurisdiction,
+                  "cerradas": "1" if self.include_closed else None, "agrupar": self.group,
+                  "desde": str(self.after) if self.after else None} | changes
+        return {k: v for k, v in values.items() if v}
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class Board:
     matrix: dict[str, Counter[str]]
     group_labels: dict[str, str]
     rows: list[Row]
-    truncated: bool
+    more: bool  # the ageing list goes on after its last row
     service_wide: bool
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -106,7 +114,9 @@ def parse_filters(args: Any, principal: Principal) -> Filters:
     group = args.get("agrupar") or ("unidad" if only_units else "jurisdiccion")
     if group not in ("unidad", "jurisdiccion"):
         group = "jurisdiccion"
-    return Filters(status, unit, jurisdiction, args.get("cerradas") == "1", group)
+    after = args.get("desde") or ""
+    after_id = int(after) if after.isascii() and after.isdigit() and len(after) < 12 else None
+    return Filters(status, unit, jurisdiction, args.get("cerradas") == "1", group, after_id)
 
 
 def _query(principal: Principal, filters: Filters) -> Any:
@@ -137,18 +147,29 @@ def board(principal: Principal, filters: Filters) -> Board:
     matrix: dict[str, Counter[str]] = {}
     for group_key, status, count in counted:
         matrix.setdefault(group_key, Counter())[status] = count
+    unit_names = {u.clues: u.name for u in catalogs.units()}
     if filters.group == "unidad":
-        labels = {u.clues: f"{u.name} ({u.clues})" for u in catalogs.units()}
+        labels = {clues: f"{name} ({clues})" for clues, name in unit_names.items()}
     else:
         labels = {j.code: j.name for j in catalogs.jurisdictions()}
-    requests = db.scalars(_query(principal, filters)
-                          .order_by(AccountRequest.updated_at, AccountRequest.id)
-                          .limit(MAX_ROWS + 1)).all()
-    rows = [Row(r.id, r.folio, r.unit_clues, r.unit.name if r.unit else r.unit_clues,
+    # The columns the list shows, not whole requests (each one loaded every personal field).
+    listed = _query(principal, filters).with_only_columns(
+        AccountRequest.id, AccountRequest.folio, AccountRequest.unit_clues,
+        AccountRequest.jurisdiction_code, AccountRequest.status, AccountRequest.updated_at,
+        AccountRequest.submitted_at)
+    if filters.after:  # keyset: after that request in (updated_at, id) order
+        since = (select(AccountRequest.updated_at)
+                 .where(AccountRequest.id == filters.after).scalar_subquery())
+        listed = listed.where(or_(AccountRequest.updated_at > since,
+                                  and_(AccountRequest.updated_at == since,
+                                       AccountRequest.id > filters.after)))
+    requests = db.execute(listed.order_by(AccountRequest.updated_at, AccountRequest.id)
+                          .limit(PAGE_ROWS + 1)).all()
+    rows = [Row(r.id, r.folio, r.unit_clues, unit_names.get(r.unit_clues, r.unit_clues),
                 r.jurisdiction_code, RequestStatus(r.status), workdays.age(r.updated_at),
-                workdays.age(r.submitted_at)) for r in requests[:MAX_ROWS]]
+                workdays.age(r.submitted_at)) for r in requests[:PAGE_ROWS]]
     columns = OPEN_ORDER + (CLOSED_ORDER if filters.include_closed or filters.status else [])
-    result = Board(columns, matrix, labels, rows, len(requests) > MAX_ROWS,
+    result = Board(columns, matrix, labels, rows, len(requests) > PAGE_ROWS,
                    principal.has(*SERVICE_WIDE))
     if result.service_wide:
         result.extras = {

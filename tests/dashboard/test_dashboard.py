@@ -99,3 +99,34 @@ def test_staff_without_roles_get_403(app, client, clock) -> None:
     browser = Browser(app.test_client())
     login(browser, account, clock)
     assert browser.get("/tablero").status_code == 403
+
+
+def test_the_ageing_list_pages_by_keyset_without_gaps_or_repeats(app, client, clock) -> None:
+    from sqlalchemy import select, update
+
+    from provisioning.account_requests.models import AccountRequest
+    from provisioning.dashboard.services import PAGE_ROWS
+    from tests.support.factories import make_requests
+
+    ids = make_requests(PAGE_ROWS + 7)
+    # Half of them share one timestamp: the id breaks the tie, nothing is skipped.
+    base = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    for n, request_id in enumerate(ids):
+        db.session().execute(update(AccountRequest).where(AccountRequest.id == request_id)
+                             .values(updated_at=base.replace(day=2 + n % 2)))
+    db.commit()
+    expected = [f for (f,) in db.session().execute(
+        select(AccountRequest.folio).where(AccountRequest.id.in_(ids))
+        .order_by(AccountRequest.updated_at, AccountRequest.id))]
+    it, _ = person(client, app, "it.tablero", Role.INFORMATICA, clock)
+    first = it.get("/tablero").get_data(as_text=True)
+    assert folios(first) == expected[:PAGE_ROWS] and "Siguientes »" in first
+    assert "Las más antiguas" not in first
+    link = re.search(r'href="(/tablero\?[^"]*desde=\d+[^"]*)"', first)[1].replace("&amp;", "&")
+    second = it.get(link).get_data(as_text=True)
+    assert folios(second) == expected[PAGE_ROWS:] and "Siguientes »" not in second
+    assert "« Las más antiguas" in second
+    # A cursor that is no number is ignored (the first page); one past the end lists nothing.
+    assert folios(it.get("/tablero?desde=1e9%00").get_data(as_text=True)) == \
+        expected[:PAGE_ROWS]
+    assert folios(it.get("/tablero?desde=99999999").get_data(as_text=True)) == []
