@@ -166,6 +166,40 @@ def _surname_piece(text: str | None, policy: NamingPolicy) -> str:
     return "".join(words)
 
 
+def split_surnames(text: str, particles: tuple[str, ...] = DEFAULT_PARTICLES
+                   ) -> tuple[str, str]:
+    """Both surnames written in one field (a directory's ``sn``): the first is its leading
+    particles and the word after them (``de la Cruz Pérez`` → ``de la Cruz``, ``Pérez``);
+    the rest is the second (``García de la Torre`` → ``García``, ``de la Torre``)."""
+    words = text.split()
+    for i, word in enumerate(words):
+        if fold(word) not in particles:
+            return " ".join(words[:i + 1]), " ".join(words[i + 1:])
+    return text.strip(), ""
+
+
+def split_full_name(text: str, particles: tuple[str, ...] = DEFAULT_PARTICLES
+                    ) -> tuple[str, str, str] | None:
+    """(given names, first surname, second surname) of a name written in one field, read
+    from the end: each surname is a word and the particles before it (``Ana María de la Cruz
+    Pérez`` → ``Ana María``, ``de la Cruz``, ``Pérez``). None with fewer than two words."""
+    words = text.split()
+    groups: list[list[str]] = []
+    end = len(words)
+    while len(groups) < 2 and end > 1:
+        start = end - 1
+        while start > 1 and fold(words[start - 1]) in particles:
+            start -= 1
+        groups.append(words[start:end])
+        end = start
+    if not groups or end < 1:
+        return None
+    given = " ".join(words[:end])
+    if len(groups) == 1:
+        return given, " ".join(groups[0]), ""
+    return given, " ".join(groups[1]), " ".join(groups[0])
+
+
 def _given_pieces(text: str, policy: NamingPolicy) -> tuple[str, str]:
     """The first and second given names, skipping particles ("María de los Ángeles")."""
     words = _words(text)

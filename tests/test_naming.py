@@ -11,6 +11,8 @@ from provisioning.naming import (
     base_name,
     candidates,
     fold,
+    split_full_name,
+    split_surnames,
     user_principal_name,
     validate_sam_account_name,
 )
@@ -344,3 +346,26 @@ def test_candidates_are_deterministic():
     expected = ["maria.cruz", "maria.cruz2", "maria.cruz3", "maria.cruz4", "maria.cruz5"]
     assert first_five() == expected
     assert first_five() == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("de la Cruz Pérez", ("de la Cruz", "Pérez")),
+    ("García de la Torre", ("García", "de la Torre")),
+    ("Del Valle", ("Del Valle", "")),
+    ("López Ruiz", ("López", "Ruiz")),
+    ("de la", ("de la", "")),
+])
+def test_split_surnames_keeps_particles_with_their_surname(text, expected) -> None:
+    assert split_surnames(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ana María de la Cruz Pérez", ("Ana María", "de la Cruz", "Pérez")),
+    ("Juan García de la Torre", ("Juan", "García", "de la Torre")),
+    ("José Luis López Ruiz", ("José Luis", "López", "Ruiz")),
+    ("Ana del Valle", ("Ana", "del Valle", "")),
+    ("Ana Pérez", ("Ana", "Pérez", "")),
+    ("Ana", None),
+])
+def test_split_full_name_reads_surnames_from_the_end(text, expected) -> None:
+    assert split_full_name(text) == expected

@@ -22,7 +22,7 @@ from provisioning.directory.connection import Directory
 from provisioning.directory.errors import DirectoryError
 from provisioning.directory.imports import ImportedEntry, Stream, dn_key
 from provisioning.errors import NotFound, ValidationError
-from provisioning.naming import fold
+from provisioning.naming import fold, split_full_name, split_surnames
 from provisioning.people import accounts as person_accounts
 from provisioning.people.accounts import DirectoryAccount
 from provisioning.people.models import Person
@@ -249,15 +249,12 @@ def _name_keys(given: str | None, surnames: list[str | None]) -> tuple[str, str,
 def _account_names(account: ImportedAccount) -> tuple[str, str, str] | None:
     """(given, first surname, second surname) folded, from givenName/sn or displayName."""
     if account.given_name and account.surname:
-        parts = account.surname.split()
-        first, second = (parts[0], " ".join(parts[1:])) if len(parts) > 1 else (parts[0], "")
+        first, second = split_surnames(account.surname)
         return fold(account.given_name), fold(first), fold(second)
     if account.display_name:
-        words = account.display_name.split()
-        if len(words) >= 3:
-            return fold(" ".join(words[:-2])), fold(words[-2]), fold(words[-1])
-        if len(words) == 2:
-            return fold(words[0]), fold(words[1]), ""
+        found = split_full_name(account.display_name)
+        if found is not None:
+            return fold(found[0]), fold(found[1]), fold(found[2])
     return None
 
 

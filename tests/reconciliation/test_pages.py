@@ -159,3 +159,10 @@ def test_unlinked_account_names_come_from_given_name_or_display_name() -> None:
     assert services._account_names(account) == ("joseluis", "lopez", "ruiz")
     shown = ImportedAccount(display_name="María Pérez López")
     assert services._account_names(shown) == ("maria", "perez", "lopez")
+    # Compound surnames stay whole, so "DE LA CRUZ" can be a person's first surname.
+    compound = ImportedAccount(given_name="Rosa", surname="de la Cruz Pérez")
+    assert services._account_names(compound) == ("rosa", "delacruz", "perez")
+    rosa = Person(nombres="ROSA", primer_apellido="DE LA CRUZ", segundo_apellido="PÉREZ")
+    assert services.score(services._account_names(compound), rosa) == (100, "nombre completo")
+    shown = ImportedAccount(display_name="Rosa de la Cruz Pérez")
+    assert services.score(services._account_names(shown), rosa)[0] == 100
