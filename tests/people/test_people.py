@@ -170,3 +170,26 @@ def test_anonymizing_a_person_blanks_them_and_keeps_the_row(app, client) -> None
     assert (person.curp, person.nombres, person.primer_apellido) == (None, "", "")
     assert people.export_rows(person) == []
     assert people.by_curp(VALID_FORM["curp"]) is None
+
+
+def test_the_history_leaves_out_routine_reads_and_keeps_the_newest(app, client,
+                                                                   monkeypatch) -> None:
+    """A record opened a thousand times listed a thousand «Consulta del expediente» lines
+    (and took seconds to draw under load); the reads stay in the audit log."""
+    first = request_of(folio_and_code(submit(client))[0])
+    person = db.session().get(Person, first.person_id)
+    reader = audit.Actor("jefe", "jefe_unidad", None)
+    for _ in range(3):
+        audit.record("person.viewed", actor=reader, object_type="person",
+                     object_id=str(person.id), summary="Consulta")
+        audit.record("request.viewed", actor=reader, object_type="request",
+                     object_id=first.folio, summary="Consulta")
+    db.commit()  # audit events are written at commit
+    actions = [e.action for e in requests.person_timeline(person)]
+    assert "person.created" in actions and "request.submitted" in actions
+    assert "person.viewed" not in actions and "request.viewed" not in actions
+    assert len(events("person.viewed")) == 3  # still audited
+    monkeypatch.setattr(people, "TIMELINE_LIMIT", 2)
+    newest = requests.person_timeline(person)
+    assert [e.seq for e in newest] == sorted(e.seq for e in newest)  # oldest first
+    assert newest[-1].action == actions[-1] and len(newest) == 2
