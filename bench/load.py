@@ -18,6 +18,25 @@ Runs, in one go against the same servers:
 Production settings: argon2id t=3 m=64 MiB p=2, PostgreSQL, secure cookies (wrk sends the
 cookie anyway). Only the per-IP rate limits are off: every wrk client shares one IP, and
 the point is to measure the pages, not the limiter.
+
+Where the time goes (07/12/2026, one request at a time in-process under cProfile, 2,000
+requests in PostgreSQL; figures per request):
+
+* /tablero as IT, 35 ms and 17 queries: ageing the 300 listed requests day by day
+  (``workdays.age``) was a third of it; loading those 301 whole requests (every personal
+  field) and drawing them most of the rest. Now 50 rows a page by keyset, only the listed
+  columns, business days by arithmetic, the catalog read once per request: 16 queries.
+* A person's record: its history listed every audited read of the record, so each view
+  made the next one longer; under 32 clients it served 10 req/s (p50 2.9 s). Routine reads
+  are now left out of the history (they stay in the audit log): 41 req/s.
+* What every staff page pays, whatever it shows: the session's staff row and grants (two
+  queries), the read audit (lock the chain head, insert, update, checkpoint lookup: four
+  statements inside the request's transaction), result-column decoding of wide ORM rows,
+  and the base template. A five-query page (/informatica/oficios) costs ~13 ms of CPU
+  between the worker and PostgreSQL on these 2 cores, so 32 clients queue behind ~150 req/s
+  and no staff page reaches p99 < 150 ms yet. Next levers: the principal cached in the
+  session for a few seconds, lists reading only their columns (``load_only``), count
+  queries merged (FILTER), the audit chain append done in one statement.
 """
 
 from __future__ import annotations

@@ -65,14 +65,22 @@ def get_person_for(principal: staff.Principal, person_id: int) -> Person:
     return person
 
 
+COUNT_CAP = 10_000  # people counted for the list's heading; past it, «más de 10,000»
+
+
 @dataclass(frozen=True)
 class PeoplePage:
     """One page of people in a staff member's scope."""
 
     rows: list[Person]
-    total: int
+    total: int  # COUNT_CAP + 1 means "more than COUNT_CAP"
     page: int
     pages: int
+
+    @property
+    def more_than_cap(self) -> bool:
+        """True when there are more people than were counted."""
+        return self.total > COUNT_CAP
 
 
 def people_for(principal: staff.Principal, *, text: str = "", page: int = 1) -> PeoplePage:
@@ -93,8 +101,10 @@ def people_for(principal: staff.Principal, *, text: str = "", page: int = 1) -> 
         query = query.where(or_(Person.curp.like(like), func.upper(Person.nombres).like(like),
                                 func.upper(Person.primer_apellido).like(like),
                                 func.upper(Person.segundo_apellido).like(like)))
-    total = session().scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
+    # Counted up to COUNT_CAP + 1 only: counting a million people took longer than the page.
+    total = session().scalar(select(func.count()).select_from(
+        query.with_only_columns(Person.id).limit(COUNT_CAP + 1).subquery())) or 0
+    pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
     page = min(max(page, 1), pages)
     rows = list(session().scalars(query.order_by(Person.primer_apellido, Person.nombres,
                                                  Person.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from provisioning.db import Base
@@ -35,6 +35,9 @@ class Person(Base):
     __table_args__ = (
         Index("ix_people_unit_clues", "unit_clues"),
         Index("ix_people_jurisdiction_code", "jurisdiction_code"),
+        # The people list's order: its pages read 50 rows instead of sorting everyone.
+        Index("ix_people_by_name", "primer_apellido", "nombres", "id",
+              sqlite_where=text("curp IS NOT NULL"), postgresql_where=text("curp IS NOT NULL")),
     )
 
     @property

@@ -93,3 +93,4 @@ def test_it_starts_a_baja_of_a_person_known_only_by_an_imported_account(
     assert (baja.object_guid, baja.sam_account_name) == (account.object_guid, "asolis")
     assert db.session().scalar(select(func.count()).select_from(DirectoryAccount).where(
         DirectoryAccount.person_id == ana.id)) == 1
+
