@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from provisioning import audit, db, timeutil, wording
 from provisioning.account_requests.models import AccountRequest
@@ -470,16 +470,24 @@ class Row:
             QUEUED, FAILED)
 
 
+QUEUE_PAGE = 100  # rows of the IT accounts list per page (keyset: after the last id)
+
+
 def rows(*, request_ids: Iterable[int] | None = None,
-         states: Iterable[RequestStatus] = IT_STATES) -> list[Row]:
-    """Requests with their account and job: the given ids, or every request in ``states``."""
+         states: Iterable[RequestStatus] = IT_STATES, after: int | None = None,
+         limit: int | None = None) -> list[Row]:
+    """Requests with their account and job: the given ids, or every request in ``states``
+    (by id; with ``after``/``limit``, one keyset page of them)."""
     session = db.session()
     query = select(AccountRequest)
     if request_ids is not None:
         query = query.where(AccountRequest.id.in_(list(request_ids)))
     else:
         query = query.where(AccountRequest.status.in_([s.value for s in states]))
-    requests = list(session.scalars(query.order_by(AccountRequest.id)))
+    if after is not None:
+        query = query.where(AccountRequest.id > after)
+    query = query.order_by(AccountRequest.id)
+    requests = list(session.scalars(query.limit(limit) if limit else query))
     ids = [r.id for r in requests]
     accounts = {a.request_id: a for a in session.scalars(
         select(DirectoryAccount).where(DirectoryAccount.request_id.in_(ids)))}
@@ -491,6 +499,12 @@ def rows(*, request_ids: Iterable[int] | None = None,
         reviews[review.request_id] = review  # the newest wins
     return [Row(r, accounts.get(r.id), by_key.get(job_key(r.id)), reviews.get(r.id))
             for r in requests]
+
+
+def pending_count() -> int:
+    """Requests received by IT and waiting for their account."""
+    return db.session().scalar(select(func.count()).select_from(AccountRequest).where(
+        AccountRequest.status == RequestStatus.RECIBIDA_INFORMATICA.value)) or 0
 
 
 @dataclass(frozen=True)

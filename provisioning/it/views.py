@@ -67,16 +67,20 @@ def _request(request_id: int) -> AccountRequest:
 @bp.route("/informatica/cuentas")
 @auth.roles_required(*IT_ROLES)
 def queue_page() -> Any:
-    """Requests received by IT and those whose account exists, with their job status."""
-    rows = services.rows()
+    """Requests received by IT and those whose account exists, with their job status, a
+    page at a time (?desde=<last id>: keyset, oldest first)."""
+    after = request.args.get("desde", "")
+    after_id = int(after) if after.isascii() and after.isdigit() and len(after) < 12 else None
+    found = services.rows(after=after_id, limit=services.QUEUE_PAGE + 1)
+    rows, more = found[:services.QUEUE_PAGE], len(found) > services.QUEUE_PAGE
     audit.record("directory.queue_viewed", actor=_actor(), object_type="request",
                  object_id="informatica",
                  summary=f"Consulta de las solicitudes en Informática ({len(rows)})",
-                 details={"count": len(rows)})
+                 details={"count": len(rows), "folios": [r.request.folio for r in rows]})
     db.commit()
-    pending = [r for r in rows if r.request.status == RequestStatus.RECIBIDA_INFORMATICA]
-    return render_template("it/queue.html", rows=rows, pending=pending,
-                           configured=services.configured())
+    return render_template("it/queue.html", rows=rows, pending=services.pending_count(),
+                           configured=services.configured(), after=after_id,
+                           next_after=rows[-1].request.id if more else None)
 
 
 @bp.route("/informatica/cuentas/crear", methods=["POST"])

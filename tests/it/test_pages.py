@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from provisioning import db
+from provisioning.account_requests.models import AccountRequest
 from provisioning.audit.models import AuditEvent
 from provisioning.it import services
 from provisioning.jobs import services as jobs
@@ -124,3 +125,27 @@ def test_failed_job_shows_spanish_error_and_can_be_retried_or_cancelled(
                             page="/informatica/cuentas").status_code == 404
         assert browser.post(f"/informatica/solicitudes/{request_id}/otra-cosa", {},
                             page="/informatica/cuentas").status_code == 404
+
+
+def test_the_accounts_list_pages_by_keyset(app, clock, monkeypatch) -> None:
+    monkeypatch.setattr(services, "QUEUE_PAGE", 3)
+    ids = make_requests(7)
+    folios = dict(db.session().execute(select(AccountRequest.id, AccountRequest.folio)
+                                       .where(AccountRequest.id.in_(ids))).all())
+    browser = it_browser(app, clock)
+    seen: list[str] = []
+    path = "/informatica/cuentas"
+    for _ in range(4):
+        page = browser.get(path).get_data(as_text=True)
+        assert "Solicitudes recibidas por el Departamento de Informática (7)" in page
+        seen += [f for f in folios.values() if f in page]
+        found = re.search(r'href="(/informatica/cuentas\?desde=\d+)"', page)
+        if found is None:
+            break
+        path = found[1]
+    assert seen == [folios[i] for i in sorted(ids)]  # each once, oldest first
+    assert "« Las más antiguas" in page
+    # Each page's read is audited with the folios it showed.
+    viewed = db.session().scalars(select(AuditEvent).where(
+        AuditEvent.action == "directory.queue_viewed").order_by(AuditEvent.seq)).all()
+    assert [e.details.count("MSSSA") for e in viewed] == [3, 3, 1]
