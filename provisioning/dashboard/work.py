@@ -65,7 +65,7 @@ def items(principal: staff.Principal) -> list[Work]:
         work.append(Work("Solicitudes por firmar", approvals.inbox(principal).total,
                          url_for("approvals.inbox")))
     if principal.has(Role.ENLACE):
-        work.append(Work("Solicitudes listas para oficio", len(oficios.ready_requests(principal)),
+        work.append(Work("Solicitudes listas para oficio", oficios.ready_count(principal),
                          url_for("oficios.index")))
     if principal.has(*IT_ROLES):
         work.append(Work("Oficios por acusar de recibido", len(oficios.it_inbox()),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -100,17 +100,28 @@ def record_view(oficio: Oficio, *, actor: audit.Actor) -> None:
                  summary=f"Consulta del oficio {oficio.number}")
 
 
+def _ready(principal: staff.Principal) -> ColumnElement[bool]:
+    return (AccountRequest.status == RequestStatus.LISTA_PARA_OFICIO.value) & \
+        AccountRequest.jurisdiction_code.in_(principal.jurisdictions(Role.ENLACE))
+
+
 def ready_requests(principal: staff.Principal) -> list[AccountRequest]:
-    """Fully signed requests of the liaison's jurisdictions, waiting for an oficio."""
-    jurisdictions = principal.jurisdictions(Role.ENLACE)
-    if not jurisdictions:
+    """The oldest fully signed requests of the liaison's jurisdictions waiting for an oficio:
+    as many as one oficio carries (``MAX_ITEMS``; the rest go in the next one)."""
+    if not principal.jurisdictions(Role.ENLACE):
         return []
     return list(session().scalars(
-        select(AccountRequest).where(
-            AccountRequest.status == RequestStatus.LISTA_PARA_OFICIO.value,
-            AccountRequest.jurisdiction_code.in_(jurisdictions))
+        select(AccountRequest).where(_ready(principal))
         .order_by(AccountRequest.jurisdiction_code, AccountRequest.updated_at,
-                  AccountRequest.id)))
+                  AccountRequest.id).limit(MAX_ITEMS)))
+
+
+def ready_count(principal: staff.Principal) -> int:
+    """How many fully signed requests of the liaison's jurisdictions wait for an oficio."""
+    if not principal.jurisdictions(Role.ENLACE):
+        return 0
+    return session().scalar(select(func.count()).select_from(AccountRequest)
+                            .where(_ready(principal))) or 0
 
 
 def oficios_for(principal: staff.Principal, *, kind: str | None = None,

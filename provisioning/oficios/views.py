@@ -29,6 +29,7 @@ def _index(*, error: str | None = None, errors: dict[str, str] | None = None,
     approvals.record_list_view(ready, actor=principal.actor(client_ip()), where="oficios")
     db.commit()
     return render_template("oficios/index.html", ready=ready,
+                           ready_total=services.ready_count(principal) if ready else 0,
                            oficios=services.oficios_for(principal, kind=services.ENVIO),
                            replies=services.oficios_for(principal, kind=RESPUESTA),
                            is_liaison=principal.has(Role.ENLACE), error=error,

@@ -38,6 +38,9 @@ class Person(Base):
         # The people list's order: its pages read 50 rows instead of sorting everyone.
         Index("ix_people_by_name", "primer_apellido", "nombres", "id",
               sqlite_where=text("curp IS NOT NULL"), postgresql_where=text("curp IS NOT NULL")),
+        # Temporary staff ending soon (dashboard, reminders): the few with an end date.
+        Index("ix_people_end_date", "end_date", sqlite_where=text("end_date IS NOT NULL"),
+              postgresql_where=text("end_date IS NOT NULL")),
     )
 
     @property

@@ -282,3 +282,24 @@ def test_the_liaison_cannot_cancel_its_reply_oficio(app, clock) -> None:
     assert "oficio de envío" in response.get_data(as_text=True)
     assert [(o.kind, o.status) for o in oficios()] == [("envio", "recibido"),
                                                        ("respuesta", "enviado")]
+
+
+def test_the_ready_list_shows_what_one_oficio_carries(app, client, clock,
+                                                      monkeypatch) -> None:
+    """Thousands of ready requests were all drawn (and «all» then broke the oficio's
+    limit): the list shows the oldest that fit in one oficio and says how many wait."""
+    from provisioning.oficios import services as oficio_services
+
+    monkeypatch.setattr(oficio_services, "MAX_ITEMS", 2)
+    ready = [make_ready(client, n, **HOSPITAL) for n in range(1, 4)]
+    enlace, account = person(client, app, "enlace.cap", Role.ENLACE, clock,
+                             jurisdiction_code="I")
+    page = enlace.get("/oficios").get_data(as_text=True)
+    assert "3 solicitudes están listas; se muestran las 2 más antiguas" in page
+    assert ready[0].folio in page and ready[1].folio in page and ready[2].folio not in page
+    panel = enlace.get("/panel").get_data(as_text=True)
+    assert re.search(r"Solicitudes listas para oficio\D*3", panel)
+    assert issue(enlace, account, clock, [], all="on").status_code == 302
+    assert sorted(i.request_id for i in oficios()[0].items) == sorted(r.id for r in ready[:2])
+    after = enlace.get("/oficios").get_data(as_text=True)
+    assert ready[2].folio in after and "más antiguas" not in after
