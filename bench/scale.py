@@ -116,8 +116,12 @@ def fill(url: str, count: int) -> dict[str, int]:
         conn.execute("SELECT setval(pg_get_serial_sequence('account_requests', 'id'), %s)",
                      (count,))
         conn.execute("SELECT setval(pg_get_serial_sequence('people', 'id'), %s)", (count,))
-        conn.execute("ANALYZE")
         conn.commit()
+        # What autovacuum soon does to a real database: statistics, and the visibility map
+        # that index-only scans need (right after COPY it is empty, and the dashboard's
+        # counts over the open-requests index read the table instead: 145 ms, not 7).
+        conn.autocommit = True
+        conn.execute("VACUUM (ANALYZE)")
     return counts
 
 
