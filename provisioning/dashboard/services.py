@@ -18,6 +18,7 @@ from provisioning.account_requests.models import AccountRequest
 from provisioning.account_requests.workflow import FINAL_STATES, RequestStatus
 from provisioning.approvals import services as approvals
 from provisioning.catalogs import services as catalogs
+from provisioning.catalogs.models import Unit
 from provisioning.db import session
 from provisioning.errors import Forbidden
 from provisioning.jobs.models import FAILED, WAITING, Job
@@ -165,6 +166,11 @@ def board(principal: Principal, filters: Filters) -> Board:
                                        AccountRequest.id > filters.after)))
     requests = db.execute(listed.order_by(AccountRequest.updated_at, AccountRequest.id)
                           .limit(PAGE_ROWS + 1)).all()
+    retired = {r.unit_clues for r in requests} - unit_names.keys()
+    if retired:  # units retired from the catalog since: their last name
+        unit_names |= dict(db.execute(select(Unit.clues, Unit.name)
+                                      .where(Unit.clues.in_(retired))
+                                      .order_by(Unit.valid_from)).all())
     rows = [Row(r.id, r.folio, r.unit_clues, unit_names.get(r.unit_clues, r.unit_clues),
                 r.jurisdiction_code, RequestStatus(r.status), workdays.age(r.updated_at),
                 workdays.age(r.submitted_at)) for r in requests[:PAGE_ROWS]]

@@ -130,3 +130,21 @@ def test_the_ageing_list_pages_by_keyset_without_gaps_or_repeats(app, client, cl
     assert folios(it.get("/tablero?desde=1e9%00").get_data(as_text=True)) == \
         expected[:PAGE_ROWS]
     assert folios(it.get("/tablero?desde=99999999").get_data(as_text=True)) == []
+
+
+def test_a_request_of_a_retired_unit_keeps_its_unit_name(app, client, clock) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from provisioning import timeutil
+    from provisioning.catalogs.models import Unit
+    from tests.support.factories import make_requests
+
+    make_requests(1)
+    db.session().execute(update(Unit).where(Unit.clues == "MSSSA000120")
+                         .values(valid_to=timeutil.local_today() - timedelta(days=1)))
+    db.commit()
+    it, _ = person(client, app, "it.retirada", Role.INFORMATICA, clock)
+    page = it.get("/tablero").get_data(as_text=True)
+    assert "<td>Centro de Salud Urbano Cuernavaca</td>" in page
