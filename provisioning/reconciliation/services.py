@@ -18,6 +18,7 @@ from itertools import islice
 from sqlalchemy import func, insert, literal, select, update
 
 from provisioning import audit, db, timeutil
+from provisioning.config import current as settings
 from provisioning.directory.connection import Directory
 from provisioning.directory.errors import DirectoryError
 from provisioning.directory.imports import ImportedEntry, Stream, dn_key
@@ -518,6 +519,35 @@ def linked_accounts(person: Person) -> list[ImportedAccount]:
         ImportedAccount.person_id == person.id, ImportedAccount.link_status == LINKED,
         ImportedAccount.link_method != BY_ALTA)
         .order_by(ImportedAccount.id)))
+
+
+def without_siempre_access(object_guids: Iterable[str]) -> set[str]:
+    """Of these objectGUIDs, those of linked accounts the last import did not see in the
+    SIEMPRE access group (``[directory].siempre_group``, a name or a DN; none configured:
+    nobody is excluded)."""
+    group = settings().directory.siempre_group.strip()
+    if not group:
+        return set()
+    wanted = dn_key(group) if "=" in group else None
+    out: set[str] = set()
+    guids = sorted(set(object_guids))
+    for start in range(0, len(guids), 900):
+        for guid, groups in db.session().execute(
+                select(ImportedAccount.object_guid, ImportedAccount.groups_json).where(
+                    ImportedAccount.object_guid.in_(guids[start:start + 900]),
+                    ImportedAccount.link_status == LINKED)):
+            member = any(dn_key(dn) == wanted if wanted else
+                         _first_rdn_value(dn).lower() == group.lower()
+                         for dn in json.loads(groups or "[]"))
+            if not member:
+                out.add(guid)
+    return out
+
+
+def _first_rdn_value(dn: str) -> str:
+    """``SIEMPRE`` of ``CN=SIEMPRE,OU=Grupos,…`` (the DN itself if it has no ``=``)."""
+    first = dn.split(",", 1)[0]
+    return first.split("=", 1)[1].strip() if "=" in first else dn.strip()
 
 
 def inactive_guids(object_guids: Iterable[str]) -> set[str]:

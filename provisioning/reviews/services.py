@@ -79,7 +79,8 @@ def accounts_in_scope(unit_clues: str) -> list[ScopedAccount]:
     the unit (their current adscripción) with a directory account in ``people.accounts``
     (created or linked by the IT step for a request, or an existing account the
     reconciliation linked to them) and no baja executed since, nor one on its way. An
-    adopted account the last directory import saw disabled or missing is not reviewed.
+    adopted account the last directory import saw disabled, missing or outside the SIEMPRE
+    access group (when one is configured) is not reviewed.
 
     The one place that says what a campaign reviews."""
     people = session().scalars(select(Person).where(Person.unit_clues == unit_clues,
@@ -91,9 +92,11 @@ def accounts_in_scope(unit_clues: str) -> list[ScopedAccount]:
         if account is None or bajas.is_retired(account) or bajas.open_baja(person):
             continue
         found.append(ScopedAccount(person, account))
-    inactive = reconciliation.inactive_guids(
-        scoped.account.object_guid for scoped in found if scoped.account.origin == IMPORTED)
-    return [scoped for scoped in found if scoped.account.object_guid not in inactive]
+    adopted = [scoped.account.object_guid for scoped in found
+               if scoped.account.origin == IMPORTED]
+    left_out = (reconciliation.inactive_guids(adopted)
+                | reconciliation.without_siempre_access(adopted))
+    return [scoped for scoped in found if scoped.account.object_guid not in left_out]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -94,3 +94,28 @@ def test_it_starts_a_baja_of_a_person_known_only_by_an_imported_account(
     assert db.session().scalar(select(func.count()).select_from(DirectoryAccount).where(
         DirectoryAccount.person_id == ana.id)) == 1
 
+
+
+def test_a_review_takes_adopted_accounts_in_the_siempre_group_only(app, monkeypatch) -> None:
+    """«Each unit head gets the list of active accounts of their unit with SIEMPRE access»:
+    an existing account is reviewed when the import saw it in the access group."""
+    import json
+    from types import SimpleNamespace
+
+    inside, outside = person(26, "EVA", "LARA", "MORA"), person(27, "IRMA", "LARA", "MORA")
+    member = imported_account("elara", candidates=((inside.id, 100),))
+    member.groups_json = json.dumps(["CN=SIEMPRE-Usuarios,OU=Grupos,DC=ssm,DC=test"])
+    other = imported_account("ilara", candidates=((outside.id, 100),))
+    other.groups_json = json.dumps(["CN=Impresoras,OU=Grupos,DC=ssm,DC=test"])
+    for account, someone in ((member, inside), (other, outside)):
+        services.decide(account, "confirmar", actor=ACTOR, person_id=someone.id)
+    assert {s.person.id for s in reviews.accounts_in_scope(inside.unit_clues)} == {
+        inside.id, outside.id}  # no group configured: every active account
+    for group in ("siempre-usuarios", "CN=SIEMPRE-Usuarios, OU=Grupos,DC=ssm,DC=test"):
+        configured = SimpleNamespace(directory=SimpleNamespace(siempre_group=group))
+        monkeypatch.setattr(services, "settings", lambda configured=configured: configured)
+        assert [s.person.id for s in reviews.accounts_in_scope(inside.unit_clues)] == [
+            inside.id], group
+    # The roster counts both: it is about accounts, not about SIEMPRE.
+    active = roster.active_accounts_by_person()
+    assert inside.id in active and outside.id in active
