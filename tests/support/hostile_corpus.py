@@ -104,18 +104,20 @@ def corpus() -> list[str]:
     return list(seen)
 
 
-def share(index: int, ways: int) -> list[str]:
+def share(index: int, ways: int, head_ways: int = 1) -> list[str]:
     """The payloads for the ``index``-th field attacked when the corpus is spread over
-    ``ways`` fields: the first payload of every family always (and wrapped in a name for
-    HTML/JS, the one the tests check for escaping), and a rotating ``1/ways`` of the rest,
-    so that ``ways`` consecutive fields together get the whole corpus. ``ways=1`` is the
-    whole corpus."""
+    ``ways`` fields: the first payload of every family (and wrapped in a name for HTML/JS,
+    the one the tests check for escaping), and a rotating ``1/ways`` of the rest, so that
+    ``ways`` consecutive fields together get the whole corpus. ``ways=1`` is the whole
+    corpus. With ``head_ways`` > 1 each first payload goes to one field in ``head_ways``
+    too, in turn (the HTML/JS one always: escaping is checked on it)."""
     every = corpus()
     if ways <= 1:
         return every
-    heads = {payloads[0] for payloads in FAMILIES.values()}
-    heads.add(f"Juan{FAMILIES['html_js'][0]}López")
-    rest = [p for p in every if p not in heads]
+    marked = f"Juan{FAMILIES['html_js'][0]}López"
+    firsts = [payloads[0] for payloads in FAMILIES.values()]
+    heads = {marked} | {p for n, p in enumerate(firsts) if (index + n) % head_ways == 0}
+    rest = [p for p in every if p not in heads and p not in firsts and p != marked]
     return [p for p in every if p in heads] + rest[index % ways::ways]
 
 
