@@ -28,6 +28,7 @@ from provisioning.oficios.models import RESPUESTA, Oficio
 from provisioning.oficios.models import STATUS_LABELS as OFICIO_STATUS
 from provisioning.staff.models import Role
 from provisioning.staff.services import Principal
+from provisioning.web import positive_id
 
 SERVICE_WIDE = approvals.SERVICE_WIDE
 OFICIO_KINDS = {"envio": "Oficios de envío", RESPUESTA: "Oficios de respuesta"}
@@ -115,9 +116,8 @@ def parse_filters(args: Any, principal: Principal) -> Filters:
     group = args.get("agrupar") or ("unidad" if only_units else "jurisdiccion")
     if group not in ("unidad", "jurisdiccion"):
         group = "jurisdiccion"
-    after = args.get("desde") or ""
-    after_id = int(after) if after.isascii() and after.isdigit() and len(after) < 12 else None
-    return Filters(status, unit, jurisdiction, args.get("cerradas") == "1", group, after_id)
+    return Filters(status, unit, jurisdiction, args.get("cerradas") == "1", group,
+                   positive_id(args.get("desde")))
 
 
 def _query(principal: Principal, filters: Filters) -> Any:

@@ -33,7 +33,7 @@ from provisioning.spreadsheet import cell, csv_text
 from provisioning.staff import auth
 from provisioning.staff import services as staff
 from provisioning.staff.models import Role
-from provisioning.web import client_ip, form_ids, rate_limited
+from provisioning.web import client_ip, form_ids, positive_id, rate_limited
 
 bp = Blueprint("it", __name__)
 
@@ -69,8 +69,7 @@ def _request(request_id: int) -> AccountRequest:
 def queue_page() -> Any:
     """Requests received by IT and those whose account exists, with their job status, a
     page at a time (?desde=<last id>: keyset, oldest first)."""
-    after = request.args.get("desde", "")
-    after_id = int(after) if after.isascii() and after.isdigit() and len(after) < 12 else None
+    after_id = positive_id(request.args.get("desde"))
     found = services.rows(after=after_id, limit=services.QUEUE_PAGE + 1)
     rows, more = found[:services.QUEUE_PAGE], len(found) > services.QUEUE_PAGE
     audit.record("directory.queue_viewed", actor=_actor(), object_type="request",

@@ -85,6 +85,20 @@ def form_ids(name: str, *, limit: int) -> list[int]:
             if raw.isascii() and raw.isdigit() and len(raw) < 19]
 
 
+MAX_ID = 2**31 - 1  # the id columns are INTEGER
+
+
+def positive_id(raw: str | None) -> int | None:
+    """``raw`` as an id (a keyset cursor such as ``?desde=``), or None when it is not a plain
+    positive integer that fits an id column (PostgreSQL's integer: a bigger one fails there
+    as «integer out of range»): a list given a bad cursor starts from its beginning."""
+    raw = raw or ""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
 class SessionWindow:
     """A folio this browser may act on for a few minutes (never a secret).
 

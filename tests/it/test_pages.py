@@ -149,3 +149,7 @@ def test_the_accounts_list_pages_by_keyset(app, clock, monkeypatch) -> None:
     viewed = db.session().scalars(select(AuditEvent).where(
         AuditEvent.action == "directory.queue_viewed").order_by(AuditEvent.seq)).all()
     assert [e.details.count("MSSSA") for e in viewed] == [3, 3, 1]
+    # Past PostgreSQL's integer (it failed there with «integer out of range», a 500): the
+    # first page.
+    too_big = browser.get("/informatica/cuentas?desde=99999999999").get_data(as_text=True)
+    assert folios[min(ids)] in too_big
