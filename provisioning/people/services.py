@@ -111,8 +111,7 @@ def timeline(person: Person, cases: Iterable[tuple[str, str]] = ()) -> list[Audi
     wanted += [and_(AuditEvent.object_type == kind, AuditEvent.object_id == key)
                for kind, key in cases]
     newest = session().scalars(select(AuditEvent).where(
-        or_(*wanted), AuditEvent.action.not_in(ROUTINE_READS),
-        AuditEvent.action.not_like("%list\\_viewed", escape="\\"))
+        or_(*wanted), AuditEvent.action.not_in(ROUTINE_READS))
         .order_by(AuditEvent.seq.desc()).limit(TIMELINE_LIMIT))
     return list(reversed(newest.all()))
 

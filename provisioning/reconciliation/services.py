@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
 
 from provisioning import audit, db, timeutil
 from provisioning.config import current as settings
-from provisioning.directory.connection import Directory
-from provisioning.directory.errors import DirectoryError
+from provisioning.directory.connection import Directory, normalized_dn
+from provisioning.directory.errors import DirectoryError, InvalidValue
 from provisioning.directory.imports import ImportedEntry, Stream, dn_key
 from provisioning.errors import NotFound, ValidationError
 from provisioning.naming import fold, split_full_name, split_surnames
@@ -521,6 +522,16 @@ def linked_accounts(person: Person) -> list[ImportedAccount]:
         .order_by(ImportedAccount.id)))
 
 
+def _linked_rows(object_guids: Iterable[str], *columns: Any) -> Iterator[Any]:
+    """``columns`` of the linked imported accounts with these objectGUIDs (900 at a time:
+    SQLite's limit on bound values)."""
+    guids = sorted(set(object_guids))
+    for start in range(0, len(guids), 900):
+        yield from db.session().execute(select(ImportedAccount.object_guid, *columns).where(
+            ImportedAccount.object_guid.in_(guids[start:start + 900]),
+            ImportedAccount.link_status == LINKED))
+
+
 def without_siempre_access(object_guids: Iterable[str]) -> set[str]:
     """Of these objectGUIDs, those of linked accounts the last import did not see in the
     SIEMPRE access group (``[directory].siempre_group``, a name or a DN; none configured:
@@ -528,39 +539,26 @@ def without_siempre_access(object_guids: Iterable[str]) -> set[str]:
     group = settings().directory.siempre_group.strip()
     if not group:
         return set()
-    wanted = dn_key(group) if "=" in group else None
-    out: set[str] = set()
-    guids = sorted(set(object_guids))
-    for start in range(0, len(guids), 900):
-        for guid, groups in db.session().execute(
-                select(ImportedAccount.object_guid, ImportedAccount.groups_json).where(
-                    ImportedAccount.object_guid.in_(guids[start:start + 900]),
-                    ImportedAccount.link_status == LINKED)):
-            member = any(dn_key(dn) == wanted if wanted else
-                         _first_rdn_value(dn).lower() == group.lower()
-                         for dn in json.loads(groups or "[]"))
-            if not member:
-                out.add(guid)
-    return out
+    # A DN is compared whole; a name with each group's first RDN value (CN=SIEMPRE,OU=…).
+    key: Callable[[str], str | None] = dn_key if "=" in group else _first_value
+    wanted = key(group) if "=" in group else group.lower()
+    return {guid for guid, groups in _linked_rows(object_guids, ImportedAccount.groups_json)
+            if not any(key(dn) == wanted for dn in json.loads(groups or "[]"))}
 
 
-def _first_rdn_value(dn: str) -> str:
-    """``SIEMPRE`` of ``CN=SIEMPRE,OU=Grupos,…`` (the DN itself if it has no ``=``)."""
-    first = dn.split(",", 1)[0]
-    return first.split("=", 1)[1].strip() if "=" in first else dn.strip()
+def _first_value(dn: str) -> str | None:
+    try:
+        return normalized_dn(dn)[0][1]
+    except (InvalidValue, IndexError):
+        return None
 
 
 def inactive_guids(object_guids: Iterable[str]) -> set[str]:
     """Of these objectGUIDs, those of linked accounts the last import saw disabled or no
     longer found (an adopted account that is not active in the directory)."""
-    guids = sorted(set(object_guids))
-    out: set[str] = set()
-    for start in range(0, len(guids), 900):
-        out.update(db.session().scalars(select(ImportedAccount.object_guid).where(
-            ImportedAccount.object_guid.in_(guids[start:start + 900]),
-            ImportedAccount.link_status == LINKED,
-            ImportedAccount.enabled.is_(False) | ImportedAccount.deleted_at.is_not(None))))
-    return out
+    return {guid for guid, enabled, deleted_at in _linked_rows(
+        object_guids, ImportedAccount.enabled, ImportedAccount.deleted_at)
+        if not enabled or deleted_at is not None}
 
 
 @dataclass(frozen=True)
