@@ -33,8 +33,12 @@ def _require_chromium() -> None:
 
 
 def horizontal_overflow(page: Any) -> int:
-    """How many CSS pixels the page is wider than the viewport (> 0: sideways scrolling)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    """How many CSS pixels the page is wider than the viewport (> 0: sideways scrolling),
+    measured two animation frames later: right after a viewport change the layout may still
+    be the old width's (once the phone check read 253 px with nothing sticking out)."""
+    return page.evaluate("""() => new Promise(done => requestAnimationFrame(
+        () => requestAnimationFrame(
+            () => done(document.documentElement.scrollWidth - window.innerWidth))))""")
 
 
 _STICKING_OUT = """() => [...document.querySelectorAll('body *')]
