@@ -7,7 +7,7 @@ import ipaddress
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, delete, update
+from sqlalchemy import String, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -60,14 +60,11 @@ def hit(bucket: str, who: str, *, limit: int, window_seconds: int,
     key = f"{bucket}:{bucket_address(who)}"[:120]
     db = session()
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(insert(RateLimitHit).values(key=key, window_start=start, count=0)
-               .on_conflict_do_nothing())
-    count = db.execute(
-        update(RateLimitHit)
-        .where(RateLimitHit.key == key, RateLimitHit.window_start == start)
-        .values(count=RateLimitHit.count + 1)
-        .returning(RateLimitHit.count)
-    ).scalar_one()
+    # One statement: the window's row is created at 1 or counted up (both engines upsert).
+    statement = insert(RateLimitHit).values(key=key, window_start=start, count=1)
+    count = db.execute(statement.on_conflict_do_update(
+        index_elements=[RateLimitHit.key, RateLimitHit.window_start],
+        set_={"count": RateLimitHit.count + 1}).returning(RateLimitHit.count)).scalar_one()
     # Old windows are useless; sweep this bucket's when a window starts (only this bucket's:
     # another may count over a longer window).
     if count == 1:
