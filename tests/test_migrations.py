@@ -111,3 +111,34 @@ def test_links_made_before_adoption_become_adopted_accounts(databases) -> None:
         assert connection.execute(sa.text(
             "SELECT count(*) FROM directory_accounts")).scalar() == 0
     engine.dispose()
+
+
+def test_the_head_learns_the_newest_checkpoint_time(databases) -> None:
+    # 0890: whether a periodic checkpoint is due is read from the head; a database upgraded
+    # with checkpoints starts from its newest one, and going down keeps the head's guards.
+    import sqlalchemy as sa
+    from sqlalchemy.exc import DBAPIError
+
+    url = databases.copy()
+    db.downgrade(url, "0880")
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        newest = connection.execute(sa.text(
+            "SELECT created_at FROM audit_checkpoints ORDER BY number DESC LIMIT 1")).scalar()
+    assert newest is not None  # the template signs one when it loads the catalogs
+    db.upgrade(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text(
+            "SELECT checkpoint_at FROM audit_head")).scalar() == newest
+    db.downgrade(url, "0880")
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("audit_head")}
+    assert "checkpoint_at" not in columns
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE audit_head SET seq = seq - 1"))
+    except DBAPIError as refused:
+        assert "seq never goes back" in str(refused)
+    else:
+        raise AssertionError("the head's guard trigger is gone")
+    engine.dispose()

@@ -53,6 +53,10 @@ class AuditHead(Base):
         BigInteger, default=0,
         comment="Events up to this seq may be deleted (retention); triggers refuse the rest",
     )
+    checkpoint_at: Mapped[datetime | None] = mapped_column(
+        comment="created_at of the newest checkpoint: whether one is due is read here, with "
+                "the head every append locks anyway, instead of a query per commit",
+    )
 
 
 class AuditCheckpoint(Base):

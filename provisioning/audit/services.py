@@ -171,7 +171,7 @@ def flush_pending(session: Session) -> None:
     signer = _signer()
     if signer is None:
         return
-    if requested or _checkpoint_due(session, signer):
+    if requested or _checkpoint_due(head, signer):
         session.flush()
         add_checkpoint(session, signer, seq=seq, hash=prev, reason=requested or "periodic")
 
@@ -269,12 +269,11 @@ def latest_checkpoint(session: Session | None = None) -> AuditCheckpoint | None:
         select(AuditCheckpoint).order_by(AuditCheckpoint.number.desc()).limit(1))
 
 
-def _checkpoint_due(session: Session, signer: CheckpointSigner) -> bool:
-    last = latest_checkpoint(session)
-    if last is None:
+def _checkpoint_due(head: AuditHead, signer: CheckpointSigner) -> bool:
+    if head.checkpoint_at is None:  # no checkpoint yet
         return True
     # A clock set back (or a restored backup) must not hold checkpoints off.
-    age = timeutil.now() - last.created_at
+    age = timeutil.now() - head.checkpoint_at
     return age >= signer.interval or age < timedelta(0)
 
 
@@ -289,6 +288,8 @@ def add_checkpoint(session: Session, signer: CheckpointSigner, *, seq: int, hash
               "reason": reason, "key_id": signer.key_id, "prev_mac": prev_mac}
     checkpoint = AuditCheckpoint(**fields, mac=signer.mac(**fields))
     session.add(checkpoint)
+    # The locked head is in the session already: no query.
+    session.get(AuditHead, 1).checkpoint_at = created_at
     session.flush()
     session.info[_MADE] = checkpoint
     _forward_checkpoints(session, [checkpoint])

@@ -71,6 +71,18 @@ def test_commits_sign_checkpoints_and_the_cli_adds_one_when_the_head_moved(app, 
     assert result.exit_code == 0 and f"{before + 3} puntos de control" in result.output
 
 
+def test_a_clock_set_back_does_not_hold_checkpoints_off(app, clock) -> None:
+    add_events(1)  # a checkpoint is due (the template's is from another clock)
+    signed = len(checkpoints())
+    assert head().checkpoint_at == checkpoints()[-1].created_at
+    add_events(1)  # within the interval
+    assert len(checkpoints()) == signed
+    clock.advance(hours=-2)  # the newest checkpoint now looks to be from the future
+    add_events(1)
+    assert len(checkpoints()) == signed + 1
+    assert head().checkpoint_at == clock.now
+
+
 def test_checkpoints_are_append_only(app) -> None:
     add_events(1)
     for statement in ("UPDATE audit_checkpoints SET seq = 0", "DELETE FROM audit_checkpoints"):
