@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 $(BIN)/alta: pyproject.toml
 	PYTHON=$(PY) scripts/bootstrap
 
-$(VENV)/.test-deps: $(BIN)/alta
-	$(BIN)/pip install --quiet -e '.[test]'
+# One pip run for the service and the tests (a fresh clone spends a minute installing).
+$(VENV)/.test-deps: pyproject.toml
+	PYTHON=$(PY) EXTRAS=prod,test scripts/bootstrap
 	touch $@
 
 demo: $(BIN)/alta
