@@ -194,7 +194,7 @@ class WorkerThread:
         """Fail now if the worker died."""
         assert self.thread.is_alive(), f"the worker stopped: {self.error!r}"
 
-    def ticking(self, seconds: float = 15) -> Callable[[], None]:
+    def ticking(self, seconds: float = 60) -> Callable[[], None]:
         """A wait step: retries are scheduled on the test's clock, so move it on while
         waiting (and check the worker is alive)."""
 
@@ -285,7 +285,7 @@ def test_dc_stopped_mid_batch_then_restarted(batch, mail_server, dc_control, clo
         assert progress(ids).created < REQUESTS
         dc_control("start")
         # Jobs that failed often wait minutes (backoff): move the clock on faster.
-        wait_until(lambda: progress(ids).finished, timeout=120, step=worker.ticking(60),
+        wait_until(lambda: progress(ids).finished, timeout=120, step=worker.ticking(240),
                    what="every account")
         finish(batch, mail_server, step=tick)
 
@@ -359,7 +359,7 @@ def test_smtp_down_mid_batch_then_up(batch, mail_server, clock) -> None:
             OutboxMessage.attempts)))) >= 2, timeout=60, step=tick, what="a second attempt")
         assert mail_server.received < REQUESTS
         mail_server.up()
-        wait_until(settled, timeout=120, step=worker.ticking(60), what="every e-mail")
+        wait_until(settled, timeout=120, step=worker.ticking(240), what="every e-mail")
         finish(batch, mail_server, step=tick)
 
 
