@@ -188,11 +188,14 @@ def enqueue_due_periodic() -> int:
 
 
 def claim(worker_id: str, *, lease: timedelta = timedelta(minutes=5),
-          kinds: list[str] | None = None) -> Job | None:
-    """Take the next ready job (SKIP LOCKED on PostgreSQL) and commit the claim."""
+          kinds: list[str] | None = None, release_expired: bool = True) -> Job | None:
+    """Take the next ready job (SKIP LOCKED on PostgreSQL) and commit the claim; first put
+    back the jobs of workers that died (``release_expired``: ``alta worker`` looks once a
+    second, not before every job)."""
     session = db.session()
     now = timeutil.now()
-    _release_expired_leases(now)
+    if release_expired:
+        _release_expired_leases(now)
     query = (select(Job).where(Job.status == QUEUED, Job.run_after <= now)
              .order_by(Job.run_after, Job.id).limit(1))
     if kinds:

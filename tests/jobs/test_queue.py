@@ -194,3 +194,32 @@ def test_two_workers_never_run_the_same_job(make_app) -> None:
     with app.app_context():
         statuses = set(db.session().scalars(select(Job.status).where(Job.kind == "test.ok")))
         assert statuses == {"done"}
+
+
+def test_the_worker_looks_for_dead_workers_jobs_once_a_second_not_per_job(make_app) -> None:
+    """A dead worker's job comes back on the first claim; a run of short jobs does not pay
+    the lease query before each one (it was a tenth of the worker's time)."""
+    from sqlalchemy import event
+
+    app = make_app()
+    with app.app_context():
+        dead = jobs.enqueue("test.ok", {"n": -1})
+        db.commit()
+        assert jobs.claim("worker-that-dies", lease=timedelta(seconds=-1)).id == dead.id
+        for n in range(20):
+            jobs.enqueue("test.ok", {"n": n})
+        db.commit()
+        lease_queries = []
+        engine = app.extensions["alta.db"].engine
+
+        def seen(_conn, _cursor, statement, *_args) -> None:
+            if "locked_until <" in statement:
+                lease_queries.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            Worker(worker_id="w", poll_seconds=0.01).run(once=True)  # and the periodic jobs
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert sorted(p["n"] for kind, p in CALLS if kind == "ok") == list(range(-1, 20))
+        assert 1 <= len(lease_queries) <= 2  # the first claim, and one more if a second passed
