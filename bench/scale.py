@@ -8,7 +8,8 @@ last four years (most of them closed, as a real service would hold them), then:
 1. serves Alta with gunicorn (production settings) and times ``--samples`` sequential loads
    of each list and dashboard: /tablero as IT (the whole service, also with closed
    requests) and as a unit head, /firmas, the liaison's /oficios, IT's /informatica/oficios
-   and /informatica/cuentas, /personas (and a search: a million people, one per request),
+   and /informatica/cuentas, /personas (a million people, one per request, and two
+   searches: a common surname and a piece of a CURP),
    /bajas and the reconciliation page: p50 and p95 in milliseconds (target p95 < 100 ms);
 2. runs ``alta retention run`` (what the daily timer does): every request closed more than
    three years ago is anonymized with its tombstone and audit event; prints the time, how
@@ -41,6 +42,17 @@ P95_MS = 100  # issue 13: every list and dashboard at a million requests
 OPEN_STATES = ["enviada", "firmada_jefe", "lista_para_oficio", "en_oficio",
                "recibida_informatica", "devuelta"]
 CLOSED_STATES = ["acceso_activo"] * 8 + ["rechazada", "cancelada"]
+# People get their names from these lists (a search for one surname matches about 4% of
+# them, as a common surname would; a piece of a CURP matches one person).
+GIVEN = ["LUCÍA", "JOSÉ", "MARÍA", "ÁNGEL", "SOFÍA", "JESÚS", "RAÚL", "INÉS", "RUBÉN", "ELENA",
+         "JUAN", "ANA", "CARLOS", "ROSA", "LUIS", "LAURA", "PEDRO", "MÓNICA", "HÉCTOR", "PAZ"]
+SURNAMES = ["PEÑA", "GÓMEZ", "NÚÑEZ", "LÓPEZ", "PÉREZ", "MUÑOZ", "DÍAZ", "RAMÍREZ", "SÁNCHEZ",
+            "CRUZ", "HERNÁNDEZ", "GARCÍA", "MARTÍNEZ", "JIMÉNEZ", "RUIZ", "FLORES", "TORRES",
+            "VÁZQUEZ", "CASTILLO", "ORTIZ", "MORALES", "REYES", "GUTIÉRREZ", "MENDOZA",
+            "AGUILAR", "ROJAS", "MEDINA", "CHÁVEZ", "RÍOS", "VEGA", "CAMPOS", "LUNA", "ROMERO",
+            "SALAZAR", "CORTÉS", "IBARRA", "ACOSTA", "MEJÍA", "NAVA", "OCHOA", "PINEDA",
+            "QUIROZ", "RANGEL", "SOLÍS", "TREJO", "URBINA", "ZAMORA", "BRAVO", "ESPINOZA",
+            "SALDAÑA"]
 
 
 def fill(url: str, count: int) -> dict[str, int]:
@@ -48,6 +60,7 @@ def fill(url: str, count: int) -> dict[str, int]:
     import psycopg
 
     from provisioning import db
+    from provisioning.people.models import search_text_of
 
     plain = db.normalize_url(url).replace("postgresql+psycopg://", "postgresql://")
     rng = random.Random(20260304)  # noqa: S311 - reproducible test data
@@ -88,14 +101,18 @@ def fill(url: str, count: int) -> dict[str, int]:
                         counts["closed_over_3_years"] += 1
                 curp = f"BM{n:010d}HMSXX{n % 10}{n % 7}"[:18]
                 # One person per request (person n + 1 owns request n + 1).
-                persons.write(f"{n + 1}\t{curp}\tLUCÍA\tPEÑA\tGÓMEZ\t{unit_id}\t{clues}\t"
-                              f"{jurisdiction}\tmedico\t{submitted.isoformat()}\t"
+                given = GIVEN[n % len(GIVEN)]
+                first = SURNAMES[n // len(GIVEN) % len(SURNAMES)]
+                second = SURNAMES[n // 1000 % len(SURNAMES)]
+                persons.write(f"{n + 1}\t{curp}\t{given}\t{first}\t{second}\t"
+                              f"{search_text_of(curp, given, first, second)}\t{unit_id}\t"
+                              f"{clues}\t{jurisdiction}\tmedico\t{submitted.isoformat()}\t"
                               f"{updated.isoformat()}\n")
                 values = (
                     n + 1, n + 1, f"{clues}-{year}-{seq:05d}", "x", status, 1,
                     submitted.isoformat(), updated.isoformat(),
                     closed.isoformat() if closed else r"\N",
-                    submitted.date().isoformat(), "t", "f", "t", curp, "LUCÍA", "PEÑA", "GÓMEZ",
+                    submitted.date().isoformat(), "t", "f", "t", curp, given, first, second,
                     unit_id, clues, unit_type, jurisdiction, "DAM", "SAPS", "N/A",
                     "7771234567", r"\N", "p@example.org", "medico", "0" * 64)
                 rows.write("\t".join(str(v) for v in values) + "\n")
@@ -103,7 +120,8 @@ def fill(url: str, count: int) -> dict[str, int]:
                              "solicitante\tsolicitante\t\\N\tt\n")
             with conn.cursor() as cur:
                 with cur.copy("COPY people (id, curp, nombres, primer_apellido, "
-                              "segundo_apellido, unit_id, unit_clues, jurisdiction_code, "
+                              "segundo_apellido, search_text, unit_id, unit_clues, "
+                              "jurisdiction_code, "
                               "staff_type_code, created_at, updated_at) FROM STDIN") as copy:
                     copy.write(persons.getvalue())
                 with cur.copy(f"COPY account_requests ({columns}) FROM STDIN") as copy:
@@ -171,7 +189,8 @@ def main() -> None:
             ("oficios_informatica", it, "/informatica/oficios"),
             ("cuentas_informatica", it, "/informatica/cuentas"),
             ("personas", it, "/personas"),
-            ("personas_busqueda", it, "/personas?q=LUCIA"),
+            ("personas_busqueda", it, "/personas?q=nunez"),
+            ("personas_curp", it, "/personas?q=BM0000123"),
             ("bajas", it, "/bajas"),
             ("conciliacion", it, "/informatica/directorio/conciliacion"))}
         load.stop(app)

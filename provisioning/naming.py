@@ -84,6 +84,12 @@ def fold(text: str) -> str:
     return _NOT_ALNUM.sub("", _ascii_lower(text))
 
 
+def search_key(text: str) -> str:
+    """``text`` as people search compares it: lower case without accents, apostrophes or
+    repeated spaces («Núñez O'Brien» → «nunez obrien»), so that «nunez» finds NÚÑEZ."""
+    return " ".join(_ascii_lower(text).split())
+
+
 def _words(text: str) -> list[str]:
     """Split a name into folded words; digits are dropped, since no one's name has them."""
     return _WORD.findall(_ascii_lower(text).translate(_DIGITS))

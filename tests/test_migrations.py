@@ -142,3 +142,30 @@ def test_the_head_learns_the_newest_checkpoint_time(databases) -> None:
     else:
         raise AssertionError("the head's guard trigger is gone")
     engine.dispose()
+
+
+def test_people_are_searchable_after_the_upgrade(databases) -> None:
+    # 0900: people who were there before the search column are found by it after.
+    import sqlalchemy as sa
+
+    url = databases.copy()
+    db.downgrade(url, "0890")
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        unit_id, clues, jurisdiction = connection.execute(sa.text(
+            "SELECT id, clues, jurisdiction_code FROM units ORDER BY id LIMIT 1")).one()
+        connection.execute(sa.text(
+            "INSERT INTO people (curp, nombres, primer_apellido, segundo_apellido, unit_id, "
+            "unit_clues, jurisdiction_code, staff_type_code, created_at, updated_at) VALUES ("
+            "'NUPA800101MMSXRS09', 'ÁNGELA', 'NÚÑEZ', NULL, :unit, :clues, :jur, 'medico', "
+            "'2026-12-01 10:00:00', '2026-12-01 10:00:00')"),
+            {"unit": unit_id, "clues": clues, "jur": jurisdiction})
+    db.upgrade(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT search_text FROM people")).scalar() == (
+            "nupa800101mmsxrs09 angela nunez")
+    db.downgrade(url, "0890")
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("people")}
+    assert "search_text" not in columns
+    engine.dispose()

@@ -32,6 +32,7 @@ from provisioning.lifecycle.models import (
     Baja,
     BajaSignature,
 )
+from provisioning.naming import search_key
 from provisioning.notifications.services import queue as queue_mail
 from provisioning.people import services as people
 from provisioning.people.accounts import DirectoryAccount
@@ -95,12 +96,10 @@ def people_for(principal: staff.Principal, *, text: str = "", page: int = 1) -> 
     except TextError as exc:
         raise ValidationError(f"Revise la búsqueda: {exc.message}", {"q": exc.message}) \
             from None
-    words = [w for w in text.upper().split() if w][:5]
-    for word in words:
-        like = f"%{word}%"
-        query = query.where(or_(Person.curp.like(like), func.upper(Person.nombres).like(like),
-                                func.upper(Person.primer_apellido).like(like),
-                                func.upper(Person.segundo_apellido).like(like)))
+    # Each word anywhere in the CURP or the names, accents and case aside («nunez» finds
+    # NÚÑEZ); a trigram index answers it on PostgreSQL (migration 0900).
+    for word in search_key(text).split()[:5]:
+        query = query.where(Person.search_text.contains(word, autoescape=True))
     # Counted up to COUNT_CAP + 1 only: counting a million people took longer than the page.
     total = session().scalar(select(func.count()).select_from(
         query.with_only_columns(Person.id).limit(COUNT_CAP + 1).subquery())) or 0

@@ -4,11 +4,13 @@ reviews with the lifecycle) and their directory accounts (``people.accounts``)."
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy import Date, ForeignKey, Index, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from provisioning.db import Base
+from provisioning.naming import search_key
 
 
 class Person(Base):
@@ -29,6 +31,9 @@ class Person(Base):
     staff_type_code: Mapped[str] = mapped_column(String(40))
     end_date: Mapped[date | None] = mapped_column(
         Date, comment="Temporary staff: the last day of their access (local date)")
+    search_text: Mapped[str] = mapped_column(
+        String(200), default="", server_default="",
+        comment="CURP and names folded for search (naming.search_key); kept by the ORM")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -41,6 +46,10 @@ class Person(Base):
         # Temporary staff ending soon (dashboard, reminders): the few with an end date.
         Index("ix_people_end_date", "end_date", sqlite_where=text("end_date IS NOT NULL"),
               postgresql_where=text("end_date IS NOT NULL")),
+        # People search (any part of a name or CURP): trigrams on PostgreSQL (migration
+        # 0900; a plain index where pg_trgm cannot be created, and on SQLite).
+        Index("ix_people_search", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
     )
 
     @property
@@ -48,3 +57,15 @@ class Person(Base):
         """Nombre(s) and surnames."""
         return " ".join(p for p in (self.nombres, self.primer_apellido,
                                     self.segundo_apellido) if p)
+
+
+def search_text_of(curp: str | None, *names: str | None) -> str:
+    """What ``people.search_text`` holds for this CURP and these names."""
+    return search_key(" ".join(part for part in (curp, *names) if part))
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _keep_search_text(_mapper: Any, _connection: Any, person: Person) -> None:
+    person.search_text = search_text_of(person.curp, person.nombres, person.primer_apellido,
+                                        person.segundo_apellido)

@@ -125,7 +125,7 @@ def anonymize(person_ids: Iterable[int]) -> int:
     result = session().execute(
         update(Person).where(Person.id.in_(ids))
         .values(curp=None, nombres="", primer_apellido="", segundo_apellido=None,
-                end_date=None, updated_at=timeutil.now())
+                search_text="", end_date=None, updated_at=timeutil.now())
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
 
