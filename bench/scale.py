@@ -43,7 +43,7 @@ OPEN_STATES = ["enviada", "firmada_jefe", "lista_para_oficio", "en_oficio",
                "recibida_informatica", "devuelta"]
 CLOSED_STATES = ["acceso_activo"] * 8 + ["rechazada", "cancelada"]
 # People get their names from these lists (a search for one surname matches about 4% of
-# them, as a common surname would; a piece of a CURP matches one person).
+# them, as a common surname would; the CURP piece searched matches one person).
 GIVEN = ["LUCÍA", "JOSÉ", "MARÍA", "ÁNGEL", "SOFÍA", "JESÚS", "RAÚL", "INÉS", "RUBÉN", "ELENA",
          "JUAN", "ANA", "CARLOS", "ROSA", "LUIS", "LAURA", "PEDRO", "MÓNICA", "HÉCTOR", "PAZ"]
 SURNAMES = ["PEÑA", "GÓMEZ", "NÚÑEZ", "LÓPEZ", "PÉREZ", "MUÑOZ", "DÍAZ", "RAMÍREZ", "SÁNCHEZ",
@@ -190,7 +190,7 @@ def main() -> None:
             ("cuentas_informatica", it, "/informatica/cuentas"),
             ("personas", it, "/personas"),
             ("personas_busqueda", it, "/personas?q=nunez"),
-            ("personas_curp", it, "/personas?q=BM0000123"),
+            ("personas_curp", it, "/personas?q=BM0000123456"),
             ("bajas", it, "/bajas"),
             ("conciliacion", it, "/informatica/directorio/conciliacion"))}
         load.stop(app)

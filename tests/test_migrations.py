@@ -10,6 +10,13 @@ from provisioning import db
 from provisioning.db import Base
 
 
+def _column_names(engine, table: str) -> set[str]:
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        return {c["name"] for c in sa.inspect(connection).get_columns(table)}
+
+
 def test_models_match_migrations(databases) -> None:
     engine = db.make_engine(databases.copy())
     with engine.connect() as connection:
@@ -131,9 +138,7 @@ def test_the_head_learns_the_newest_checkpoint_time(databases) -> None:
         assert connection.execute(sa.text(
             "SELECT checkpoint_at FROM audit_head")).scalar() == newest
     db.downgrade(url, "0880")
-    with engine.connect() as connection:
-        columns = {c["name"] for c in sa.inspect(connection).get_columns("audit_head")}
-    assert "checkpoint_at" not in columns
+    assert "checkpoint_at" not in _column_names(engine, "audit_head")
     try:
         with engine.begin() as connection:
             connection.execute(sa.text("UPDATE audit_head SET seq = seq - 1"))
@@ -165,7 +170,5 @@ def test_people_are_searchable_after_the_upgrade(databases) -> None:
         assert connection.execute(sa.text("SELECT search_text FROM people")).scalar() == (
             "nupa800101mmsxrs09 angela nunez")
     db.downgrade(url, "0890")
-    with engine.connect() as connection:
-        columns = {c["name"] for c in sa.inspect(connection).get_columns("people")}
-    assert "search_text" not in columns
+    assert "search_text" not in _column_names(engine, "people")
     engine.dispose()
